@@ -1,0 +1,75 @@
+import { isAbsolute, resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  bootstrapToken: string | null;
+  secretKey: string | null;
+  logLevel: string;
+  bodyLimitBytes: number;
+  dbPoolMax: number;
+  dbAcquireTimeoutMs: number;
+  statementTimeoutMs: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Invalid configuration: the message is the one line printed before the server exits. */
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got '${raw}')`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || null;
+  if (databaseUrl) {
+    let url: URL;
+    try {
+      url = new URL(databaseUrl);
+    } catch {
+      throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new ConfigError(`DATABASE_URL must use postgres:// or postgresql:// (got '${url.protocol}')`);
+    }
+  }
+  const secretKey = env.AGENTEX_SECRET_KEY || null;
+  if (secretKey !== null && secretKey.length < 32) {
+    throw new ConfigError('AGENTEX_SECRET_KEY must be at least 32 characters');
+  }
+  if (databaseUrl && !secretKey) {
+    throw new ConfigError('AGENTEX_SECRET_KEY is required when DATABASE_URL is set (every replica must share it)');
+  }
+  const bootstrapToken = env.AGENTEX_BOOTSTRAP_TOKEN || null;
+  if (bootstrapToken !== null && (bootstrapToken.length < 16 || bootstrapToken.length > 256)) {
+    throw new ConfigError('AGENTEX_BOOTSTRAP_TOKEN must be 16 to 256 characters');
+  }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const rawDir = env.AGENTEX_DATA_DIR || './.agentex';
+  const dataDir = rawDir.startsWith('memory://') || isAbsolute(rawDir) ? rawDir : resolve(process.env.INIT_CWD ?? process.cwd(), rawDir);
+  return {
+    port: int(env, 'PORT', 8000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl,
+    dataDir,
+    bootstrapToken,
+    secretKey,
+    logLevel,
+    bodyLimitBytes: int(env, 'AGENTEX_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    dbPoolMax: int(env, 'AGENTEX_DB_POOL_MAX', 10, 1, 1000),
+    dbAcquireTimeoutMs: int(env, 'AGENTEX_DB_ACQUIRE_TIMEOUT_MS', 5_000, 100, 600_000),
+    statementTimeoutMs: int(env, 'AGENTEX_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    shutdownTimeoutMs: int(env, 'AGENTEX_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
+}

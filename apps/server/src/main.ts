@@ -1,0 +1,63 @@
+import { bootstrapAdmin } from '@agentex/api';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { buildServer } from './server.ts';
+import { migrate, openStore } from './store.ts';
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`agentex: invalid configuration: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const store = await openStore(config, (err) => console.error(`agentex: database pool error: ${err.message}`));
+  const applied = await migrate(store);
+  const app = await buildServer({
+    database: store.database,
+    secretKey: store.secretKey,
+    logLevel: config.logLevel,
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  if (applied.length) app.log.info({ migrations: applied }, 'migrations applied');
+
+  const minted = await bootstrapAdmin(store.database.db, config.bootstrapToken ?? undefined);
+  if (minted) {
+    // Printed once, at the first start: only its hash is stored.
+    process.stdout.write(
+      `\n  Admin token (shown once; store it now):\n\n    ${minted.token}\n\n  export AGENTEX_TOKEN=${minted.token}\n\n`,
+    );
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => {
+      app.log.error('drain timeout exceeded; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    await app.close();
+    await store.database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(
+    { store: store.database.kind, data_dir: config.databaseUrl ? undefined : config.dataDir },
+    `agent registry listening on http://${config.host}:${config.port} (REST /api, tRPC /trpc, docs /docs)`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error('agentex: failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

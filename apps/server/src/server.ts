@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { appRouter, createContextInner, type LifecycleEvents } from '@agentex/api';
+import type { Database } from '@agentex/db';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
+import { openApiDocument } from './openapi.ts';
+import { installRestErrors } from './rest-errors.ts';
+
+export interface ServerOptions {
+  database: Database;
+  secretKey: Buffer;
+  logLevel?: string;
+  bodyLimitBytes?: number;
+  events?: LifecycleEvents;
+  /** Extra routes (metrics, docs) registered by the host. */
+  plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function bearer(req: FastifyRequest): string | null {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match?.[1]) return match[1];
+  }
+  // Agentex agents send their key in this header.
+  const agentKey = req.headers['x-agent-api-key'];
+  return typeof agentKey === 'string' && agentKey ? agentKey : null;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? 'info' },
+    bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 5000 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+
+  const createContext = ({ req }: { req: FastifyRequest }) =>
+    createContextInner({
+      db: opts.database.db,
+      secretKey: opts.secretKey,
+      token: bearer(req),
+      requestId: req.id,
+      log: req.log,
+      ...(opts.events ? { events: opts.events } : {}),
+    });
+
+  installRestErrors(app);
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: { router: appRouter, createContext } satisfies FastifyTRPCPluginOptions<typeof appRouter>['trpcOptions'],
+  });
+  await app.register(fastifyTRPCOpenApiPlugin, { basePath: '/api', router: appRouter, createContext });
+
+  const document = openApiDocument();
+  app.get('/api/openapi.json', async () => document);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const ok = await opts.database.ping(2_000);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', store: opts.database.kind });
+  });
+
+  for (const plugin of opts.plugins ?? []) await plugin(app);
+  return app;
+}

@@ -1,0 +1,53 @@
+import type { AgentRole, AgentRow, DB, Kysely } from '@agentex/db';
+import type { Principal } from './auth.ts';
+import { forbidden, notFound } from './errors.ts';
+
+/** What a call wants to do with one agent. */
+export type AgentAction = 'read' | 'register' | 'deploy' | 'own';
+
+/** `self` is an agent authenticated by its own key. */
+export type EffectiveRole = AgentRole | 'self';
+
+const ALLOWED: Record<EffectiveRole, ReadonlySet<AgentAction>> = {
+  viewer: new Set(['read']),
+  deployer: new Set(['read', 'register', 'deploy']),
+  owner: new Set(['read', 'register', 'deploy', 'own']),
+  self: new Set(['read', 'register']),
+};
+
+export async function roleOn(db: Kysely<DB>, principal: Principal, agentId: string): Promise<EffectiveRole | null> {
+  if (principal.admin) return 'owner';
+  if (principal.kind === 'agent') return principal.agent_id === agentId ? 'self' : null;
+  const grant = await db
+    .selectFrom('grants')
+    .select('role')
+    .where('agent_id', '=', agentId)
+    .where('principal_id', '=', principal.id)
+    .executeTakeFirst();
+  return grant?.role ?? null;
+}
+
+export function canCreateAgents(principal: Principal): boolean {
+  return principal.admin || principal.can_create_agents;
+}
+
+/**
+ * Checks `action` on a live agent. A caller who may not even read it is told
+ * it does not exist (404, naming it as the caller did); one who may read but
+ * not act gets 403.
+ */
+export async function authorize(
+  db: Kysely<DB>,
+  principal: Principal,
+  agent: Pick<AgentRow, 'id'>,
+  action: AgentAction,
+  ref: string,
+): Promise<EffectiveRole> {
+  return assertAllowed(await roleOn(db, principal, agent.id), action, ref);
+}
+
+export function assertAllowed(role: EffectiveRole | null, action: AgentAction, ref: string): EffectiveRole {
+  if (!role) throw notFound('Agent', ref);
+  if (!ALLOWED[role].has(action)) throw forbidden(`your role '${role}' does not allow '${action}' on agent '${ref}'`);
+  return role;
+}

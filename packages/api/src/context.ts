@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { DB, Kysely } from '@agentex/db';
+import type { Principal } from './auth.ts';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Hooks the host can observe (metrics); the router never depends on them. */
+export interface LifecycleEvents {
+  onEvent?(event: 'agent_created' | 'agent_deleted' | 'promotion' | 'registration' | 'deployment_created'): void;
+}
+
+export interface ContextOptions {
+  db: Kysely<DB>;
+  /** Server secret: internal agent keys are derived from it. */
+  secretKey: Buffer;
+  /** The bearer token of the request, if any; resolved lazily by the auth middleware. */
+  token?: string | null;
+  /** A principal already known (tests through createCaller, internal calls). */
+  principal?: Principal | null;
+  requestId?: string;
+  log?: Logger;
+  events?: LifecycleEvents;
+}
+
+const silent: Logger = { info() {}, warn() {}, error() {} };
+
+/** Transport-free context: the server builds it from a request, tests build it directly. */
+export function createContextInner(opts: ContextOptions) {
+  return {
+    db: opts.db,
+    secretKey: opts.secretKey,
+    token: opts.token ?? null,
+    principal: opts.principal ?? null,
+    requestId: opts.requestId ?? randomUUID(),
+    log: opts.log ?? silent,
+    events: opts.events ?? {},
+  };
+}
+
+export type Context = ReturnType<typeof createContextInner>;

@@ -1,0 +1,56 @@
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+
+/**
+ * The one error vocabulary of the registry. Lifecycle and access code throw
+ * these; each kind maps to exactly one tRPC code (and so one HTTP status) here,
+ * and the errorFormatter shapes the body for both transports.
+ */
+export type DomainErrorKind =
+  | 'invalid' // 422
+  | 'unauthenticated' // 401
+  | 'forbidden' // 403
+  | 'not_found' // 404
+  | 'conflict' // 409
+  | 'precondition' // 412
+  | 'unavailable'; // 503
+
+const CODE: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
+  invalid: 'UNPROCESSABLE_CONTENT',
+  unauthenticated: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  not_found: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  precondition: 'PRECONDITION_FAILED',
+  unavailable: 'SERVICE_UNAVAILABLE',
+};
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends TRPCError {
+  readonly kind: DomainErrorKind;
+  readonly issues: FieldIssue[] | undefined;
+
+  constructor(kind: DomainErrorKind, message: string, opts: { issues?: FieldIssue[]; cause?: unknown } = {}) {
+    super({ code: CODE[kind], message, cause: opts.cause });
+    this.kind = kind;
+    this.issues = opts.issues;
+  }
+}
+
+export const notFound = (what: string, ref: string) => new DomainError('not_found', `${what} '${ref}' not found`);
+export const conflict = (message: string) => new DomainError('conflict', message);
+export const precondition = (message: string) => new DomainError('precondition', message);
+export const forbidden = (message = 'you may not perform this action on this resource') =>
+  new DomainError('forbidden', message);
+export const unauthenticated = (message = 'missing or invalid bearer token') =>
+  new DomainError('unauthenticated', message);
+export const unavailable = () => new DomainError('unavailable', 'the database is unavailable; retry shortly');
+
+export function invalid(issues: FieldIssue[]): DomainError {
+  const summary = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ');
+  return new DomainError('invalid', `invalid input: ${summary}`, { issues });
+}

@@ -1,0 +1,125 @@
+import type { AgentRow, DB, Kysely, Transaction } from '@agentex/db';
+import { sql, type Expression, type ExpressionBuilder, type InsertObject, type SqlBool, type UpdateObject } from 'kysely';
+import type { Principal } from '../auth.ts';
+import type { AgentOrderBy, OrderDirection } from '../schemas/agent.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export async function findLiveAgentById(db: Kysely<DB>, id: string): Promise<AgentRow | undefined> {
+  return db.selectFrom('agents').selectAll().where('id', '=', id).where('status', '<>', 'Deleted').executeTakeFirst();
+}
+
+export async function findLiveAgentByName(db: Kysely<DB>, name: string): Promise<AgentRow | undefined> {
+  return db.selectFrom('agents').selectAll().where('name', '=', name).where('status', '<>', 'Deleted').executeTakeFirst();
+}
+
+/** Locks the agent row: every write to an agent or its deployments takes this lock first. */
+export async function lockLiveAgent(
+  trx: Transaction<DB>,
+  by: { id: string } | { name: string },
+): Promise<AgentRow | undefined> {
+  let q = trx.selectFrom('agents').selectAll().where('status', '<>', 'Deleted');
+  q = 'id' in by ? q.where('id', '=', by.id) : q.where('name', '=', by.name);
+  return q.forUpdate().executeTakeFirst();
+}
+
+/**
+ * Inserts unless a live agent holds the name. The partial unique index decides,
+ * so concurrent callers racing for one name produce exactly one row.
+ */
+export async function insertAgentIfNameFree(trx: Transaction<DB>, values: InsertObject<DB, 'agents'>): Promise<AgentRow | undefined> {
+  return trx
+    .insertInto('agents')
+    .values(values)
+    .onConflict((oc) => oc.column('name').where('status', '<>', 'Deleted').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function updateAgent(trx: Transaction<DB>, id: string, patch: UpdateObject<DB, 'agents'>): Promise<AgentRow> {
+  return trx
+    .updateTable('agents')
+    .set({ ...patch, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Agents the principal may read, filtered in SQL so pages are never short. */
+function visibleTo(principal: Principal) {
+  return (eb: ExpressionBuilder<DB, 'agents'>): Expression<SqlBool> => {
+    if (principal.admin) return sql<boolean>`true`;
+    if (principal.kind === 'agent') return eb('agents.id', '=', principal.agent_id ?? '');
+    return eb.exists(
+      eb
+        .selectFrom('grants')
+        .select(sql`1`.as('one'))
+        .whereRef('grants.agent_id', '=', 'agents.id')
+        .where('grants.principal_id', '=', principal.id),
+    );
+  };
+}
+
+// registered_at may be null; the expression matches the index and keeps keyset comparisons total.
+const SORT_EXPR: Record<AgentOrderBy, ReturnType<typeof sql.raw>> = {
+  created_at: sql.raw('agents.created_at'),
+  updated_at: sql.raw('agents.updated_at'),
+  name: sql.raw('agents.name'),
+  registered_at: sql.raw(`coalesce(agents.registered_at, '-infinity'::timestamptz)`),
+};
+const SORT_TYPE: Record<AgentOrderBy, string> = {
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  name: 'text',
+  registered_at: 'timestamptz',
+};
+
+export interface AgentListQuery {
+  orderBy: AgentOrderBy;
+  direction: OrderDirection;
+  status?: AgentRow['status'] | undefined;
+  limit: number;
+}
+
+function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
+  const expr = SORT_EXPR[q.orderBy];
+  const dir = sql.raw(q.direction);
+  let query = db
+    .selectFrom('agents')
+    .selectAll('agents')
+    .select(sql<string>`(${expr})::text`.as('sort_key'))
+    .where('agents.status', '<>', 'Deleted')
+    .where(visibleTo(principal));
+  if (q.status) query = query.where('agents.status', '=', q.status);
+  return query.orderBy(sql`${expr} ${dir}`).orderBy(sql`agents.id ${dir}`).limit(q.limit);
+}
+
+export async function listAgentsByOffset(
+  db: Kysely<DB>,
+  principal: Principal,
+  q: AgentListQuery & { offset: number },
+): Promise<AgentRow[]> {
+  const rows = await baseList(db, principal, q).offset(q.offset).execute();
+  return rows.map(({ sort_key: _, ...row }) => row);
+}
+
+export async function listAgentsByCursor(
+  db: Kysely<DB>,
+  principal: Principal,
+  q: AgentListQuery & { cursor?: string | null | undefined },
+): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
+  const scope = `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}`;
+  let query = baseList(db, principal, { ...q, limit: q.limit + 1 });
+  if (q.cursor) {
+    const after = decodeCursor(q.cursor, scope);
+    const op = sql.raw(q.direction === 'asc' ? '>' : '<');
+    const type = sql.raw(SORT_TYPE[q.orderBy]);
+    query = query.where(
+      sql<boolean>`(${SORT_EXPR[q.orderBy]}, agents.id) ${op} (${after.key}::${type}, ${after.id}::uuid)`,
+    );
+  }
+  const rows = await query.execute();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > q.limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
+  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+}

@@ -1,0 +1,101 @@
+import type { DB, DeploymentRow, Kysely, Transaction } from '@agentex/db';
+import { sql } from 'kysely';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export async function findDeployment(
+  db: Kysely<DB>,
+  agentId: string,
+  deploymentId: string,
+): Promise<DeploymentRow | undefined> {
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', '=', deploymentId)
+    .where('agent_id', '=', agentId)
+    .executeTakeFirst();
+}
+
+export async function findDeploymentAnyAgent(db: Kysely<DB>, deploymentId: string): Promise<DeploymentRow | undefined> {
+  return db.selectFrom('deployments').selectAll().where('id', '=', deploymentId).executeTakeFirst();
+}
+
+/** Newest first; expired (soft-deleted) deployments are left out. */
+export async function listLiveDeployments(
+  db: Kysely<DB>,
+  agentId: string,
+  limit: number,
+  cursor?: string | null,
+): Promise<{ rows: DeploymentRow[]; nextCursor: string | null }> {
+  const scope = `deployments:${agentId}`;
+  let q = db
+    .selectFrom('deployments')
+    .selectAll()
+    .select(sql<string>`created_at::text`.as('sort_key'))
+    .where('agent_id', '=', agentId)
+    .where('expires_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
+  if (cursor) {
+    const after = decodeCursor(cursor, scope);
+    q = q.where(sql<boolean>`(created_at, id) < (${after.key}::timestamptz, ${after.id}::uuid)`);
+  }
+  const rows = await q.execute();
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
+  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+}
+
+export async function demoteProduction(trx: Transaction<DB>, agentId: string): Promise<void> {
+  await trx
+    .updateTable('deployments')
+    .set({ is_production: false })
+    .where('agent_id', '=', agentId)
+    .where('is_production', '=', true)
+    .execute();
+}
+
+export async function markProduction(trx: Transaction<DB>, deploymentId: string): Promise<DeploymentRow> {
+  return trx
+    .updateTable('deployments')
+    .set({ is_production: true, promoted_at: sql<Date>`now()` })
+    .where('id', '=', deploymentId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Deployment-scoped registration: creates the deployment or marks it Ready at
+ * its URL. Returns nothing when the id is taken by another agent's deployment
+ * or by an expired one, which the caller reports.
+ */
+export async function upsertRegisteredDeployment(
+  trx: Transaction<DB>,
+  values: { id: string; agent_id: string; acp_url: string; registration_metadata: Record<string, unknown>; created_by: string | null },
+): Promise<DeploymentRow | undefined> {
+  const metadata = JSON.stringify(values.registration_metadata);
+  return trx
+    .insertInto('deployments')
+    .values({
+      id: values.id,
+      agent_id: values.agent_id,
+      acp_url: values.acp_url,
+      status: 'Ready',
+      registration_metadata: metadata,
+      created_by: values.created_by,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet({
+          acp_url: (eb) => eb.ref('excluded.acp_url'),
+          status: 'Ready',
+          registration_metadata: sql<string>`coalesce(deployments.registration_metadata, '{}'::jsonb) || excluded.registration_metadata`,
+        })
+        .where('deployments.agent_id', '=', values.agent_id)
+        .where('deployments.expires_at', 'is', null),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}

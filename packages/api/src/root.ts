@@ -1,0 +1,25 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { agentApiKeysRouter } from './routers/api-keys.ts';
+import { agentsRouter } from './routers/agents.ts';
+import { deploymentsRouter } from './routers/deployments.ts';
+import { grantsRouter } from './routers/grants.ts';
+import { meRouter, principalsRouter, tokensRouter } from './routers/principals.ts';
+import { createCallerFactory, router } from './trpc.ts';
+
+// Order matters for the REST bridge, which takes the first matching path:
+// `/agents/name/{agent_name}` must be tried before `/agents/{agent_id}/...`.
+export const appRouter = router({
+  agents: agentsRouter,
+  deployments: deploymentsRouter,
+  grants: grantsRouter,
+  agentApiKeys: agentApiKeysRouter,
+  me: meRouter,
+  principals: principalsRouter,
+  tokens: tokensRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+export const createCaller = createCallerFactory(appRouter);

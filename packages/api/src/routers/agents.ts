@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { authorize } from '../access.ts';
+import { notFound } from '../errors.ts';
+import { deleteAgent, register, registerBuild } from '../lifecycle/agents.ts';
+import { findLiveAgentById, findLiveAgentByName, listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
+import {
+  Agent,
+  AgentIdInput,
+  AgentNameInput,
+  AgentPage,
+  ListAgentsInput,
+  ListAgentsPageInput,
+  RegisterBuildInput,
+  RegisterInput,
+  RegisteredAgent,
+  toAgent,
+} from '../schemas/agent.ts';
+import { DeletedResponse } from '../schemas/common.ts';
+import { authedProcedure, router } from '../trpc.ts';
+
+const tags = ['agents'];
+
+export const agentsRouter = router({
+  registerBuild: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/agents/register-build',
+        tags,
+        summary: 'Register an agent at build time',
+        description:
+          'Idempotent by name: returns the live agent of that name if you can read it (unchanged), creates a BuildOnly agent owned by you if none exists, and answers 409 if the name belongs to an agent you cannot see.',
+      },
+    })
+    .input(RegisterBuildInput)
+    .output(Agent)
+    .mutation(async ({ ctx, input }) => toAgent(await registerBuild(ctx, input))),
+
+  register: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/agents/register',
+        tags,
+        summary: 'Register a running agent (or one of its deployments)',
+        description:
+          'With registration_metadata.deployment_id, marks that deployment Ready at acp_url; otherwise points the agent itself at acp_url (legacy). Returns the agent and its internal API key.',
+      },
+    })
+    .input(RegisterInput)
+    .output(RegisteredAgent)
+    .mutation(async ({ ctx, input }) => {
+      const { agent, key } = await register(ctx, input);
+      return { ...toAgent(agent), agent_api_key: key };
+    }),
+
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/agents/{agent_id}', tags, summary: 'Get an agent by id' } })
+    .input(AgentIdInput)
+    .output(Agent)
+    .query(async ({ ctx, input }) => {
+      const agent = await findLiveAgentById(ctx.db, input.agent_id);
+      if (!agent) throw notFound('Agent', input.agent_id);
+      await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_id);
+      return toAgent(agent);
+    }),
+
+  getByName: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/agents/name/{agent_name}', tags, summary: 'Get an agent by name' } })
+    .input(AgentNameInput)
+    .output(Agent)
+    .query(async ({ ctx, input }) => {
+      const agent = await findLiveAgentByName(ctx.db, input.agent_name);
+      if (!agent) throw notFound('Agent', input.agent_name);
+      await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_name);
+      return toAgent(agent);
+    }),
+
+  list: authedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/agents',
+        tags,
+        summary: 'List the agents you can read',
+        description: 'A bare JSON array (Agentex shape). Deleted agents are never listed.',
+      },
+    })
+    .input(ListAgentsInput)
+    .output(z.array(Agent))
+    .query(async ({ ctx, input }) => {
+      if (input.status === 'Deleted') return [];
+      const rows = await listAgentsByOffset(ctx.db, ctx.principal, {
+        orderBy: input.order_by,
+        direction: input.order_direction,
+        status: input.status,
+        limit: input.limit,
+        offset: (input.page_number - 1) * input.limit,
+      });
+      return rows.map(toAgent);
+    }),
+
+  /** Keyset variant of `list` (tRPC only): pages stay fast at any depth. */
+  listPage: authedProcedure
+    .input(ListAgentsPageInput)
+    .output(AgentPage)
+    .query(async ({ ctx, input }) => {
+      if (input.status === 'Deleted') return { items: [], next_cursor: null };
+      const { rows, nextCursor } = await listAgentsByCursor(ctx.db, ctx.principal, {
+        orderBy: input.order_by,
+        direction: input.order_direction,
+        status: input.status,
+        limit: input.limit,
+        cursor: input.cursor,
+      });
+      return { items: rows.map(toAgent), next_cursor: nextCursor };
+    }),
+
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/agents/{agent_id}', tags, summary: 'Delete an agent (soft)' } })
+    .input(AgentIdInput)
+    .output(DeletedResponse)
+    .mutation(({ ctx, input }) => deleteAgent(ctx, { id: input.agent_id })),
+
+  deleteByName: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/agents/name/{agent_name}', tags, summary: 'Delete an agent by name (soft)' } })
+    .input(AgentNameInput)
+    .output(DeletedResponse)
+    .mutation(({ ctx, input }) => deleteAgent(ctx, { name: input.agent_name })),
+});

@@ -1,0 +1,121 @@
+import {
+  AGENT_ROLES,
+  API_KEY_TYPES,
+  type AgentApiKeyRow,
+  type ApiTokenRow,
+  type GrantRow,
+  type PrincipalRow,
+} from '@agentex/db';
+import { z } from 'zod';
+import { AgentName, IsoTimestamp, Uuid, iso, text } from './common.ts';
+
+export const PrincipalKind = z.enum(['user', 'service_account', 'agent']).meta({ id: 'PrincipalKind' });
+
+export const Principal = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    kind: PrincipalKind,
+    admin: z.boolean(),
+    can_create_agents: z.boolean(),
+    created_at: IsoTimestamp.nullable(),
+  })
+  .meta({ id: 'Principal' });
+export type Principal = z.infer<typeof Principal>;
+
+export const Me = Principal.extend({
+  agent_id: Uuid.nullable().meta({ description: 'Set when the caller is an agent authenticated by its API key' }),
+}).meta({ id: 'Me' });
+
+export const CreatePrincipalInput = z.object({
+  name: text(128).min(1),
+  // Agent principals are not created by hand: an agent authenticates with its API key.
+  kind: z.enum(['user', 'service_account']),
+  admin: z.boolean().default(false),
+  can_create_agents: z.boolean().default(false),
+});
+
+export const Token = z
+  .object({ id: Uuid, principal_id: Uuid, name: z.string().nullable(), token_prefix: z.string(), created_at: IsoTimestamp })
+  .meta({ id: 'Token' });
+export const IssuedToken = Token.extend({
+  token: z.string().meta({ description: 'The bearer token. Shown once; only its hash is stored.' }),
+}).meta({ id: 'IssuedToken' });
+export const CreatedPrincipal = Principal.extend({ token: z.string(), token_id: Uuid }).meta({ id: 'CreatedPrincipal' });
+
+export const PrincipalIdInput = z.object({ principal_id: Uuid });
+export const CreateTokenInput = z.object({ principal_id: Uuid, name: text(128).nullish() });
+export const TokenIdInput = z.object({ token_id: Uuid });
+
+export const AgentRole = z.enum(AGENT_ROLES).meta({ id: 'AgentRole' });
+export const Grant = z
+  .object({
+    agent_id: Uuid,
+    principal_id: Uuid,
+    role: AgentRole,
+    granted_by: Uuid.nullable(),
+    created_at: IsoTimestamp,
+  })
+  .meta({ id: 'Grant' });
+export const GrantRef = z.object({ agent_id: Uuid, principal_id: Uuid });
+export const SetGrantInput = GrantRef.extend({ role: AgentRole });
+
+export const ApiKeyType = z.enum(API_KEY_TYPES).meta({ id: 'AgentAPIKeyType' });
+export const AgentApiKey = z
+  .object({
+    id: Uuid,
+    agent_id: Uuid,
+    name: z.string(),
+    api_key_type: ApiKeyType,
+    key_prefix: z.string(),
+    created_at: IsoTimestamp,
+  })
+  .meta({ id: 'AgentAPIKey' });
+export const CreatedAgentApiKey = AgentApiKey.extend({
+  api_key: z.string().meta({ description: 'The key. Shown once; only its hash is stored.' }),
+}).meta({ id: 'CreatedAgentAPIKey' });
+
+export const CreateAgentApiKeyInput = z
+  .object({
+    agent_id: Uuid.nullish(),
+    agent_name: AgentName.nullish(),
+    name: text(128).min(1),
+    // The internal key is minted by register, never by hand.
+    api_key_type: z.enum(['external', 'github', 'slack']).default('external'),
+  })
+  .refine((v) => (v.agent_id ? 1 : 0) + (v.agent_name ? 1 : 0) === 1, {
+    message: 'give exactly one of agent_id and agent_name',
+    path: ['agent_id'],
+  });
+export const ListAgentApiKeysInput = z.object({ agent_id: Uuid });
+export const AgentApiKeyIdInput = z.object({ id: Uuid });
+
+export function toPrincipal(row: PrincipalRow): Principal {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    admin: row.admin,
+    can_create_agents: row.can_create_agents,
+    created_at: iso(row.created_at),
+  };
+}
+
+export function toToken(row: ApiTokenRow) {
+  return { id: row.id, principal_id: row.principal_id, name: row.name, token_prefix: row.token_prefix, created_at: iso(row.created_at) };
+}
+
+export function toGrant(row: GrantRow) {
+  return { agent_id: row.agent_id, principal_id: row.principal_id, role: row.role, granted_by: row.granted_by, created_at: iso(row.created_at) };
+}
+
+export function toAgentApiKey(row: AgentApiKeyRow) {
+  return {
+    id: row.id,
+    agent_id: row.agent_id,
+    name: row.name,
+    api_key_type: row.api_key_type,
+    key_prefix: row.key_prefix,
+    created_at: iso(row.created_at),
+  };
+}

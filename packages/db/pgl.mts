@@ -1,0 +1,12 @@
+import { PGlite } from '@electric-sql/pglite';
+let t = Date.now();
+const pg = await PGlite.create();
+console.log('create', Date.now() - t);
+t = Date.now();
+const c = await pg.clone();
+console.log('clone', Date.now() - t);
+const r = await pg.query("select 1::int8 as a, now() as n, '{\"x\":1}'::jsonb as j, gen_random_uuid() as u");
+console.log(r.rows, r.fields);
+await pg.query('begin'); await pg.query('select 1'); await pg.query('commit');
+t=Date.now(); const d = await pg.dumpDataDir('none'); console.log('dump', Date.now()-t, d.size);
+t=Date.now(); const p2 = await PGlite.create({loadDataDir: d}); console.log('load', Date.now()-t);

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { DB } from './schema.ts';
+
+export type StoreKind = 'embedded' | 'postgres';
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: StoreKind;
+  /** Resolves when the database answers a trivial query within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** Pool figures for /metrics; the embedded store has one session. */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  url: string;
+  /** Connections per replica. */
+  max?: number;
+  /** How long a request may wait for a connection before failing fast. */
+  acquireTimeoutMs?: number;
+  /** A statement running longer than this is cancelled by the server. */
+  statementTimeoutMs?: number;
+  onPoolError?: (err: Error) => void;
+}
+
+// int8 comes back as a string from `pg` and a number from PGlite; counts and
+// ids here stay far below 2^53, so both return numbers.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number.parseInt(value, 10);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function connectPostgres(opts: PostgresOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
+    statement_timeout: opts.statementTimeoutMs ?? 15_000,
+    idle_in_transaction_session_timeout: (opts.statementTimeoutMs ?? 15_000) * 2,
+    types: pgTypes,
+  });
+  // An idle client dropped by a Postgres restart must not crash the process.
+  pool.on('error', (err) => opts.onPoolError?.(err));
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    ping: (timeoutMs) => ping(db, timeoutMs),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
+}
+
+/** `dataDir` is a directory, or `memory://` for a store that lives and dies with the process. */
+export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir, {
+    // Durable: every commit is flushed before the call returns.
+    relaxedDurability: false,
+    ...(loadDataDir ? { loadDataDir } : {}),
+  });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    kind: 'embedded',
+    ping: (timeoutMs) => ping(db, timeoutMs),
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    close: () => db.destroy(),
+  };
+}
+
+async function ping(db: Kysely<DB>, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
+    });
+    await Promise.race([sql`select 1`.execute(db), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,113 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Table types: column names are the wire field names (SPEC "Storage"). */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+export type Json = ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+
+export const AGENT_STATUSES = ['Ready', 'Failed', 'Unknown', 'Deleted', 'Unhealthy', 'BuildOnly'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export const ACP_TYPES = ['sync', 'async', 'agentic'] as const;
+export type AcpType = (typeof ACP_TYPES)[number];
+export const AGENT_INPUT_TYPES = ['text', 'json'] as const;
+export type AgentInputType = (typeof AGENT_INPUT_TYPES)[number];
+export const DEPLOYMENT_STATUSES = ['Pending', 'Ready', 'Failed'] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+export const PRINCIPAL_KINDS = ['user', 'service_account', 'agent'] as const;
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
+export const AGENT_ROLES = ['viewer', 'deployer', 'owner'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+export const API_KEY_TYPES = ['internal', 'external', 'github', 'slack'] as const;
+export type ApiKeyType = (typeof API_KEY_TYPES)[number];
+
+export interface PrincipalsTable {
+  id: Generated<string>;
+  name: string;
+  kind: PrincipalKind;
+  admin: Generated<boolean>;
+  can_create_agents: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  principal_id: string;
+  name: string | null;
+  token_hash: Buffer;
+  token_prefix: string;
+  created_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AgentsTable {
+  id: Generated<string>;
+  name: string;
+  description: Generated<string>;
+  status: AgentStatus;
+  status_reason: string | null;
+  acp_url: string | null;
+  acp_type: Generated<AcpType>;
+  agent_input_type: AgentInputType | null;
+  registration_metadata: Json;
+  registered_at: NullableTimestamp;
+  production_deployment_id: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface DeploymentsTable {
+  id: Generated<string>;
+  agent_id: string;
+  docker_image: string | null;
+  registration_metadata: Json;
+  status: Generated<DeploymentStatus>;
+  acp_url: string | null;
+  is_production: Generated<boolean>;
+  sgp_deploy_id: string | null;
+  helm_release_name: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  promoted_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+}
+
+export interface GrantsTable {
+  agent_id: string;
+  principal_id: string;
+  role: AgentRole;
+  granted_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface AgentApiKeysTable {
+  id: Generated<string>;
+  agent_id: string;
+  name: string;
+  api_key_type: ApiKeyType;
+  key_hash: Buffer;
+  key_prefix: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface DB {
+  principals: PrincipalsTable;
+  api_tokens: ApiTokensTable;
+  agents: AgentsTable;
+  deployments: DeploymentsTable;
+  grants: GrantsTable;
+  agent_api_keys: AgentApiKeysTable;
+}
+
+export type AgentRow = Selectable<AgentsTable>;
+export type NewAgent = Insertable<AgentsTable>;
+export type AgentUpdate = Updateable<AgentsTable>;
+export type DeploymentRow = Selectable<DeploymentsTable>;
+export type PrincipalRow = Selectable<PrincipalsTable>;
+export type GrantRow = Selectable<GrantsTable>;
+export type AgentApiKeyRow = Selectable<AgentApiKeysTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
