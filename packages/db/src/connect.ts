@@ -59,7 +59,7 @@ export function connectPostgres(opts: PostgresOptions): Database {
 }
 
 /** `dataDir` is a directory, or `memory://` for a store that lives and dies with the process. */
-export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Promise<Database> {
+export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Promise<Database & { pglite: PGlite }> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, {
     // Durable: every commit is flushed before the call returns.
@@ -69,6 +69,7 @@ export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Prom
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
   return {
     db,
+    pglite,
     kind: 'embedded',
     ping: (timeoutMs) => ping(db, timeoutMs),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
