@@ -13,8 +13,9 @@ const ADMIN_NAME = 'admin';
 export async function bootstrapAdmin(db: Kysely<DB>, token?: string): Promise<{ token: string } | null> {
   if (token) {
     await insertPrincipal(db, { name: ADMIN_NAME, kind: 'user', admin: true, can_create_agents: true });
-    const admin = await db.selectFrom('principals').select('id').where('name', '=', ADMIN_NAME).executeTakeFirstOrThrow();
-    await db.updateTable('principals').set({ admin: true, can_create_agents: true }).where('id', '=', admin.id).execute();
+    const admin = await db.selectFrom('principals').select(['id', 'admin']).where('name', '=', ADMIN_NAME).executeTakeFirstOrThrow();
+    // Never elevate: a non-admin that took the name must not become admin through the environment.
+    if (!admin.admin) throw new Error(`principal '${ADMIN_NAME}' exists but is not an admin; refusing to attach the bootstrap token`);
     await db
       .insertInto('api_tokens')
       .values({ principal_id: admin.id, name: 'bootstrap', token_hash: hashCredential(token), token_prefix: displayPrefix(token) })
