@@ -4,6 +4,8 @@ import type { Database } from '@agentex/db';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
+import { installDocs } from './docs.ts';
+import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { installRestErrors } from './rest-errors.ts';
 
@@ -13,6 +15,10 @@ export interface ServerOptions {
   logLevel?: string;
   bodyLimitBytes?: number;
   events?: LifecycleEvents;
+  /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`; otherwise it is open (restrict it at the network). */
+  metricsToken?: string | null;
+  /** Where log lines go (tests); stdout by default. */
+  logStream?: { write(line: string): void };
   /** Extra routes (metrics, docs) registered by the host. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -32,7 +38,7 @@ function bearer(req: FastifyRequest): string | null {
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info' },
+    logger: { level: opts.logLevel ?? 'info', ...(opts.logStream ? { stream: opts.logStream } : {}) },
     bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -48,6 +54,15 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return payload;
   });
 
+  const metrics = createMetrics({ database: opts.database, token: opts.metricsToken ?? null });
+  metrics.install(app);
+  const events: LifecycleEvents = {
+    onEvent(event) {
+      metrics.events.onEvent?.(event);
+      opts.events?.onEvent?.(event);
+    },
+  };
+
   const createContext = ({ req }: { req: FastifyRequest }) =>
     createContextInner({
       db: opts.database.db,
@@ -55,7 +70,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       token: bearer(req),
       requestId: req.id,
       log: req.log,
-      ...(opts.events ? { events: opts.events } : {}),
+      events,
     });
 
   installRestErrors(app);
@@ -68,6 +83,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   const document = openApiDocument();
   app.get('/api/openapi.json', async () => document);
+  installDocs(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const ok = await opts.database.ping(2_000);

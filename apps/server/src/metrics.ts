@@ -1,0 +1,130 @@
+import { timingSafeEqual } from 'node:crypto';
+import { appRouter, type LifecycleEvents } from '@agentex/api';
+import type { Database } from '@agentex/db';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics for one server instance (its own registry, so several
+ * servers in one process never share counters).
+ *
+ * `/metrics` is open unless a token is configured (AGENTEX_METRICS_TOKEN):
+ * scrapers usually reach it on an internal port or behind an ingress rule, and
+ * it carries no per-agent data, only counts by procedure and status.
+ */
+
+type LifecycleEvent = Parameters<NonNullable<LifecycleEvents['onEvent']>>[0];
+const LIFECYCLE_EVENTS: LifecycleEvent[] = ['agent_created', 'agent_deleted', 'promotion', 'registration', 'deployment_created'];
+
+interface RestRoute {
+  method: string;
+  pattern: RegExp;
+  procedure: string;
+}
+
+function procedureDefs(): Array<[string, { openapi?: { method: string; path: string } } | undefined]> {
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { openapi?: { method: string; path: string } } } }>;
+  return Object.entries(procedures).map(([name, proc]) => [name, proc._def.meta]);
+}
+
+/** REST paths of the bridge, tried in router order as the bridge does. */
+function restRoutes(): RestRoute[] {
+  const routes: RestRoute[] = [];
+  for (const [name, meta] of procedureDefs()) {
+    if (!meta?.openapi) continue;
+    const source = meta.openapi.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+');
+    routes.push({ method: meta.openapi.method.toUpperCase(), pattern: new RegExp(`^/api${source}/?$`), procedure: name });
+  }
+  return routes;
+}
+
+export interface Metrics {
+  registry: Registry;
+  events: LifecycleEvents;
+  install(app: FastifyInstance): void;
+}
+
+export function createMetrics(opts: { database: Database; token?: string | null }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const labelNames = ['transport', 'procedure', 'method', 'status'] as const;
+  const requests = new Counter({
+    name: 'agentex_http_requests_total',
+    help: 'HTTP requests by transport (trpc, rest, http), procedure or route, method and status',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'agentex_http_request_duration_seconds',
+    help: 'HTTP request latency by transport, procedure or route, method and status',
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'agentex_db_pool_connections',
+    help: 'Database pool connections by state (total, idle, waiting = requests queued for a connection)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const stats = opts.database.poolStats();
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+  const lifecycle = new Counter({
+    name: 'agentex_lifecycle_events_total',
+    help: 'Lifecycle events: agent_created, agent_deleted, registration, deployment_created, promotion',
+    labelNames: ['event'],
+    registers: [registry],
+  });
+  for (const event of LIFECYCLE_EVENTS) lifecycle.inc({ event }, 0);
+
+  const rest = restRoutes();
+  const trpcProcedures = new Set(procedureDefs().map(([name]) => name));
+
+  /** Bounded label values: known procedure names or route templates, never raw URLs. */
+  function classify(req: FastifyRequest): Array<{ transport: string; procedure: string }> {
+    const path = req.originalUrl.split('?')[0] ?? '';
+    if (path.startsWith('/trpc/')) {
+      const names = decodeURIComponent(path.slice('/trpc/'.length)).split(',');
+      return names.map((name) => ({ transport: 'trpc', procedure: trpcProcedures.has(name) ? name : 'unknown' }));
+    }
+    if (path.startsWith('/api/') && path !== '/api/openapi.json') {
+      const match = rest.find((r) => r.method === req.method && r.pattern.test(path));
+      return [{ transport: 'rest', procedure: match?.procedure ?? 'unknown' }];
+    }
+    return [{ transport: 'http', procedure: req.routeOptions.url ?? 'unknown' }];
+  }
+
+  function authorized(req: FastifyRequest): boolean {
+    if (!opts.token) return true;
+    const given = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    const expected = Buffer.from(opts.token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  return {
+    registry,
+    events: { onEvent: (event) => lifecycle.inc({ event }) },
+    install(app) {
+      app.addHook('onResponse', async (req, reply) => {
+        const seconds = reply.elapsedTime / 1000;
+        const status = String(reply.statusCode);
+        for (const { transport, procedure } of classify(req)) {
+          const labels = { transport, procedure, method: req.method, status };
+          requests.inc(labels);
+          duration.observe(labels, seconds);
+        }
+      });
+      app.get('/metrics', async (req, reply) => {
+        if (!authorized(req)) {
+          return reply.code(401).send({ status_code: 401, message: 'a valid metrics token is required', code: 'UNAUTHORIZED', request_id: req.id });
+        }
+        return reply.type(registry.contentType).send(await registry.metrics());
+      });
+    },
+  };
+}
