@@ -1,11 +1,14 @@
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
-import type { AppRouter, RouterInputs, RouterOutputs } from '@agentex/api';
+import type { AppRouter } from '@agentex/api';
+import { agentexFetch } from './fetch.ts';
+import { agentexLink } from './retry.ts';
 
-export type { AppRouter, RouterInputs, RouterOutputs };
-export type Agent = RouterOutputs['agents']['get'];
-export type RegisteredAgent = RouterOutputs['agents']['register'];
-export type Deployment = RouterOutputs['deployments']['get'];
-export type Grant = RouterOutputs['grants']['set'];
+export { AgentexError, isAgentexError, type AgentexErrorCode, type FieldIssue } from './errors.ts';
+export { backoffDelay, type RetryOptions } from './retry.ts';
+export type * from './types.ts';
+
+/** The typed client: `client.agents.get.query({ agent_id })`, `client.deployments.promote.mutate(...)`, ... */
+export type AgentexClient = TRPCClient<AppRouter>;
 
 export interface ClientOptions {
   /** Server base URL, e.g. http://127.0.0.1:8000 (the client talks to `${url}/trpc`). */
@@ -14,15 +17,49 @@ export interface ClientOptions {
   token?: string;
   /** Extra headers sent with every request. */
   headers?: Record<string, string>;
+  /**
+   * How many times a failed query is retried when the server answered 503 or
+   * could not be reached (default 3; 0 turns it off). Mutations are never
+   * retried: they may have taken effect.
+   */
+  retries?: number;
+  /** First backoff delay in ms (default 200); doubles per retry, with jitter. */
+  retryBaseDelayMs?: number;
+  /** Largest backoff delay in ms (default 5000); also caps a server's Retry-After. */
+  retryMaxDelayMs?: number;
+  /**
+   * Abort each HTTP request that has not completed after this many ms
+   * (default: no timeout). The call then fails with code `TIMEOUT`; a timed-out
+   * call is not retried. A call's own `signal` works as well.
+   */
+  timeoutMs?: number;
+  /** A fetch implementation (default: the global fetch). */
+  fetch?: typeof globalThis.fetch;
 }
 
-/** A tRPC client typed end to end from the server's router (type-only import: no server code ships). */
-export function createClient(opts: ClientOptions): TRPCClient<AppRouter> {
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number`);
+  return value;
+}
+
+/**
+ * A tRPC client typed end to end from the server's router (type-only import:
+ * no server code ships). Every failed call rejects with an AgentexError.
+ */
+export function createClient(opts: ClientOptions): AgentexClient {
   const base = opts.url.replace(/\/+$/, '');
+  const timeoutMs = opts.timeoutMs === undefined ? undefined : nonNegative('timeoutMs', opts.timeoutMs, 0) || undefined;
   return createTRPCClient<AppRouter>({
     links: [
+      agentexLink({
+        retries: Math.floor(nonNegative('retries', opts.retries, 3)),
+        baseDelayMs: nonNegative('retryBaseDelayMs', opts.retryBaseDelayMs, 200),
+        maxDelayMs: nonNegative('retryMaxDelayMs', opts.retryMaxDelayMs, 5000),
+      }),
       httpBatchLink({
         url: `${base}/trpc`,
+        fetch: agentexFetch({ fetch: opts.fetch, timeoutMs }),
         headers: () => ({
           ...opts.headers,
           ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),

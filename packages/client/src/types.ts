@@ -1,0 +1,29 @@
+import type { AppRouter, RouterInputs, RouterOutputs } from '@agentex/api';
+
+export type { AppRouter, RouterInputs, RouterOutputs };
+
+// Outputs (wire shapes, snake_case, timestamps as ISO strings).
+export type Agent = RouterOutputs['agents']['get'];
+export type RegisteredAgent = RouterOutputs['agents']['register'];
+export type AgentPage = RouterOutputs['agents']['listPage'];
+export type AgentStatus = Agent['status'];
+export type Deployment = RouterOutputs['deployments']['get'];
+export type DeploymentPage = RouterOutputs['deployments']['listPage'];
+export type DeploymentStatus = Deployment['status'];
+export type Grant = RouterOutputs['grants']['set'];
+export type AgentRole = Grant['role'];
+export type DeletedResponse = RouterOutputs['agents']['delete'];
+export type AgentApiKey = RouterOutputs['agentApiKeys']['list'][number];
+export type CreatedAgentApiKey = RouterOutputs['agentApiKeys']['create'];
+export type Me = RouterOutputs['me']['get'];
+export type Principal = RouterOutputs['principals']['list'][number];
+export type CreatedPrincipal = RouterOutputs['principals']['create'];
+export type Token = RouterOutputs['tokens']['list'][number];
+export type IssuedToken = RouterOutputs['tokens']['create'];
+
+// Inputs.
+export type RegisterBuildInput = RouterInputs['agents']['registerBuild'];
+export type RegisterInput = RouterInputs['agents']['register'];
+export type ListAgentsInput = RouterInputs['agents']['list'];
+export type CreateDeploymentInput = RouterInputs['deployments']['create'];
+export type SetGrantInput = RouterInputs['grants']['set'];
