@@ -8,6 +8,8 @@ export interface Config {
   bootstrapToken: string | null;
   secretKey: string | null;
   logLevel: string;
+  /** When set, `/metrics` requires it as a bearer token; unset, `/metrics` is open (restrict it at the network). */
+  metricsToken: string | null;
   bodyLimitBytes: number;
   dbPoolMax: number;
   dbAcquireTimeoutMs: number;
@@ -56,6 +58,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const metricsToken = env.AGENTEX_METRICS_TOKEN || null;
+  if (metricsToken !== null && (metricsToken.length < 16 || metricsToken.length > 256 || /\s/.test(metricsToken))) {
+    throw new ConfigError('AGENTEX_METRICS_TOKEN must be 16 to 256 characters without spaces');
+  }
   const rawDir = env.AGENTEX_DATA_DIR || './.agentex';
   const dataDir = rawDir.startsWith('memory://') || isAbsolute(rawDir) ? rawDir : resolve(process.env.INIT_CWD ?? process.cwd(), rawDir);
   return {
@@ -66,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken,
     secretKey,
     logLevel,
+    metricsToken,
     bodyLimitBytes: int(env, 'AGENTEX_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     dbPoolMax: int(env, 'AGENTEX_DB_POOL_MAX', 10, 1, 1000),
     dbAcquireTimeoutMs: int(env, 'AGENTEX_DB_ACQUIRE_TIMEOUT_MS', 5_000, 100, 600_000),

@@ -21,6 +21,7 @@ async function main() {
     database: store.database,
     secretKey: store.secretKey,
     logLevel: config.logLevel,
+    metricsToken: config.metricsToken,
     bodyLimitBytes: config.bodyLimitBytes,
   });
   if (applied.length) app.log.info({ migrations: applied }, 'migrations applied');
