@@ -85,7 +85,11 @@ export function createMetrics(opts: { database: Database; token?: string | null 
   const rest = restRoutes();
   const trpcProcedures = new Set(procedureDefs().map(([name]) => name));
 
-  /** Bounded label values: known procedure names or route templates, never raw URLs. */
+  /**
+   * Bounded label values: known procedure names or route templates, never raw
+   * URLs. A tRPC batch counts once per procedure in it, each with the batch's
+   * HTTP status and duration (207 when its calls ended differently).
+   */
   function classify(req: FastifyRequest): Array<{ transport: string; procedure: string }> {
     const path = req.originalUrl.split('?')[0] ?? '';
     if (path.startsWith('/trpc/')) {

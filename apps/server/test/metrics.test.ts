@@ -43,6 +43,10 @@ describe(`/metrics (${TEST_STORE})`, () => {
     expect((await s.api('GET', '/api/agents', { token: null })).status).toBe(401);
     expect((await s.api('GET', `/api/agents/${crypto.randomUUID()}`)).status).toBe(404);
     expect((await s.api('GET', '/trpc/agents.list?input=%7B%7D')).status).toBe(200);
+    // A batch counts once per procedure in it; an unknown name is labelled `unknown`, not echoed.
+    const batchInput = encodeURIComponent(JSON.stringify({ 0: {} }));
+    expect((await s.api('GET', `/trpc/agents.list,me.get?batch=1&input=${batchInput}`)).status).toBe(200);
+    expect((await s.api('GET', '/trpc/no.such.procedure-xyz')).status).toBe(404);
 
     const after = await scrape(s.url);
     const delta = (labels: Record<string, string>) =>
@@ -50,7 +54,10 @@ describe(`/metrics (${TEST_STORE})`, () => {
     expect(delta(restOk)).toBe(2);
     expect(delta(rest401)).toBe(1);
     expect(delta(restGet404)).toBe(1);
-    expect(delta(trpcOk)).toBe(1);
+    expect(delta(trpcOk)).toBe(2);
+    expect(delta({ transport: 'trpc', procedure: 'me.get', status: '200' })).toBe(1);
+    expect(delta({ transport: 'trpc', procedure: 'unknown', status: '404' })).toBe(1);
+    expect(after).not.toContain('no.such.procedure-xyz');
     expect(sample(after, 'agentex_http_request_duration_seconds_count', restOk)).toBeGreaterThanOrEqual(2);
     expect(sample(after, 'agentex_http_request_duration_seconds_bucket', { ...restOk, le: '+Inf' })).toBeGreaterThanOrEqual(2);
     expect(sample(after, 'agentex_http_request_duration_seconds_sum', restOk)).toBeGreaterThan(0);
