@@ -69,6 +69,20 @@ describe(`access (${TEST_STORE})`, () => {
       expect(await f.as(a).agents.get({ agent_id: agent.id })).toEqual(agent);
     });
 
+    it('racing for a new name: exactly one agent and one owner; the others get 409 and no grant', async () => {
+      const racers = await Promise.all(Array.from({ length: 6 }, () => f.principal({ can_create_agents: true })));
+      const name = uniqueName('race');
+      const results = await Promise.allSettled(racers.map(({ principal }) => f.as(principal).agents.registerBuild({ name, description: 'x' })));
+      const won = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ id: string }>[];
+      expect(won).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect((r.reason as { code: string }).code).toBe('CONFLICT');
+      const rows = await f.db.db.selectFrom('agents').select('id').where('name', '=', name).execute();
+      expect(rows).toEqual([{ id: won[0]!.value.id }]);
+      const grants = await grantsOf(won[0]!.value.id);
+      expect(grants).toHaveLength(1);
+      expect(grants[0]!.role).toBe('owner');
+    });
+
     it('the same 409 for a principal without the create permission (no oracle, no grant)', async () => {
       const { principal: a } = await f.principal();
       const { principal: c } = await f.principal({ can_create_agents: false });
@@ -342,6 +356,25 @@ describe(`access (${TEST_STORE})`, () => {
       // Unknown grantee / grant.
       expect((await rejection(f.as(c).grants.set({ agent_id: agent.id, principal_id: randomUUID(), role: 'viewer' }))).code).toBe('NOT_FOUND');
       expect((await rejection(f.as(c).grants.revoke({ agent_id: agent.id, principal_id: a.id }))).code).toBe('NOT_FOUND');
+    });
+
+    it('two owners removing each other at once: one wins, the agent keeps an owner', async () => {
+      for (let round = 0; round < 5; round++) {
+        const { principal: a } = await f.principal();
+        const { principal: c } = await f.principal();
+        const agent = await f.as(a).agents.registerBuild({ name: uniqueName('race'), description: 'x' });
+        await f.as(a).grants.set({ agent_id: agent.id, principal_id: c.id, role: 'owner' });
+        const results = await Promise.allSettled([
+          round % 2 ? f.as(a).grants.revoke({ agent_id: agent.id, principal_id: c.id }) : f.as(a).grants.set({ agent_id: agent.id, principal_id: c.id, role: 'viewer' }),
+          f.as(c).grants.revoke({ agent_id: agent.id, principal_id: a.id }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        // The loser sees either the last-owner rule or that it no longer holds the role to act.
+        expect(['CONFLICT', 'FORBIDDEN', 'NOT_FOUND']).toContain((refused.reason as { code: string }).code);
+        const owners = (await grantsOf(agent.id)).filter((g) => g.role === 'owner');
+        expect(owners).toHaveLength(1);
+      }
     });
 
     it('grant changes take effect on the next call', async () => {
