@@ -56,6 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (bootstrapToken !== null && (bootstrapToken.length < 16 || bootstrapToken.length > 256)) {
     throw new ConfigError('AGENTEX_BOOTSTRAP_TOKEN must be 16 to 256 characters');
   }
+  // The Authorization header carries one whitespace-free token, and `agx_key_` credentials are
+  // looked up as agent keys: such a bootstrap token could never authenticate.
+  if (bootstrapToken !== null && (/\s/.test(bootstrapToken) || bootstrapToken.startsWith('agx_key_'))) {
+    throw new ConfigError("AGENTEX_BOOTSTRAP_TOKEN must contain no whitespace and must not start with 'agx_key_' (reserved for agent keys)");
+  }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const metricsToken = env.AGENTEX_METRICS_TOKEN || null;
