@@ -3,7 +3,7 @@
  * point `pnpm start` runs), and a private PostgreSQL the fault tests may stop
  * and start without disturbing the machine's shared one. Loopback only.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -237,14 +237,19 @@ function postgresBinDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-function asPostgres(bin: string, args: string[], timeoutMs = 60_000): string {
+/**
+ * Runs a PostgreSQL binary (asynchronously: the load a test drives keeps
+ * running while Postgres stops and starts).
+ */
+function asPostgres(bin: string, args: string[], timeoutMs = 60_000): Promise<string> {
   // initdb refuses to run as root; the binaries run as the postgres user.
-  const cmd = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  const res = spawnSync(cmd[0] as string, cmd[1] as string[], { encoding: 'utf8', timeout: timeoutMs });
-  if (res.status !== 0) {
-    throw new Error(`${bin} ${args.join(' ')} failed (${res.status ?? res.signal}): ${res.stderr || res.stdout || res.error}`);
-  }
-  return res.stdout;
+  const [cmd, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  return new Promise((resolve, reject) => {
+    execFile(cmd as string, argv as string[], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${bin} ${args.join(' ')} failed: ${stderr || stdout || err.message}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 /**
@@ -260,22 +265,22 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     if (!Number.isInteger(pgUid)) throw new Error('running as root, but there is no postgres user to run initdb as');
     chownSync(dir, pgUid, pgUid);
   }
-  asPostgres(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
+  await asPostgres(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   const options = `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
   const pg: PrivatePostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     async start() {
-      asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start']);
+      await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start']);
     },
     async stop() {
-      asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+      await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
     },
     async destroy() {
       try {
         if (existsSync(join(data, 'postmaster.pid'))) {
-          asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']);
+          await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

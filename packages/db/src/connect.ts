@@ -48,6 +48,15 @@ export function connectPostgres(opts: PostgresOptions): Database {
   });
   // An idle client dropped by a Postgres restart must not crash the process.
   pool.on('error', (err) => opts.onPoolError?.(err));
+  // The pool listens for errors only on idle clients. A checked-out client
+  // that Postgres drops between two statements (restart, failover,
+  // pg_terminate_backend) emits 'error' with no listener, which would crash
+  // the process. Listen on every client for its whole life: the statement in
+  // progress fails on its own (a 503), and the pool discards the broken client
+  // when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.onPoolError?.(err));
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
