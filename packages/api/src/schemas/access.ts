@@ -27,12 +27,20 @@ export const Me = Principal.extend({
   agent_id: Uuid.nullable().meta({ description: 'Set when the caller is an agent authenticated by its API key' }),
 }).meta({ id: 'Me' });
 
+/**
+ * A JSON boolean and nothing else. The REST bridge (trpc-to-openapi) switches
+ * every plain `z.boolean()` of an input to `Boolean()` coercion, request bodies
+ * included, so `"admin": "false"` would mint an admin. It does not reach
+ * inside a pipe.
+ */
+const JsonBoolean = z.boolean().pipe(z.boolean());
+
 export const CreatePrincipalInput = z.object({
   name: text(128).min(1),
   // Agent principals are not created by hand: an agent authenticates with its API key.
   kind: z.enum(['user', 'service_account']),
-  admin: z.boolean().default(false),
-  can_create_agents: z.boolean().default(false),
+  admin: JsonBoolean.default(false),
+  can_create_agents: JsonBoolean.default(false),
 });
 
 export const Token = z
