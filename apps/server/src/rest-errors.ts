@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 interface ErrorBody {
   status_code: number;
@@ -16,6 +16,27 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
+/** Far above any nesting a valid input has (registration_metadata allows 16). */
+export const MAX_JSON_NESTING = 64;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Whether JSON text opens more than `max` arrays/objects at once; a linear scan, no recursion. */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /**
  * Every error leaving the server carries the SPEC body. Procedure errors were
  * shaped by the router's errorFormatter; this flattens the REST bridge's copy
@@ -28,12 +49,53 @@ export function installRestErrors(app: FastifyInstance) {
   const json = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') return done(null, {});
+    // Refused before parsing: the REST bridge re-serializes bodies recursively
+    // (a stack overflow, so a 500, at a few thousand levels).
+    if (nestsDeeperThan(body as string, MAX_JSON_NESTING)) {
+      const err = new Error(`the JSON body nests deeper than ${MAX_JSON_NESTING} levels`) as FastifyError;
+      err.statusCode = 400;
+      return done(err, undefined);
+    }
     json(req, body as string, done);
   });
-  app.addHook('preHandler', async (request) => {
-    if (request.originalUrl.startsWith('/api/') && request.body === undefined && !request.headers['content-type']) {
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.originalUrl.startsWith('/api/')) return;
+    if (request.body === undefined && !request.headers['content-type']) {
       request.headers['content-type'] = 'application/json';
       request.body = {};
+      return;
+    }
+    // The bridge spreads the body into the input ({...[1]}, {...null}): a body
+    // that is not an object would otherwise be silently taken as `{}`.
+    const body: unknown = request.body;
+    const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
+    if (isJson && BODY_METHODS.has(request.method) && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      const error: ErrorBody = {
+        status_code: 422,
+        message: 'invalid input: the request body must be a JSON object',
+        code: 'UNPROCESSABLE_CONTENT',
+        issues: [{ field: '', message: 'the request body must be a JSON object' }],
+        request_id: request.id,
+      };
+      return reply.code(422).send(error);
+    }
+  });
+
+  // The bridge resolves the path with WHATWG URL rules, which remove `..`
+  // segments (also written `%2e%2e` or with backslashes) after routing: DELETE
+  // /api/agents/X/deployments/%2e%2e would delete agent X. No REST path has a
+  // dot segment, so such a path is refused before anything runs.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    const path = request.url.split('?')[0]!;
+    if (path.split(/[\\/]/).some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) {
+      const error: ErrorBody = {
+        status_code: 400,
+        message: 'the path must not contain dot segments',
+        code: 'BAD_REQUEST',
+        request_id: request.id,
+      };
+      return reply.code(400).send(error);
     }
   });
 
@@ -80,4 +142,21 @@ export function installRestErrors(app: FastifyInstance) {
     };
     return reply.code(404).send(body);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: a URL that cannot be decoded (`%ZZ`) or a
+ * path parameter over `maxParamLength` is answered before any route or error
+ * handler runs, in Fastify's own shape unless handled here.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const status = tooLong ? 414 : 400;
+  const body: ErrorBody = {
+    status_code: status,
+    message: tooLong ? 'a path parameter is too long' : 'the URL is not validly percent-encoded',
+    code: tooLong ? 'URI_TOO_LONG' : 'BAD_REQUEST',
+    request_id: request.id,
+  };
+  void reply.code(status).header('x-request-id', request.id).send(body);
 }

@@ -7,7 +7,7 @@ import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { installDocs } from './docs.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
-import { installRestErrors } from './rest-errors.ts';
+import { frameworkErrors, installRestErrors } from './rest-errors.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -45,6 +45,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 5000 },
+    frameworkErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
