@@ -1,0 +1,364 @@
+import type { AgentexClient, Agent } from '@agentex/client';
+import {
+  AGENT_COLUMNS,
+  AGENT_KEYS,
+  DEPLOYMENT_COLUMNS,
+  DEPLOYMENT_KEYS,
+  GRANT_COLUMNS,
+  PRINCIPAL_COLUMNS,
+  record,
+  table,
+  type Row,
+} from './format.ts';
+
+/** A bad command line: exit code 1 with the command's usage hint. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** Shown in help, e.g. `--limit <n>`. */
+  value?: string;
+  description: string;
+  required?: boolean;
+}
+
+export interface Output {
+  /** What `--json` prints: the API's answer as is. */
+  json: unknown;
+  /** What a person reads. */
+  human: string;
+}
+
+export interface RunContext {
+  client: AgentexClient;
+  values: Record<string, string | boolean | undefined>;
+  args: string[];
+}
+
+export interface Command {
+  /** Words after `agentex`, e.g. `agents list`. */
+  name: string;
+  summary: string;
+  /** Positional arguments, e.g. `<agent>`. */
+  args?: string[];
+  options?: Record<string, OptionSpec>;
+  /** Extra help text. */
+  details?: string;
+  run(ctx: RunContext): Promise<Output>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const AGENT_ARG_HELP = '<agent> is an agent id or an agent name.';
+
+function str(values: RunContext['values'], key: string): string | undefined {
+  const v = values[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function requiredStr(values: RunContext['values'], key: string): string {
+  const v = str(values, key);
+  if (v === undefined) throw new UsageError(`--${key} is required`);
+  return v;
+}
+
+function int(values: RunContext['values'], key: string): number | undefined {
+  const v = str(values, key);
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${key} must be an integer, got '${v}'`);
+  return Number(v);
+}
+
+function jsonObject(values: RunContext['values'], key: string): Record<string, unknown> | undefined {
+  const v = str(values, key);
+  if (v === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new UsageError(`--${key} must be a JSON object, e.g. '{"team":"search"}'`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--${key} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+function arg(ctx: RunContext, index: number, name: string): string {
+  const v = ctx.args[index];
+  if (v === undefined || v === '') throw new UsageError(`missing argument ${name}`);
+  return v;
+}
+
+/** An agent by id (a uuid) or by name. */
+async function findAgent(client: AgentexClient, ref: string): Promise<Agent> {
+  return UUID.test(ref) ? client.agents.get.query({ agent_id: ref }) : client.agents.getByName.query({ agent_name: ref });
+}
+
+async function agentId(client: AgentexClient, ref: string): Promise<string> {
+  return UUID.test(ref) ? ref : (await findAgent(client, ref)).id;
+}
+
+const agentOut = (agent: Agent): Output => ({ json: agent, human: record(agent as Row, AGENT_KEYS) });
+const deploymentOut = (d: object): Output => ({ json: d, human: record(d as Row, DEPLOYMENT_KEYS) });
+const messageOut = (r: { id: string; message: string }): Output => ({ json: r, human: `${r.message}\n` });
+
+const metadataOption: OptionSpec = { type: 'string', value: '<json>', description: 'registration_metadata, a JSON object' };
+const inputTypeOption: OptionSpec = { type: 'string', value: '<text|json>', description: 'agent_input_type' };
+
+export const COMMANDS: Command[] = [
+  {
+    name: 'register-build',
+    summary: 'Register an agent at build time (idempotent by name); prints the agent',
+    details:
+      'Creates a BuildOnly agent owned by you, so it has a stable id and can be shared before anything runs.\n' +
+      'If a live agent of that name exists and you can read it, it is returned unchanged.',
+    options: {
+      name: { type: 'string', value: '<name>', description: 'agent name: ^[a-z0-9-]+$, 1-63 chars', required: true },
+      description: { type: 'string', value: '<text>', description: 'what the agent does (default: empty)' },
+      metadata: metadataOption,
+      'input-type': inputTypeOption,
+    },
+    async run({ client, values }) {
+      const agent = await client.agents.registerBuild.mutate({
+        name: requiredStr(values, 'name'),
+        description: str(values, 'description') ?? '',
+        registration_metadata: jsonObject(values, 'metadata'),
+        agent_input_type: str(values, 'input-type') as 'text' | 'json' | undefined,
+      });
+      return agentOut(agent);
+    },
+  },
+  {
+    name: 'register',
+    summary: 'Register a running agent, or one deployment of it (--deployment-id); prints the agent and its API key',
+    details:
+      'With --deployment-id, marks that deployment Ready at --acp-url and leaves the agent row alone\n' +
+      '(promote it with `agentex deployments promote`). Without it, points the agent itself at --acp-url.',
+    options: {
+      name: { type: 'string', value: '<name>', description: 'agent name', required: true },
+      description: { type: 'string', value: '<text>', description: 'what the agent does (default: empty)' },
+      'acp-url': { type: 'string', value: '<url>', description: 'where the agent (deployment) serves ACP', required: true },
+      'acp-type': { type: 'string', value: '<sync|async|agentic>', description: 'ACP flavour', required: true },
+      'agent-id': { type: 'string', value: '<id>', description: 'register this agent id (else found by name)' },
+      'deployment-id': { type: 'string', value: '<id>', description: 'deployment-scoped: sets registration_metadata.deployment_id' },
+      metadata: metadataOption,
+      'input-type': inputTypeOption,
+    },
+    async run({ client, values }) {
+      const deploymentId = str(values, 'deployment-id');
+      const metadata = jsonObject(values, 'metadata');
+      const registration_metadata = deploymentId ? { ...metadata, deployment_id: deploymentId } : metadata;
+      const agent = await client.agents.register.mutate({
+        name: requiredStr(values, 'name'),
+        description: str(values, 'description') ?? '',
+        acp_url: requiredStr(values, 'acp-url'),
+        acp_type: requiredStr(values, 'acp-type') as 'sync' | 'async' | 'agentic',
+        agent_id: str(values, 'agent-id'),
+        registration_metadata,
+        agent_input_type: str(values, 'input-type') as 'text' | 'json' | undefined,
+      });
+      return { json: agent, human: record(agent as Row, [...AGENT_KEYS, 'agent_api_key']) };
+    },
+  },
+  {
+    name: 'agents list',
+    summary: 'List the agents you can read',
+    options: {
+      limit: { type: 'string', value: '<n>', description: 'page size, 1-1000 (default 50)' },
+      page: { type: 'string', value: '<n>', description: 'page number, from 1 (default 1)' },
+      'order-by': { type: 'string', value: '<field>', description: 'created_at | updated_at | name | registered_at' },
+      'order-direction': { type: 'string', value: '<asc|desc>', description: 'default desc' },
+      status: { type: 'string', value: '<status>', description: 'Ready | Failed | Unknown | Unhealthy | BuildOnly' },
+    },
+    async run({ client, values }) {
+      const agents = await client.agents.list.query({
+        limit: int(values, 'limit'),
+        page_number: int(values, 'page'),
+        order_by: str(values, 'order-by') as 'created_at' | undefined,
+        order_direction: str(values, 'order-direction') as 'asc' | 'desc' | undefined,
+        status: str(values, 'status') as Agent['status'] | undefined,
+      });
+      return { json: agents, human: table(agents as Row[], AGENT_COLUMNS, '(no agents)') };
+    },
+  },
+  {
+    name: 'agents get',
+    summary: 'Show one agent',
+    args: ['<agent>'],
+    details: AGENT_ARG_HELP,
+    async run(ctx) {
+      return agentOut(await findAgent(ctx.client, arg(ctx, 0, '<agent>')));
+    },
+  },
+  {
+    name: 'agents delete',
+    summary: 'Delete an agent (soft): it disappears, its grants and keys stop working',
+    args: ['<agent>'],
+    details: AGENT_ARG_HELP,
+    async run(ctx) {
+      const ref = arg(ctx, 0, '<agent>');
+      const res = UUID.test(ref)
+        ? await ctx.client.agents.delete.mutate({ agent_id: ref })
+        : await ctx.client.agents.deleteByName.mutate({ agent_name: ref });
+      return messageOut(res);
+    },
+  },
+  {
+    name: 'deployments create',
+    summary: 'Create a Pending deployment of an agent',
+    args: ['<agent>'],
+    details: `${AGENT_ARG_HELP}\nThe running deployment then registers itself: agentex register --deployment-id <id> ...`,
+    options: {
+      image: { type: 'string', value: '<image>', description: 'docker image' },
+      'sgp-deploy-id': { type: 'string', value: '<id>', description: 'sgp_deploy_id' },
+      'helm-release-name': { type: 'string', value: '<name>', description: 'helm_release_name' },
+      metadata: metadataOption,
+    },
+    async run(ctx) {
+      const { client, values } = ctx;
+      const deployment = await client.deployments.create.mutate({
+        agent_id: await agentId(client, arg(ctx, 0, '<agent>')),
+        docker_image: str(values, 'image'),
+        sgp_deploy_id: str(values, 'sgp-deploy-id'),
+        helm_release_name: str(values, 'helm-release-name'),
+        registration_metadata: jsonObject(values, 'metadata'),
+      });
+      return deploymentOut(deployment);
+    },
+  },
+  {
+    name: 'deployments list',
+    summary: "List an agent's live deployments, newest first",
+    args: ['<agent>'],
+    details: AGENT_ARG_HELP,
+    options: { limit: { type: 'string', value: '<n>', description: 'at most this many, 1-1000 (default 100)' } },
+    async run(ctx) {
+      const deployments = await ctx.client.deployments.list.query({
+        agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
+        limit: int(ctx.values, 'limit'),
+      });
+      return { json: deployments, human: table(deployments as Row[], DEPLOYMENT_COLUMNS, '(no deployments)') };
+    },
+  },
+  {
+    name: 'deployments get',
+    summary: 'Show one deployment',
+    args: ['<agent>', '<deployment-id>'],
+    details: AGENT_ARG_HELP,
+    async run(ctx) {
+      return deploymentOut(
+        await ctx.client.deployments.get.query({
+          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
+          deployment_id: arg(ctx, 1, '<deployment-id>'),
+        }),
+      );
+    },
+  },
+  {
+    name: 'deployments promote',
+    summary: 'Promote a Ready deployment to production (atomic cutover)',
+    args: ['<agent>', '<deployment-id>'],
+    details: `${AGENT_ARG_HELP}\nThe deployment must be Ready (registered); otherwise exit code 3.`,
+    async run(ctx) {
+      return deploymentOut(
+        await ctx.client.deployments.promote.mutate({
+          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
+          deployment_id: arg(ctx, 1, '<deployment-id>'),
+        }),
+      );
+    },
+  },
+  {
+    name: 'deployments delete',
+    summary: 'Delete a deployment (soft); the production deployment cannot be deleted',
+    args: ['<agent>', '<deployment-id>'],
+    details: AGENT_ARG_HELP,
+    async run(ctx) {
+      return messageOut(
+        await ctx.client.deployments.delete.mutate({
+          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
+          deployment_id: arg(ctx, 1, '<deployment-id>'),
+        }),
+      );
+    },
+  },
+  {
+    name: 'grants list',
+    summary: 'Who may do what on an agent (owner/admin)',
+    args: ['<agent>'],
+    details: AGENT_ARG_HELP,
+    async run(ctx) {
+      const grants = await ctx.client.grants.list.query({ agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')) });
+      return { json: grants, human: table(grants as Row[], GRANT_COLUMNS, '(no grants)') };
+    },
+  },
+  {
+    name: 'grants set',
+    summary: 'Grant a principal a role on an agent, or change it (owner/admin)',
+    args: ['<agent>', '<principal-id>'],
+    details: `${AGENT_ARG_HELP}\nRoles: viewer (read), deployer (read, deployments, register), owner (all, incl. delete and sharing).`,
+    options: { role: { type: 'string', value: '<viewer|deployer|owner>', description: 'the role', required: true } },
+    async run(ctx) {
+      const grant = await ctx.client.grants.set.mutate({
+        agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
+        principal_id: arg(ctx, 1, '<principal-id>'),
+        role: requiredStr(ctx.values, 'role') as 'viewer' | 'deployer' | 'owner',
+      });
+      return { json: grant, human: record(grant as Row) };
+    },
+  },
+  {
+    name: 'grants revoke',
+    summary: "Revoke a principal's role on an agent (an agent keeps at least one owner)",
+    args: ['<agent>', '<principal-id>'],
+    details: AGENT_ARG_HELP,
+    async run(ctx) {
+      return messageOut(
+        await ctx.client.grants.revoke.mutate({
+          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
+          principal_id: arg(ctx, 1, '<principal-id>'),
+        }),
+      );
+    },
+  },
+  {
+    name: 'me',
+    summary: 'Show the calling principal (whose token this is)',
+    async run({ client }) {
+      const me = await client.me.get.query();
+      return { json: me, human: record(me as Row) };
+    },
+  },
+  {
+    name: 'principals create',
+    summary: 'Create a user or service account and its first token (admin)',
+    details: 'The token is shown once; only its hash is stored.',
+    options: {
+      name: { type: 'string', value: '<name>', description: 'principal name', required: true },
+      kind: { type: 'string', value: '<user|service_account>', description: 'default user' },
+      admin: { type: 'boolean', description: 'make it an admin' },
+      'can-create-agents': { type: 'boolean', description: 'allow it to create agents' },
+    },
+    async run({ client, values }) {
+      const created = await client.principals.create.mutate({
+        name: requiredStr(values, 'name'),
+        kind: (str(values, 'kind') ?? 'user') as 'user' | 'service_account',
+        admin: values.admin === true,
+        can_create_agents: values['can-create-agents'] === true,
+      });
+      return { json: created, human: record(created as Row) };
+    },
+  },
+  {
+    name: 'principals list',
+    summary: 'List principals (admin)',
+    async run({ client }) {
+      const principals = await client.principals.list.query();
+      return { json: principals, human: table(principals as Row[], PRINCIPAL_COLUMNS, '(no principals)') };
+    },
+  },
+];
