@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from '../src/config.ts';
  * AGENTEX_BOOTSTRAP_TOKEN must be a token the server can actually accept:
  * one that never authenticates would lock the operator out silently.
  */
-describe(`bootstrap admin token (${TEST_STORE})`, () => {
+describe(`bootstrap admin token (${TEST_STORE})`, { timeout: 30_000 }, () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase();

@@ -102,5 +102,6 @@ describe(`credential dump (${TEST_STORE})`, () => {
         .map((c) => `${c.kind} (${c.raw.length} bytes)`)
         .join(', ')}; none found`,
     );
-  });
+    // Copying and scanning a 40 MB data directory on a shared 2-core machine: a generous limit, not a speed claim.
+  }, 60_000);
 });

@@ -98,14 +98,24 @@ export function sha256Hex(credential: string): string {
   return createHash('sha256').update(credential, 'utf8').digest('hex');
 }
 
+/**
+ * Every form searched for is made of base64/base64url/hex characters (and `_`), so only runs of
+ * those characters in the raw bytes can hold one: extracting them once keeps the search over a
+ * 40 MB data directory fast.
+ */
+function candidateRuns(raw: Buffer): string {
+  return (raw.toString('latin1').match(/[A-Za-z0-9_+/=-]{16,}/g) ?? []).join('\n');
+}
+
 /** Each credential form found in any copy, as "copy kind: credential label (form)". */
 export function findLeaks(copies: DatabaseCopy[], credentials: Record<string, string>): string[] {
   const leaks: string[] = [];
   for (const copy of copies) {
+    const runs = candidateRuns(copy.raw);
     for (const [label, credential] of Object.entries(credentials)) {
       for (const form of leakForms(credential)) {
-        const needle = Buffer.from(form, 'utf8');
-        if ((copy.text && copy.text.includes(form)) || copy.raw.includes(needle)) {
+        if (!/^[A-Za-z0-9_+/=-]+$/.test(form)) throw new Error(`a leak form of ${label} has characters the search does not cover`);
+        if ((copy.text && copy.text.includes(form)) || runs.includes(form)) {
           leaks.push(`${copy.kind}: ${label} (${form === credential ? 'verbatim' : `as ${form.slice(0, 10)}...`})`);
         }
       }

@@ -72,7 +72,7 @@ const SPEC_ROUTES = [
 
 const TABLES = ['principals', 'api_tokens', 'agents', 'deployments', 'grants', 'agent_api_keys'] as const;
 
-describe(`IDOR over REST and tRPC (${TEST_STORE})`, () => {
+describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
   const s = useServer();
 
   // Filled by beforeAll.
@@ -184,7 +184,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, () => {
     expect((await s.api('GET', `/api/agents/${agent.id}`, { token: keys.external })).status).toBe(200);
     expect((await s.api('GET', `/api/agents/${B.agentId}`, { token: B.agentKey })).status).toBe(200);
     baseline = await snapshot();
-  });
+  }, 60_000);
 
   /** A's values that a refusal must never echo unless the caller sent them. */
   const secrets = () => ({
@@ -401,6 +401,31 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, () => {
       key: 404,
       viewer: 403,
     },
+    // Cross-agent references: the caller's own agent (B's) with A's deployment ids.
+    {
+      name: "get A's deployment through B's agent",
+      proc: 'deployments.get',
+      input: () => ({ agent_id: B.agentId, deployment_id: dep.prod }),
+      B: 404,
+      key: 404,
+      viewer: 404,
+    },
+    {
+      name: "promote A's deployment through B's agent",
+      proc: 'deployments.promote',
+      input: () => ({ agent_id: B.agentId, deployment_id: dep.ready }),
+      B: 404,
+      key: 403,
+      viewer: 404,
+    },
+    {
+      name: "delete A's deployment through B's agent",
+      proc: 'deployments.delete',
+      input: () => ({ agent_id: B.agentId, deployment_id: dep.pending }),
+      B: 404,
+      key: 403,
+      viewer: 404,
+    },
     { name: 'list grants', proc: 'grants.list', input: () => ({ agent_id: agent.id }), B: 404, key: 404, viewer: 403 },
     {
       name: 'grant self owner',
@@ -534,7 +559,8 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, () => {
     // The copy really holds the credential tables: each credential's hash is there.
     for (const [label, credential] of Object.entries(credentials)) expect(text, `hash of ${label} in the copy`).toContain(sha256Hex(credential));
     expect(findLeaks(copies, credentials)).toEqual([]);
-  });
+    // Copying and scanning the embedded data directory on a shared machine: a generous limit, not a speed claim.
+  }, 60_000);
 
   afterAll(() => {
     const total = (t: string) => Object.values(counts[t]!).reduce((a, b) => a + b, 0);

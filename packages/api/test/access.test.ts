@@ -10,7 +10,7 @@ import { rejection, uniqueName, useFixture } from './helpers.ts';
  * grant changes and revocations taking effect on the next call, agent key
  * scope, external keys, deletion, and list filtering in SQL.
  */
-describe(`access (${TEST_STORE})`, () => {
+describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
   const f = useFixture();
 
   const url = (host: string) => `http://${host}.example:8000`;
@@ -127,6 +127,14 @@ describe(`access (${TEST_STORE})`, () => {
       expect(err.message).not.toContain(agent.id);
       expect(await f.as(a).deployments.get({ agent_id: agent.id, deployment_id: ready })).toEqual(before);
       expect((await rejection(f.as(b).deployments.get({ agent_id: mine.id, deployment_id: ready }))).code).toBe('NOT_FOUND');
+      // Nor by creating a new agent around it: the whole registration rolls back.
+      const fresh = uniqueName('b');
+      const err2 = await rejection(
+        f.as(b).agents.register({ name: fresh, description: 'b', acp_url: url('hijack'), acp_type: 'async', registration_metadata: { deployment_id: ready } }),
+      );
+      expect(err2.code).toBe('CONFLICT');
+      expect(await f.db.db.selectFrom('agents').select('id').where('name', '=', fresh).execute()).toEqual([]);
+      expect(await f.as(a).deployments.get({ agent_id: agent.id, deployment_id: ready })).toEqual(before);
     });
 
     it("a name freed by deletion gets a new agent; the old agent's grants and key do not come back", async () => {
