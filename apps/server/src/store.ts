@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connectEmbedded, connectPostgres, migrateToLatest, type Database } from '@agentex/db';
 import type { Config } from './config.ts';
@@ -20,6 +21,66 @@ function embeddedSecret(dataDir: string): Buffer {
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
 }
 
+/**
+ * One server per data directory. PGlite has no inter-process lock (its own
+ * postmaster.pid check cannot see other processes from inside WASM), so a
+ * second server started on the same directory would open it too and both
+ * would write the same files: corruption. A pid file held for the life of the
+ * process refuses the second one; a pid file left by a killed process (its
+ * pid no longer runs, or it ran on another host, where it cannot be checked)
+ * is taken over, so a store left by SIGKILL still opens. Returns the release
+ * function.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'agentex.pid');
+  const me = `${process.pid}@${hostname()}`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, me, { flag: 'wx' });
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        try {
+          if (readFileSync(file, 'utf8').trim() === me) unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder = '';
+    try {
+      holder = readFileSync(file, 'utf8').trim();
+    } catch {
+      // removed meanwhile: try again
+    }
+    const [pid, host] = holder.split('@');
+    const holderPid = Number(pid);
+    if (host === hostname() && Number.isInteger(holderPid) && holderPid > 0 && holderPid !== process.pid && isRunning(holderPid)) {
+      throw new Error(`AGENTEX_DATA_DIR ${dataDir} is in use by another agentex process (pid ${holderPid}); stop it first`);
+    }
+    try {
+      unlinkSync(file); // stale: its process is gone
+    } catch {
+      // someone else removed it
+    }
+  }
+  throw new Error(`AGENTEX_DATA_DIR ${dataDir}: could not take the lock file ${file}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function openStore(config: Config, onPoolError?: (err: Error) => void): Promise<Store> {
   if (config.databaseUrl) {
     const database = connectPostgres({
@@ -31,7 +92,23 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
     });
     return { database, secretKey: Buffer.from(config.secretKey ?? '', 'utf8') };
   }
-  const database = await connectEmbedded(config.dataDir);
+  let release = () => {};
+  if (!config.dataDir.startsWith('memory://')) {
+    mkdirSync(config.dataDir, { recursive: true });
+    release = lockDataDir(config.dataDir);
+  }
+  let database: Database;
+  try {
+    database = await connectEmbedded(config.dataDir);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const close = database.close;
+  database.close = async () => {
+    await close();
+    release();
+  };
   const secretKey = config.secretKey ? Buffer.from(config.secretKey, 'utf8') : embeddedSecret(config.dataDir);
   return { database, secretKey };
 }
