@@ -1,4 +1,5 @@
 import { TEST_STORE } from '@agentex/db/testing';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { uniqueName, useFixture } from './helpers.ts';
 import { agentRow, keyRows, productionRows, readyDeployment, registerInput } from './lifecycle-helpers.ts';
@@ -120,9 +121,36 @@ describe(`concurrency (${TEST_STORE})`, () => {
     const deployments = [];
     for (let i = 0; i < 32; i++) deployments.push(await readyDeployment(caller, agent, `http://d${i}.svc:8000`));
 
+    // While the promotes run, a reader (one statement, one snapshot) must never see a torn cutover.
+    let done = false;
+    const snapshots: { pointer: string | null; acp_url: string | null; production: string[]; urls: (string | null)[] }[] = [];
+    const reader = (async () => {
+      while (!done) {
+        const { rows } = await sql<{ pointer: string | null; acp_url: string | null; production: string[]; urls: (string | null)[] }>`
+          select a.production_deployment_id as pointer, a.acp_url,
+                 coalesce(array_agg(d.id::text) filter (where d.is_production), '{}') as production,
+                 coalesce(array_agg(d.acp_url) filter (where d.is_production), '{}') as urls
+          from agents a left join deployments d on d.agent_id = a.id
+          where a.id = ${agent.id} group by a.id`.execute(f.db.db);
+        snapshots.push(rows[0]!);
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
     const { ok, conflicts } = await outcomes(
       deployments.map((d) => caller.deployments.promote({ agent_id: agent.id, deployment_id: d.id })),
-    );
+    ).finally(() => {
+      done = true;
+    });
+    await reader;
+    expect(snapshots.length).toBeGreaterThan(0);
+    for (const snap of snapshots) {
+      if (snap.pointer === null) {
+        expect(snap.production).toEqual([]);
+      } else {
+        expect(snap.production).toEqual([snap.pointer]);
+        expect(snap.urls).toEqual([snap.acp_url]);
+      }
+    }
     expect(ok.length + conflicts.length).toBe(32);
     expect(ok.length).toBeGreaterThan(0);
     for (const d of ok) expect(d.is_production).toBe(true);
