@@ -2,6 +2,14 @@
 // Runs the CLI's TypeScript sources through tsx, like the server: no build step.
 import { register } from 'tsx/esm/api';
 
+// `agentex agents list | head -1`: a reader that goes away is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 register();
 const { main } = await import('../src/main.ts');
 const code = await main(process.argv.slice(2));
