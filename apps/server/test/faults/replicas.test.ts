@@ -365,6 +365,27 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     invariantsChecked++;
     console.log(`[faults] SIGTERM: in-flight promote answered 200, exit 0 after ${Date.now() - lock.signalled} ms`);
   });
+
+  it('Postgres reported no deadlock during the whole run (lock order, not just the retry, prevents them)', async () => {
+    // Backends flush their statistics when they exit: close this test's own
+    // pool too, then watch the scratch database from the admin database until
+    // every session of it is gone.
+    await db.destroy();
+    const name = new URL(scratch.url).pathname.slice(1);
+    const admin = directDb(DATABASE_URL!);
+    try {
+      const gone = await pollUntil(async () => {
+        const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = ${name}`.execute(admin);
+        return r.rows[0]!.n === 0;
+      }, 15_000);
+      expect(gone, 'sessions on the scratch database still open').toBe(true);
+      const stats = await sql<{ deadlocks: number }>`select deadlocks::int as deadlocks from pg_stat_database where datname = ${name}`.execute(admin);
+      expect(stats.rows[0]!.deadlocks).toBe(0);
+      invariantsChecked++;
+    } finally {
+      await admin.destroy();
+    }
+  });
 });
 
 function agents0(rows: Array<{ id: string }>): string {

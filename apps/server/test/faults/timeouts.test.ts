@@ -14,7 +14,7 @@ const DATABASE_URL = process.env.DATABASE_URL;
 const SKIP = !DATABASE_URL;
 if (SKIP) console.warn('[faults] timeouts: SKIPPED (set DATABASE_URL to run the statement/acquire timeout tests on Postgres)');
 
-const STATEMENT_TIMEOUT_MS = 3_000;
+const STATEMENT_TIMEOUT_MS = 5_000;
 const ACQUIRE_TIMEOUT_MS = 500;
 /** Generous "did not hang" bound on top of the configured timeout. */
 const SLACK_MS = 8_000;
