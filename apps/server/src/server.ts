@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appRouter, createContextInner, type LifecycleEvents } from '@agentex/api';
 import type { Database } from '@agentex/db';
+import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
@@ -76,11 +77,20 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   installRestErrors(app);
 
+  // Procedure failures are logged by the router's mapErrors; this catches the
+  // rest (a transport failing before any procedure runs), which would otherwise
+  // leave a 500 with nothing in the log.
+  const onError = ({ error, path, req }: { error: TRPCError; path?: string | undefined; req: FastifyRequest }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR' && !path) req.log.error({ err: error.cause ?? error }, 'transport error');
+  };
+
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
-    trpcOptions: { router: appRouter, createContext } satisfies FastifyTRPCPluginOptions<typeof appRouter>['trpcOptions'],
+    trpcOptions: { router: appRouter, createContext, onError } satisfies FastifyTRPCPluginOptions<
+      typeof appRouter
+    >['trpcOptions'],
   });
-  await app.register(fastifyTRPCOpenApiPlugin, { basePath: '/api', router: appRouter, createContext });
+  await app.register(fastifyTRPCOpenApiPlugin, { basePath: '/api', router: appRouter, createContext, onError });
 
   const document = openApiDocument();
   app.get('/api/openapi.json', async () => document);
