@@ -16,6 +16,10 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
+function errorBody(request: FastifyRequest, status: number, code: string, message: string, issues?: unknown[]): ErrorBody {
+  return { status_code: status, message, code, ...(issues ? { issues } : {}), request_id: request.id };
+}
+
 /** Far above any nesting a valid input has (registration_metadata allows 16). */
 export const MAX_JSON_NESTING = 64;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -70,14 +74,11 @@ export function installRestErrors(app: FastifyInstance) {
     const body: unknown = request.body;
     const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
     if (isJson && BODY_METHODS.has(request.method) && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-      const error: ErrorBody = {
-        status_code: 422,
-        message: 'invalid input: the request body must be a JSON object',
-        code: 'UNPROCESSABLE_CONTENT',
-        issues: [{ field: '', message: 'the request body must be a JSON object' }],
-        request_id: request.id,
-      };
-      return reply.code(422).send(error);
+      return reply.code(422).send(
+        errorBody(request, 422, 'UNPROCESSABLE_CONTENT', 'invalid input: the request body must be a JSON object', [
+          { field: '', message: 'the request body must be a JSON object' },
+        ]),
+      );
     }
   });
 
@@ -89,13 +90,7 @@ export function installRestErrors(app: FastifyInstance) {
     if (!request.url.startsWith('/api/')) return;
     const path = request.url.split('?')[0]!;
     if (path.split(/[\\/]/).some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) {
-      const error: ErrorBody = {
-        status_code: 400,
-        message: 'the path must not contain dot segments',
-        code: 'BAD_REQUEST',
-        request_id: request.id,
-      };
-      return reply.code(400).send(error);
+      return reply.code(400).send(errorBody(request, 400, 'BAD_REQUEST', 'the path must not contain dot segments'));
     }
   });
 
@@ -110,37 +105,24 @@ export function installRestErrors(app: FastifyInstance) {
     if (typeof parsed.message !== 'string' || 'request_id' in parsed) return payload;
     const data = (parsed.data ?? {}) as { code?: unknown; issues?: unknown };
     const issues = Array.isArray(parsed.issues) ? parsed.issues : Array.isArray(data.issues) ? data.issues : undefined;
-    const body: ErrorBody = {
-      status_code: reply.statusCode,
-      message: reply.statusCode >= 500 && reply.statusCode !== 503 ? `internal error (request id ${request.id})` : parsed.message,
-      code: typeof parsed.code === 'string' ? parsed.code : typeof data.code === 'string' ? data.code : 'INTERNAL_SERVER_ERROR',
-      ...(issues ? { issues } : {}),
-      request_id: request.id,
-    };
+    const status = reply.statusCode;
+    const code = typeof parsed.code === 'string' ? parsed.code : typeof data.code === 'string' ? data.code : 'INTERNAL_SERVER_ERROR';
+    const message = status >= 500 && status !== 503 ? `internal error (request id ${request.id})` : parsed.message;
     reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(body);
+    return JSON.stringify(errorBody(request, status, code, message, issues));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'unhandled error');
-    const body: ErrorBody = {
-      status_code: status,
-      message: status >= 500 ? `internal error (request id ${request.id})` : error.message,
-      code: FASTIFY_CODES[error.code] ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST'),
-      request_id: request.id,
-    };
-    return reply.code(status).send(body);
+    const code = FASTIFY_CODES[error.code] ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+    const message = status >= 500 ? `internal error (request id ${request.id})` : error.message;
+    return reply.code(status).send(errorBody(request, status, code, message));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = {
-      status_code: 404,
-      message: `route ${request.method} ${request.url.split('?')[0]} not found`,
-      code: 'NOT_FOUND',
-      request_id: request.id,
-    };
-    return reply.code(404).send(body);
+    const message = `route ${request.method} ${request.url.split('?')[0]} not found`;
+    return reply.code(404).send(errorBody(request, 404, 'NOT_FOUND', message));
   });
 }
 
@@ -152,11 +134,7 @@ export function installRestErrors(app: FastifyInstance) {
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
   const status = tooLong ? 414 : 400;
-  const body: ErrorBody = {
-    status_code: status,
-    message: tooLong ? 'a path parameter is too long' : 'the URL is not validly percent-encoded',
-    code: tooLong ? 'URI_TOO_LONG' : 'BAD_REQUEST',
-    request_id: request.id,
-  };
+  const message = tooLong ? 'a path parameter is too long' : 'the URL is not validly percent-encoded';
+  const body = errorBody(request, status, tooLong ? 'URI_TOO_LONG' : 'BAD_REQUEST', message);
   void reply.code(status).header('x-request-id', request.id).send(body);
 }
