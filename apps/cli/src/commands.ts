@@ -1,4 +1,13 @@
-import type { AgentexClient, Agent } from '@agentex/client';
+import type {
+  AgentexClient,
+  Agent,
+  Deployment,
+  ListAgentsInput,
+  RegisterBuildInput,
+  RegisterInput,
+  RouterInputs,
+  SetGrantInput,
+} from '@agentex/client';
 import {
   AGENT_COLUMNS,
   AGENT_KEYS,
@@ -103,7 +112,7 @@ async function agentId(client: AgentexClient, ref: string): Promise<string> {
 }
 
 const agentOut = (agent: Agent): Output => ({ json: agent, human: record(agent as Row, AGENT_KEYS) });
-const deploymentOut = (d: object): Output => ({ json: d, human: record(d as Row, DEPLOYMENT_KEYS) });
+const deploymentOut = (d: Deployment): Output => ({ json: d, human: record(d as Row, DEPLOYMENT_KEYS) });
 const messageOut = (r: { id: string; message: string }): Output => ({ json: r, human: `${r.message}\n` });
 
 const metadataOption: OptionSpec = { type: 'string', value: '<json>', description: 'registration_metadata, a JSON object' };
@@ -127,7 +136,7 @@ export const COMMANDS: Command[] = [
         name: requiredStr(values, 'name'),
         description: str(values, 'description') ?? '',
         registration_metadata: jsonObject(values, 'metadata'),
-        agent_input_type: str(values, 'input-type') as 'text' | 'json' | undefined,
+        agent_input_type: str(values, 'input-type') as RegisterBuildInput['agent_input_type'],
       });
       return agentOut(agent);
     },
@@ -156,10 +165,10 @@ export const COMMANDS: Command[] = [
         name: requiredStr(values, 'name'),
         description: str(values, 'description') ?? '',
         acp_url: requiredStr(values, 'acp-url'),
-        acp_type: requiredStr(values, 'acp-type') as 'sync' | 'async' | 'agentic',
+        acp_type: requiredStr(values, 'acp-type') as RegisterInput['acp_type'],
         agent_id: str(values, 'agent-id'),
         registration_metadata,
-        agent_input_type: str(values, 'input-type') as 'text' | 'json' | undefined,
+        agent_input_type: str(values, 'input-type') as RegisterInput['agent_input_type'],
       });
       return { json: agent, human: record(agent as Row, [...AGENT_KEYS, 'agent_api_key']) };
     },
@@ -178,9 +187,9 @@ export const COMMANDS: Command[] = [
       const agents = await client.agents.list.query({
         limit: int(values, 'limit'),
         page_number: int(values, 'page'),
-        order_by: str(values, 'order-by') as 'created_at' | undefined,
-        order_direction: str(values, 'order-direction') as 'asc' | 'desc' | undefined,
-        status: str(values, 'status') as Agent['status'] | undefined,
+        order_by: str(values, 'order-by') as ListAgentsInput['order_by'],
+        order_direction: str(values, 'order-direction') as ListAgentsInput['order_direction'],
+        status: str(values, 'status') as ListAgentsInput['status'],
       });
       return { json: agents, human: table(agents as Row[], AGENT_COLUMNS, '(no agents)') };
     },
@@ -306,7 +315,7 @@ export const COMMANDS: Command[] = [
       const grant = await ctx.client.grants.set.mutate({
         agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
         principal_id: arg(ctx, 1, '<principal-id>'),
-        role: requiredStr(ctx.values, 'role') as 'viewer' | 'deployer' | 'owner',
+        role: requiredStr(ctx.values, 'role') as SetGrantInput['role'],
       });
       return { json: grant, human: record(grant as Row) };
     },
@@ -346,7 +355,7 @@ export const COMMANDS: Command[] = [
     async run({ client, values }) {
       const created = await client.principals.create.mutate({
         name: requiredStr(values, 'name'),
-        kind: (str(values, 'kind') ?? 'user') as 'user' | 'service_account',
+        kind: (str(values, 'kind') ?? 'user') as RouterInputs['principals']['create']['kind'],
         admin: values.admin === true,
         can_create_agents: values['can-create-agents'] === true,
       });
