@@ -111,6 +111,16 @@ async function agentId(client: AgentexClient, ref: string): Promise<string> {
   return UUID.test(ref) ? ref : (await findAgent(client, ref)).id;
 }
 
+/** `<agent> <deployment-id>`: the agent resolved to its id. */
+async function deploymentRef(ctx: RunContext): Promise<{ agent_id: string; deployment_id: string }> {
+  return { agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')), deployment_id: arg(ctx, 1, '<deployment-id>') };
+}
+
+/** `<agent> <principal-id>`: the agent resolved to its id. */
+async function grantRef(ctx: RunContext): Promise<{ agent_id: string; principal_id: string }> {
+  return { agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')), principal_id: arg(ctx, 1, '<principal-id>') };
+}
+
 const agentOut = (agent: Agent): Output => ({ json: agent, human: record(agent as Row, AGENT_KEYS) });
 const deploymentOut = (d: Deployment): Output => ({ json: d, human: record(d as Row, DEPLOYMENT_KEYS) });
 const messageOut = (r: { id: string; message: string }): Output => ({ json: r, human: `${r.message}\n` });
@@ -259,12 +269,7 @@ export const COMMANDS: Command[] = [
     args: ['<agent>', '<deployment-id>'],
     details: AGENT_ARG_HELP,
     async run(ctx) {
-      return deploymentOut(
-        await ctx.client.deployments.get.query({
-          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
-          deployment_id: arg(ctx, 1, '<deployment-id>'),
-        }),
-      );
+      return deploymentOut(await ctx.client.deployments.get.query(await deploymentRef(ctx)));
     },
   },
   {
@@ -273,12 +278,7 @@ export const COMMANDS: Command[] = [
     args: ['<agent>', '<deployment-id>'],
     details: `${AGENT_ARG_HELP}\nThe deployment must be Ready (registered); otherwise exit code 3.`,
     async run(ctx) {
-      return deploymentOut(
-        await ctx.client.deployments.promote.mutate({
-          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
-          deployment_id: arg(ctx, 1, '<deployment-id>'),
-        }),
-      );
+      return deploymentOut(await ctx.client.deployments.promote.mutate(await deploymentRef(ctx)));
     },
   },
   {
@@ -287,12 +287,7 @@ export const COMMANDS: Command[] = [
     args: ['<agent>', '<deployment-id>'],
     details: AGENT_ARG_HELP,
     async run(ctx) {
-      return messageOut(
-        await ctx.client.deployments.delete.mutate({
-          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
-          deployment_id: arg(ctx, 1, '<deployment-id>'),
-        }),
-      );
+      return messageOut(await ctx.client.deployments.delete.mutate(await deploymentRef(ctx)));
     },
   },
   {
@@ -313,8 +308,7 @@ export const COMMANDS: Command[] = [
     options: { role: { type: 'string', value: '<viewer|deployer|owner>', description: 'the role', required: true } },
     async run(ctx) {
       const grant = await ctx.client.grants.set.mutate({
-        agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
-        principal_id: arg(ctx, 1, '<principal-id>'),
+        ...(await grantRef(ctx)),
         role: requiredStr(ctx.values, 'role') as SetGrantInput['role'],
       });
       return { json: grant, human: record(grant as Row) };
@@ -326,12 +320,7 @@ export const COMMANDS: Command[] = [
     args: ['<agent>', '<principal-id>'],
     details: AGENT_ARG_HELP,
     async run(ctx) {
-      return messageOut(
-        await ctx.client.grants.revoke.mutate({
-          agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
-          principal_id: arg(ctx, 1, '<principal-id>'),
-        }),
-      );
+      return messageOut(await ctx.client.grants.revoke.mutate(await grantRef(ctx)));
     },
   },
   {
