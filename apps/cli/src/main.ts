@@ -106,20 +106,15 @@ ${EXIT_HELP}
 `;
 }
 
-/** The union of every option any command knows, for the first, lenient pass that only finds the command. */
-function allOptions(): ParseArgsConfig['options'] {
-  const all: NonNullable<ParseArgsConfig['options']> = {};
-  for (const c of COMMANDS) for (const [n, o] of Object.entries(c.options ?? {})) all[n] = { type: o.type };
-  for (const [n, o] of Object.entries(GLOBAL_OPTIONS)) all[n] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
-  return all;
+function parserOptions(options: Record<string, OptionSpec & { short?: string }>): NonNullable<ParseArgsConfig['options']> {
+  const opts: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [n, o] of Object.entries(options)) opts[n] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
+  return opts;
 }
 
-function parserOptions(c: Command): NonNullable<ParseArgsConfig['options']> {
-  const opts: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [n, o] of Object.entries({ ...GLOBAL_OPTIONS, ...c.options })) {
-    opts[n] = { type: o.type, ...('short' in o && o.short ? { short: o.short } : {}) };
-  }
-  return opts;
+/** The union of every option any command knows, for the first, lenient pass that only finds the command. */
+function allOptions(): ParseArgsConfig['options'] {
+  return parserOptions(Object.assign({}, ...COMMANDS.map((c) => c.options ?? {}), GLOBAL_OPTIONS));
 }
 
 function exitCodeFor(err: AgentexError): number {
@@ -160,9 +155,13 @@ function reportError(io: Io, json: boolean, err: AgentexError): void {
   io.stderr(`${lines.join('\n')}\n`);
 }
 
+/** An error of the CLI's own (no server answer): the error body as JSON under --json, else `agentex: ...` and any extra lines. */
+function reportLocalError(io: Io, json: boolean, code: string, message: string, extra = ''): void {
+  io.stderr(json ? `${JSON.stringify({ error: { status_code: null, code, message } }, null, 2)}\n` : `agentex: ${message}\n${extra}`);
+}
+
 function usage(io: Io, json: boolean, message: string, hint: string): number {
-  if (json) io.stderr(`${JSON.stringify({ error: { status_code: null, code: 'USAGE', message } }, null, 2)}\n`);
-  else io.stderr(`agentex: ${message}\nRun '${hint} --help' for usage.\n`);
+  reportLocalError(io, json, 'USAGE', message, `Run '${hint} --help' for usage.\n`);
   return EXIT.usage;
 }
 
@@ -179,8 +178,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const words = first.positionals[0] === 'help' ? first.positionals.slice(1) : first.positionals;
   const wantsHelp = first.values.help === true || first.positionals[0] === 'help';
 
-  const command =
-    COMMANDS.find((c) => c.name.split(' ').every((w, i) => words[i] === w)) ?? undefined;
+  const command = COMMANDS.find((c) => c.name.split(' ').every((w, i) => words[i] === w));
   if (!command) {
     if (words.length === 0) {
       if (wantsHelp) {
@@ -209,7 +207,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const depth = command.name.split(' ').length;
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: parserOptions(command), allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: parserOptions({ ...GLOBAL_OPTIONS, ...command.options }), allowPositionals: true, strict: true });
   } catch (err) {
     return usage(io, json, (err as Error).message.replace(/\. To specify a positional argument.*$/s, ''), `agentex ${command.name}`);
   }
@@ -234,9 +232,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   if (!/^https?:\/\/[^\s]+$/.test(url)) return usage(io, json, `--url must be an http(s) URL, got '${url}'`, `agentex ${command.name}`);
   if (!token) {
-    const message = 'no token: pass --token <token> or set AGENTEX_TOKEN';
-    if (json) io.stderr(`${JSON.stringify({ error: { status_code: null, code: 'UNAUTHORIZED', message } }, null, 2)}\n`);
-    else io.stderr(`agentex: ${message}\n`);
+    reportLocalError(io, json, 'UNAUTHORIZED', 'no token: pass --token <token> or set AGENTEX_TOKEN');
     return EXIT.auth;
   }
 
@@ -251,8 +247,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       reportError(io, json, err);
       return exitCodeFor(err);
     }
-    const message = `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-    io.stderr(json ? `${JSON.stringify({ error: { status_code: null, code: 'INTERNAL', message } }, null, 2)}\n` : `agentex: ${message}\n`);
+    reportLocalError(io, json, 'INTERNAL', `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.server;
   }
 }
