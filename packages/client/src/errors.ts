@@ -1,11 +1,8 @@
 import { TRPCClientError } from '@trpc/client';
-import type { AppRouter } from '@agentex/api';
+import type { AppRouter, FieldIssue } from '@agentex/api';
 
 /** One offending input field, as the server names it (422 responses). */
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
+export type { FieldIssue };
 
 /**
  * The server's tRPC error codes, plus the client's own for failures that
@@ -84,13 +81,8 @@ export class RequestTimeoutError extends Error {
   }
 }
 
-interface ServerErrorData {
-  code?: string;
-  httpStatus?: number;
-  path?: string | null;
-  request_id?: string | null;
-  issues?: FieldIssue[];
-}
+/** The `data` of the server's error shape (its errorFormatter); any field may be missing from a foreign body. */
+type ServerErrorData = Partial<NonNullable<TRPCClientError<AppRouter>['data']>>;
 
 function asRecord(v: unknown): Record<string, unknown> | null {
   return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
