@@ -49,7 +49,8 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
  */
 export function createClient(opts: ClientOptions): AgentexClient {
   const base = opts.url.replace(/\/+$/, '');
-  const timeoutMs = opts.timeoutMs === undefined ? undefined : nonNegative('timeoutMs', opts.timeoutMs, 0) || undefined;
+  // 0 (like leaving it out) means no timeout.
+  const timeoutMs = nonNegative('timeoutMs', opts.timeoutMs, 0) || undefined;
   return createTRPCClient<AppRouter>({
     links: [
       agentexLink({
