@@ -1,4 +1,5 @@
 /** Human-readable output: aligned tables for lists, "key: value" blocks for one record. */
+import type { Agent, Deployment } from '@agentex/client';
 
 export type Row = Record<string, unknown>;
 
@@ -56,7 +57,7 @@ export const AGENT_KEYS = [
   'registered_at',
   'created_at',
   'updated_at',
-];
+] satisfies (keyof Agent)[];
 
 export const DEPLOYMENT_COLUMNS: Column[] = [
   col('ID', 'id'),
@@ -80,7 +81,7 @@ export const DEPLOYMENT_KEYS = [
   'created_at',
   'promoted_at',
   'expires_at',
-];
+] satisfies (keyof Deployment)[];
 
 export const GRANT_COLUMNS: Column[] = [
   col('PRINCIPAL', 'principal_id'),
