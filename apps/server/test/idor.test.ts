@@ -3,6 +3,7 @@ import { appRouter } from '@agentex/api';
 import { TEST_STORE } from '@agentex/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyDatabase, findLeaks, sha256Hex } from './dump.ts';
+import { SPEC_ROUTES } from './spec-routes.ts';
 import { useServer, type TestServer } from './helpers.ts';
 
 /**
@@ -43,32 +44,6 @@ interface Case {
 type Proc = { _def: { type: 'query' | 'mutation' | 'subscription'; meta?: { openapi?: { method: string; path: string } } } };
 const PROCS = (appRouter as unknown as { _def: { procedures: Record<string, Proc> } })._def.procedures;
 
-/** The REST table of SPEC "Procedures and REST paths" and "Identity and access". */
-const SPEC_ROUTES = [
-  'POST /agents/register-build',
-  'POST /agents/register',
-  'GET /agents/{agent_id}',
-  'GET /agents/name/{agent_name}',
-  'GET /agents',
-  'DELETE /agents/{agent_id}',
-  'DELETE /agents/name/{agent_name}',
-  'POST /agents/{agent_id}/deployments',
-  'GET /agents/{agent_id}/deployments',
-  'GET /agents/{agent_id}/deployments/{deployment_id}',
-  'POST /agents/{agent_id}/deployments/{deployment_id}/promote',
-  'DELETE /agents/{agent_id}/deployments/{deployment_id}',
-  'GET /me',
-  'POST /principals',
-  'GET /principals',
-  'POST /principals/{principal_id}/tokens',
-  'DELETE /tokens/{token_id}',
-  'GET /agents/{agent_id}/grants',
-  'PUT /agents/{agent_id}/grants/{principal_id}',
-  'DELETE /agents/{agent_id}/grants/{principal_id}',
-  'POST /agent_api_keys',
-  'GET /agent_api_keys',
-  'DELETE /agent_api_keys/{id}',
-];
 
 const TABLES = ['principals', 'api_tokens', 'agents', 'deployments', 'grants', 'agent_api_keys'] as const;
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../src/openapi.ts';
+import { LIFECYCLE_ROUTES } from './spec-routes.ts';
 
 const COMMITTED = fileURLToPath(new URL('../../../openapi.json', import.meta.url));
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -76,20 +77,7 @@ describe('OpenAPI document', () => {
     for (const [path, item] of Object.entries<any>(generated.paths)) {
       for (const method of METHODS) if (item[method]) ops.add(`${method.toUpperCase()} ${path}`);
     }
-    for (const op of [
-      'POST /agents/register-build',
-      'POST /agents/register',
-      'GET /agents/{agent_id}',
-      'GET /agents/name/{agent_name}',
-      'GET /agents',
-      'DELETE /agents/{agent_id}',
-      'DELETE /agents/name/{agent_name}',
-      'POST /agents/{agent_id}/deployments',
-      'GET /agents/{agent_id}/deployments',
-      'GET /agents/{agent_id}/deployments/{deployment_id}',
-      'POST /agents/{agent_id}/deployments/{deployment_id}/promote',
-      'DELETE /agents/{agent_id}/deployments/{deployment_id}',
-    ]) {
+    for (const op of LIFECYCLE_ROUTES) {
       expect(ops.has(op), op).toBe(true);
     }
   });

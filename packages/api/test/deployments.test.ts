@@ -3,20 +3,13 @@ import { TEST_STORE } from '@agentex/db/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { rejection, uniqueName, useFixture } from './helpers.ts';
-import { deploymentRow, productionRows, readyDeployment } from './lifecycle-helpers.ts';
+import { builtAgent, deploymentRow, productionRows, readyDeployment } from './lifecycle-helpers.ts';
 
 describe(`deployments (${TEST_STORE})`, () => {
   const f = useFixture();
 
-  async function builtAgent() {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const agent = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
-    return { caller, agent, principal };
-  }
-
   it('create makes a Pending deployment that echoes its fields', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d = await caller.deployments.create({
       agent_id: agent.id,
       docker_image: 'registry/img:1.2.3',
@@ -40,7 +33,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('create answers 404 for an unknown or deleted agent', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     expect((await rejection(caller.deployments.create({ agent_id: randomUUID() }))).code).toBe('NOT_FOUND');
     await caller.agents.delete({ agent_id: agent.id });
     expect((await rejection(caller.deployments.create({ agent_id: agent.id }))).code).toBe('NOT_FOUND');
@@ -48,7 +41,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('get answers 404 for a deployment of another agent', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const other = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
     const theirs = await caller.deployments.create({ agent_id: other.id });
     const err = await rejection(caller.deployments.get({ agent_id: agent.id, deployment_id: theirs.id }));
@@ -57,7 +50,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('list is newest first and leaves expired deployments out', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await caller.deployments.create({ agent_id: agent.id })).id);
     // Pin distinct creation times so "newest first" is not a matter of timing.
@@ -72,7 +65,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('delete is soft: sets expires_at, keeps the row, and a second delete is 404', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d = await readyDeployment(caller, agent);
     const res = await caller.deployments.delete({ agent_id: agent.id, deployment_id: d.id });
     expect(res.id).toBe(d.id);
@@ -87,7 +80,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('delete of a deployment of another agent is 404 and leaves it alone', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const other = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
     const theirs = await caller.deployments.create({ agent_id: other.id });
     expect((await rejection(caller.deployments.delete({ agent_id: agent.id, deployment_id: theirs.id }))).code).toBe('NOT_FOUND');
@@ -95,7 +88,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('the production deployment cannot be deleted (409) until another is promoted', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d1 = await readyDeployment(caller, agent);
     const d2 = await readyDeployment(caller, agent);
     await caller.deployments.promote({ agent_id: agent.id, deployment_id: d1.id });
@@ -114,7 +107,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('listPage walks every live deployment once, in list order; bogus cursors are 422', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const ids: string[] = [];
     for (let i = 0; i < 11; i++) ids.push((await caller.deployments.create({ agent_id: agent.id })).id);
     // Ties on created_at (the id breaks them) and microsecond precision the cursor must keep.
@@ -174,7 +167,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   });
 
   it('a forged cursor with a malformed key is 422, not a 500', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const forged = Buffer.from(
       JSON.stringify({ s: `deployments:${agent.id}`, k: 'not a timestamp', i: randomUUID() }),
     ).toString('base64url');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DB, Kysely } from '@agentex/db';
 import { sql } from 'kysely';
-import type { Fixture } from './helpers.ts';
+import { uniqueName, type Fixture } from './helpers.ts';
 
 type Caller = ReturnType<Fixture['as']>;
 
@@ -14,6 +14,14 @@ export function registerInput(name: string, overrides: Partial<Parameters<Caller
     acp_type: 'async' as const,
     ...overrides,
   };
+}
+
+/** A fresh principal (with create permission) and a BuildOnly agent it owns. */
+export async function builtAgent(f: Fixture) {
+  const { principal } = await f.principal();
+  const caller = f.as(principal);
+  const agent = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
+  return { caller, agent, principal };
 }
 
 /**

@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { TEST_STORE } from '@agentex/db/testing';
 import { describe, expect, it } from 'vitest';
 import { rejection, uniqueName, useFixture } from './helpers.ts';
-import { agentRow, agentTimes, deploymentRow, productionRows, readyDeployment, registerInput, rowVersion } from './lifecycle-helpers.ts';
+import { builtAgent, agentRow, agentTimes, deploymentRow, productionRows, readyDeployment, registerInput, rowVersion } from './lifecycle-helpers.ts';
 
 describe(`deployments.promote (${TEST_STORE})`, () => {
   const f = useFixture();
 
-  async function builtAgent() {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const agent = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
-    return { caller, agent, principal };
-  }
-
   it('promotes a Ready deployment: is_production + promoted_at, agent pointer and acp_url, BuildOnly → Ready with registered_at', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d = await readyDeployment(caller, agent, 'http://first.svc:8000');
     expect(d.promoted_at).toBeNull();
 
@@ -35,7 +28,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   });
 
   it('demotes the current production deployment when another is promoted', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d1 = await readyDeployment(caller, agent, 'http://one.svc:1');
     const d2 = await readyDeployment(caller, agent, 'http://two.svc:2');
     await caller.deployments.promote({ agent_id: agent.id, deployment_id: d1.id });
@@ -61,7 +54,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
 
   for (const status of ['Unhealthy', 'Failed', 'Unknown'] as const) {
     it(`leaves an ${status} agent's status alone while cutting over`, async () => {
-      const { caller, agent } = await builtAgent();
+      const { caller, agent } = await builtAgent(f);
       const d = await readyDeployment(caller, agent, 'http://x.svc:1');
       await f.db.db
         .updateTable('agents')
@@ -81,7 +74,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   }
 
   it('promoting the current production deployment again is a no-op that returns it', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d = await readyDeployment(caller, agent);
     const promoted = await caller.deployments.promote({ agent_id: agent.id, deployment_id: d.id });
     const agentVersion = await rowVersion(f.db.db, 'agents', agent.id);
@@ -94,7 +87,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   });
 
   it('answers 404 for an unknown deployment, or one of another agent (which stays untouched)', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const other = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
     const theirs = await readyDeployment(caller, other);
     const version = await rowVersion(f.db.db, 'agents', agent.id);
@@ -111,7 +104,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   });
 
   it('answers 404 for an unknown or deleted agent', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d = await readyDeployment(caller, agent);
     expect((await rejection(caller.deployments.promote({ agent_id: randomUUID(), deployment_id: d.id }))).code).toBe('NOT_FOUND');
     await caller.agents.delete({ agent_id: agent.id });
@@ -120,7 +113,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   });
 
   it('refuses (412) an expired deployment', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d = await readyDeployment(caller, agent);
     await caller.deployments.delete({ agent_id: agent.id, deployment_id: d.id });
     const err = await rejection(caller.deployments.promote({ agent_id: agent.id, deployment_id: d.id }));
@@ -130,7 +123,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   });
 
   it('refuses (412) a deployment that is not Ready (Pending, Failed), changing nothing', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const current = await readyDeployment(caller, agent, 'http://current.svc:1');
     await caller.deployments.promote({ agent_id: agent.id, deployment_id: current.id });
     const pending = await caller.deployments.create({ agent_id: agent.id });
@@ -148,7 +141,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   });
 
   it('needs deploy rights: a viewer gets 403, a stranger 404', async () => {
-    const { caller, agent } = await builtAgent();
+    const { caller, agent } = await builtAgent(f);
     const d = await readyDeployment(caller, agent);
     const viewer = await f.principal();
     const stranger = await f.principal();

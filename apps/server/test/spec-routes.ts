@@ -1,0 +1,32 @@
+/** The REST table of SPEC "Procedures and REST paths" (agents and deployments). */
+export const LIFECYCLE_ROUTES = [
+  'POST /agents/register-build',
+  'POST /agents/register',
+  'GET /agents/{agent_id}',
+  'GET /agents/name/{agent_name}',
+  'GET /agents',
+  'DELETE /agents/{agent_id}',
+  'DELETE /agents/name/{agent_name}',
+  'POST /agents/{agent_id}/deployments',
+  'GET /agents/{agent_id}/deployments',
+  'GET /agents/{agent_id}/deployments/{deployment_id}',
+  'POST /agents/{agent_id}/deployments/{deployment_id}/promote',
+  'DELETE /agents/{agent_id}/deployments/{deployment_id}',
+] as const;
+
+/** The REST table of SPEC "Identity and access". */
+export const ACCESS_ROUTES = [
+  'GET /me',
+  'POST /principals',
+  'GET /principals',
+  'POST /principals/{principal_id}/tokens',
+  'DELETE /tokens/{token_id}',
+  'GET /agents/{agent_id}/grants',
+  'PUT /agents/{agent_id}/grants/{principal_id}',
+  'DELETE /agents/{agent_id}/grants/{principal_id}',
+  'POST /agent_api_keys',
+  'GET /agent_api_keys',
+  'DELETE /agent_api_keys/{id}',
+] as const;
+
+export const SPEC_ROUTES: readonly string[] = [...LIFECYCLE_ROUTES, ...ACCESS_ROUTES];
