@@ -14,7 +14,7 @@ import { rawPostgres } from '@agentex/db/testing';
 import { sql, type Kysely } from 'kysely';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
+export const MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
 
 export const ADMIN_TOKEN = `agx_pat_faults_admin_${randomBytes(12).toString('hex')}`;
 export const SECRET_KEY = 'faults-test-secret-key-shared-by-all-replicas';
