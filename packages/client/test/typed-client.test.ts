@@ -7,6 +7,8 @@
  * is also run against a real server, so what the README shows works.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TEST_STORE } from '@agentex/db/testing';
@@ -39,5 +41,28 @@ describe(`typed client example at run time (${TEST_STORE})`, () => {
     expect(stdout).toMatch(/^registered example-agent-\S+ \([0-9a-f-]{36}\): BuildOnly$/m);
     expect(stdout).toMatch(/is Ready at http:\/\/example-agent\.internal:8000 \(production [0-9a-f-]{36}\)$/m);
     expect(stdout).toMatch(/^as expected: 404 /m);
+  });
+});
+
+describe("the README's typed-client snippet", () => {
+  it('type-checks exactly as printed', { timeout: 120_000 }, async () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('## Typed client'));
+    const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet, 'README has a ```ts block under "## Typed client"').toBeTruthy();
+    const dir = mkdtempSync(join(root, example, '.readme-'));
+    try {
+      writeFileSync(join(dir, 'snippet.ts'), snippet!);
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { paths: { '@agentex/client': ['../../../packages/client/src/index.ts'] } }, files: ['snippet.ts'] }),
+      );
+      const result = await run(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '--noEmit', '-p', join(dir, 'tsconfig.json')], {
+        cwd: root,
+      }).catch((err: { stdout?: string; stderr?: string; code?: number }) => err);
+      expect(`${result.stdout ?? ''}${result.stderr ?? ''}`).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
