@@ -8,9 +8,11 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+export type LifecycleEvent = 'agent_created' | 'agent_deleted' | 'promotion' | 'registration' | 'deployment_created';
+
 /** Hooks the host can observe (metrics); the router never depends on them. */
 export interface LifecycleEvents {
-  onEvent?(event: 'agent_created' | 'agent_deleted' | 'promotion' | 'registration' | 'deployment_created'): void;
+  onEvent?(event: LifecycleEvent): void;
 }
 
 export interface ContextOptions {

@@ -1,6 +1,6 @@
-import type { DB, Kysely } from '@agentex/db';
+import { withTransaction, type DB, type Kysely, type Transaction } from '@agentex/db';
 import type { Principal } from '../auth.ts';
-import type { LifecycleEvents } from '../context.ts';
+import type { LifecycleEvent, LifecycleEvents } from '../context.ts';
 
 /** What lifecycle code needs from a request: the store, the caller, the server secret. */
 export interface Actor {
@@ -8,4 +8,20 @@ export interface Actor {
   principal: Principal;
   secretKey: Buffer;
   events: LifecycleEvents;
+}
+
+export type Emit = (event: LifecycleEvent) => void;
+
+/**
+ * Runs `fn` in a (retried) transaction. Events it records are reported only
+ * after the commit, so a rolled-back or retried attempt counts nothing.
+ */
+export async function inTransaction<T>(actor: Actor, fn: (trx: Transaction<DB>, emit: Emit) => Promise<T>): Promise<T> {
+  let events: LifecycleEvent[] = [];
+  const result = await withTransaction(actor.db, (trx) => {
+    events = [];
+    return fn(trx, (event) => events.push(event));
+  });
+  for (const event of events) actor.events.onEvent?.(event);
+  return result;
 }

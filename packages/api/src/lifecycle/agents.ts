@@ -1,4 +1,4 @@
-import { withTransaction, type AgentRow, type DB, type Transaction } from '@agentex/db';
+import type { AgentRow, DB, Transaction } from '@agentex/db';
 import { sql, type UpdateObject } from 'kysely';
 import { actorId } from '../auth.ts';
 import { assertAllowed, authorize, canCreateAgents, roleOn } from '../access.ts';
@@ -9,7 +9,7 @@ import { deleteAllGrants, putGrant } from '../queries/grants.ts';
 import { ensureInternalKey, revokeKeys } from '../queries/keys.ts';
 import type { DeletedResponse } from '../schemas/common.ts';
 import type { RegisterBuildInput, RegisterInput } from '../schemas/agent.ts';
-import type { Actor } from './actor.ts';
+import { inTransaction, type Actor, type Emit } from './actor.ts';
 import { stableJson } from './stable-json.ts';
 
 const BUILD_ONLY_REASON = 'Built but not deployed: no deployment has been promoted yet';
@@ -27,6 +27,7 @@ function requireCreate(actor: Actor) {
 async function createOwned(
   trx: Transaction<DB>,
   actor: Actor,
+  emit: Emit,
   values: Parameters<typeof insertAgentIfNameFree>[1],
 ): Promise<AgentRow | undefined> {
   const inserted = await insertAgentIfNameFree(trx, { ...values, created_by: actorId(actor.principal) });
@@ -37,7 +38,7 @@ async function createOwned(
       role: 'owner',
       granted_by: actorId(actor.principal),
     });
-    actor.events.onEvent?.('agent_created');
+    emit('agent_created');
   }
   return inserted;
 }
@@ -55,8 +56,8 @@ export async function registerBuild(actor: Actor, input: RegisterBuildInput): Pr
     return existing;
   }
   requireCreate(actor);
-  const outcome = await withTransaction(actor.db, async (trx) => {
-    const created = await createOwned(trx, actor, {
+  const outcome = await inTransaction(actor, async (trx, emit) => {
+    const created = await createOwned(trx, actor, emit, {
       name: input.name,
       description: input.description,
       status: 'BuildOnly',
@@ -94,7 +95,7 @@ function deploymentIdOf(metadata: RegisterInput['registration_metadata']): strin
  */
 export async function register(actor: Actor, input: RegisterInput): Promise<{ agent: AgentRow; key: string }> {
   const deploymentId = deploymentIdOf(input.registration_metadata);
-  return withTransaction(actor.db, async (trx) => {
+  return inTransaction(actor, async (trx, emit) => {
     let agent = input.agent_id
       ? await lockLiveAgent(trx, { id: input.agent_id })
       : await lockLiveAgent(trx, { name: input.name });
@@ -102,7 +103,7 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
     let created = false;
     if (!agent) {
       requireCreate(actor);
-      agent = await createOwned(trx, actor, {
+      agent = await createOwned(trx, actor, emit, {
         name: input.name,
         description: input.description,
         status: 'Ready',
@@ -130,7 +131,7 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
       agent = await registerLegacy(trx, agent, input);
     }
     const key = await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
-    actor.events.onEvent?.('registration');
+    emit('registration');
     return { agent, key };
   });
 }
@@ -198,7 +199,7 @@ async function registerLegacy(trx: Transaction<DB>, agent: AgentRow, input: Regi
 /** Soft delete: the row stays for history; the name, grants and keys are released at once. */
 export async function deleteAgent(actor: Actor, by: { id: string } | { name: string }): Promise<DeletedResponse> {
   const ref = 'id' in by ? by.id : by.name;
-  return withTransaction(actor.db, async (trx) => {
+  return inTransaction(actor, async (trx, emit) => {
     const agent = await lockLiveAgent(trx, by);
     if (!agent) throw notFound('Agent', ref);
     await authorize(trx, actor.principal, agent, 'own', ref);
@@ -209,7 +210,7 @@ export async function deleteAgent(actor: Actor, by: { id: string } | { name: str
       .execute();
     await deleteAllGrants(trx, agent.id);
     await revokeKeys(trx, { agentId: agent.id });
-    actor.events.onEvent?.('agent_deleted');
+    emit('agent_deleted');
     return { id: agent.id, message: `Agent '${ref}' deleted successfully` };
   });
 }

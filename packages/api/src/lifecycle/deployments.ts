@@ -1,4 +1,4 @@
-import { withTransaction, type DB, type DeploymentRow, type Transaction } from '@agentex/db';
+import type { DB, DeploymentRow, Transaction } from '@agentex/db';
 import { sql } from 'kysely';
 import { actorId } from '../auth.ts';
 import { authorize, type AgentAction } from '../access.ts';
@@ -7,7 +7,7 @@ import { lockLiveAgent, updateAgent } from '../queries/agents.ts';
 import { demoteProduction, findDeployment, markProduction } from '../queries/deployments.ts';
 import type { DeletedResponse } from '../schemas/common.ts';
 import type { CreateDeploymentInput } from '../schemas/deployment.ts';
-import type { Actor } from './actor.ts';
+import { inTransaction, type Actor } from './actor.ts';
 
 /**
  * Every write to a deployment first locks its agent row. One lock order
@@ -21,7 +21,7 @@ async function lockAuthorizedAgent(trx: Transaction<DB>, actor: Actor, agentId: 
 }
 
 export async function createDeployment(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentRow> {
-  return withTransaction(actor.db, async (trx) => {
+  return inTransaction(actor, async (trx, emit) => {
     await lockAuthorizedAgent(trx, actor, input.agent_id, 'deploy');
     const row = await trx
       .insertInto('deployments')
@@ -36,7 +36,7 @@ export async function createDeployment(actor: Actor, input: CreateDeploymentInpu
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    actor.events.onEvent?.('deployment_created');
+    emit('deployment_created');
     return row;
   });
 }
@@ -47,7 +47,7 @@ export async function createDeployment(actor: Actor, input: CreateDeploymentInpu
  * at it. Promoting the current production deployment again changes nothing.
  */
 export async function promote(actor: Actor, agentId: string, deploymentId: string): Promise<DeploymentRow> {
-  return withTransaction(actor.db, async (trx) => {
+  return inTransaction(actor, async (trx, emit) => {
     const agent = await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
     const deployment = await findDeployment(trx, agentId, deploymentId);
     if (!deployment) throw notFound('Deployment', deploymentId);
@@ -64,14 +64,14 @@ export async function promote(actor: Actor, agentId: string, deploymentId: strin
       acp_url: promoted.acp_url,
       ...(firstPromotion ? { status: 'Ready', status_reason: null, registered_at: sql<Date>`now()` } : {}),
     });
-    actor.events.onEvent?.('promotion');
+    emit('promotion');
     return promoted;
   });
 }
 
 /** Soft delete: sets `expires_at`. The production deployment cannot go (promote another first). */
 export async function deleteDeployment(actor: Actor, agentId: string, deploymentId: string): Promise<DeletedResponse> {
-  return withTransaction(actor.db, async (trx) => {
+  return inTransaction(actor, async (trx) => {
     await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
     const deployment = await findDeployment(trx, agentId, deploymentId);
     if (!deployment || deployment.expires_at) throw notFound('Deployment', deploymentId);
