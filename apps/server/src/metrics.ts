@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { appRouter, type LifecycleEvents } from '@agentex/api';
+import { appRouter, type LifecycleEvent, type LifecycleEvents } from '@agentex/api';
 import type { Database } from '@agentex/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -13,7 +13,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * it carries no per-agent data, only counts by procedure and status.
  */
 
-type LifecycleEvent = Parameters<NonNullable<LifecycleEvents['onEvent']>>[0];
 const LIFECYCLE_EVENTS: LifecycleEvent[] = ['agent_created', 'agent_deleted', 'promotion', 'registration', 'deployment_created'];
 
 interface RestRoute {

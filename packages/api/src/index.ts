@@ -1,5 +1,5 @@
 export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from './root.ts';
-export { createContextInner, type Context, type ContextOptions, type Logger, type LifecycleEvents } from './context.ts';
+export { createContextInner, type Context, type ContextOptions, type Logger, type LifecycleEvent, type LifecycleEvents } from './context.ts';
 export { authenticate, type Principal } from './auth.ts';
 export { DomainError, type DomainErrorKind, type FieldIssue } from './errors.ts';
 export { bootstrapAdmin } from './bootstrap.ts';
