@@ -32,7 +32,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** `migrateOnly`: `pnpm migrate` touches no credentials, so it does not need the secret. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { migrateOnly?: boolean } = {}): Config {
   const databaseUrl = env.DATABASE_URL || null;
   if (databaseUrl) {
     let url: URL;
@@ -49,7 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (secretKey !== null && secretKey.length < 32) {
     throw new ConfigError('AGENTEX_SECRET_KEY must be at least 32 characters');
   }
-  if (databaseUrl && !secretKey) {
+  if (databaseUrl && !secretKey && !opts.migrateOnly) {
     throw new ConfigError('AGENTEX_SECRET_KEY is required when DATABASE_URL is set (every replica must share it)');
   }
   const bootstrapToken = env.AGENTEX_BOOTSTRAP_TOKEN || null;

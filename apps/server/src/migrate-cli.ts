@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { migrate, openStore } from './store.ts';
 
 try {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { migrateOnly: true });
   const store = await openStore(config);
   const applied = await migrate(store);
   await store.database.close();

@@ -51,6 +51,12 @@ describe('configuration', () => {
     expect((error as Error).message.startsWith(name)).toBe(true);
   });
 
+  it('lets `pnpm migrate` run against Postgres without the secret the server needs', () => {
+    const env = { DATABASE_URL: 'postgres://127.0.0.1/test' };
+    expect(() => loadConfig(env)).toThrow(/^AGENTEX_SECRET_KEY/);
+    expect(loadConfig(env, { migrateOnly: true }).databaseUrl).toBe(env.DATABASE_URL);
+  });
+
   it('never echoes a secret it refuses', () => {
     expect(() => loadConfig({ AGENTEX_SECRET_KEY: 'hunter2-secret' })).toThrow(ConfigError);
     try {
