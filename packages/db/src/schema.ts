@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 /** Table types: column names are the wire field names (SPEC "Storage"). */
 
@@ -104,8 +104,6 @@ export interface DB {
 }
 
 export type AgentRow = Selectable<AgentsTable>;
-export type NewAgent = Insertable<AgentsTable>;
-export type AgentUpdate = Updateable<AgentsTable>;
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type PrincipalRow = Selectable<PrincipalsTable>;
 export type GrantRow = Selectable<GrantsTable>;
