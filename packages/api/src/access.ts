@@ -12,7 +12,8 @@ const ALLOWED: Record<EffectiveRole, ReadonlySet<AgentAction>> = {
   viewer: new Set(['read']),
   deployer: new Set(['read', 'register', 'deploy']),
   owner: new Set(['read', 'register', 'deploy', 'own']),
-  self: new Set(['read', 'register']),
+  // An agent key reads its own agent and deployments; it never re-points it (SPEC).
+  self: new Set(['read']),
 };
 
 export async function roleOn(db: Kysely<DB>, principal: Principal, agentId: string): Promise<EffectiveRole | null> {

@@ -1,4 +1,5 @@
 import type { DB, Kysely, PrincipalKind } from '@agentex/db';
+import { sql } from 'kysely';
 import { AGENT_KEY_PREFIX, hashCredential, sameHash } from './crypto.ts';
 
 export interface Principal {
@@ -14,9 +15,10 @@ export interface Principal {
 }
 
 /**
- * One indexed lookup by the credential's hash. Revoked credentials, and keys of
- * deleted agents, do not authenticate: the check is in the same query, so a
- * revocation takes effect on the very next request.
+ * One indexed lookup by the credential's hash. Revoked or expired tokens,
+ * tokens of disabled or deleted principals, and keys of deleted agents do not
+ * authenticate: every check is in the same query, so a revocation takes
+ * effect on the very next request.
  */
 export async function authenticate(db: Kysely<DB>, credential: string): Promise<Principal | null> {
   if (credential.length > 256) return null;
@@ -47,6 +49,9 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
     .select(['t.id as token_id', 't.token_hash', 'p.id', 'p.name', 'p.kind', 'p.admin', 'p.can_create_agents'])
     .where('t.token_hash', '=', hash)
     .where('t.revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', sql<Date>`now()`)]))
+    .where('p.disabled_at', 'is', null)
+    .where('p.deleted_at', 'is', null)
     .executeTakeFirst();
   if (!row || !sameHash(row.token_hash, hash)) return null;
   return {

@@ -1,32 +1,55 @@
-import type { DB, Kysely } from '@agentex/db';
+import { withTransaction, type DB, type Kysely } from '@agentex/db';
+import { sql } from 'kysely';
 import { hashCredential, displayPrefix } from './crypto.ts';
-import { insertPrincipal, issueToken } from './queries/principals.ts';
+import { findPrincipalByName, insertPrincipal, issueToken } from './queries/principals.ts';
 
 const ADMIN_NAME = 'admin';
 
 /**
  * Makes sure an admin can get in. With an operator-chosen token, that token
- * is ensured (idempotent, safe for replicas starting together). Without one,
+ * is ensured (idempotent, safe for replicas starting together); a value seen
+ * for the first time revokes every earlier bootstrap token, so rotating
+ * AGENTEX_BOOTSTRAP_TOKEN retires the old one. A value already known changes
+ * nothing: a token the operator revoked stays revoked, and a replica still
+ * running with an older value cannot revoke the newer one. Without a value,
  * a fresh token is minted only when no admin exists yet and returned so the
  * server can print it once; later starts return null.
  */
 export async function bootstrapAdmin(db: Kysely<DB>, token?: string): Promise<{ token: string } | null> {
   if (token) {
     await insertPrincipal(db, { name: ADMIN_NAME, kind: 'user', admin: true, can_create_agents: true });
-    const admin = await db.selectFrom('principals').select(['id', 'admin']).where('name', '=', ADMIN_NAME).executeTakeFirstOrThrow();
+    const admin = await findPrincipalByName(db, ADMIN_NAME);
+    if (!admin) throw new Error(`principal '${ADMIN_NAME}' could not be created`);
     // Never elevate: a non-admin that took the name must not become admin through the environment.
     if (!admin.admin) throw new Error(`principal '${ADMIN_NAME}' exists but is not an admin; refusing to attach the bootstrap token`);
-    await db
-      .insertInto('api_tokens')
-      .values({ principal_id: admin.id, name: 'bootstrap', token_hash: hashCredential(token), token_prefix: displayPrefix(token) })
-      .onConflict((oc) => oc.column('token_hash').doNothing())
-      .execute();
+    await withTransaction(db, async (trx) => {
+      const inserted = await trx
+        .insertInto('api_tokens')
+        .values({
+          principal_id: admin.id,
+          name: 'bootstrap',
+          token_hash: hashCredential(token),
+          token_prefix: displayPrefix(token),
+          bootstrap: true,
+        })
+        .onConflict((oc) => oc.column('token_hash').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return;
+      await trx
+        .updateTable('api_tokens')
+        .set({ revoked_at: sql<Date>`now()` })
+        .where('bootstrap', '=', true)
+        .where('revoked_at', 'is', null)
+        .where('id', '<>', inserted.id)
+        .execute();
+    });
     return null;
   }
-  const anyAdmin = await db.selectFrom('principals').select('id').where('admin', '=', true).executeTakeFirst();
+  const anyAdmin = await db.selectFrom('principals').select('id').where('admin', '=', true).where('deleted_at', 'is', null).executeTakeFirst();
   if (anyAdmin) return null;
   const admin = await insertPrincipal(db, { name: ADMIN_NAME, kind: 'user', admin: true, can_create_agents: true });
   if (!admin) return null;
-  const issued = await issueToken(db, admin.id, 'bootstrap');
+  const issued = await issueToken(db, admin.id, 'bootstrap', { bootstrap: true });
   return { token: issued.token };
 }

@@ -25,9 +25,17 @@ export function hashCredential(credential: string): Buffer {
   return createHash('sha256').update(credential, 'utf8').digest();
 }
 
-/** First characters, kept to tell credentials apart in listings; far too short to use. */
+/** Characters of a secret's random part kept for listings: never enough to help guess the rest. */
+export const DISPLAY_CHARS = 4;
+
+/**
+ * What is stored to tell credentials apart in listings: the fixed scheme
+ * prefix (`agx_pat_`, `agx_key_`) plus at most 4 characters of the secret, or
+ * 4 characters of an operator-chosen token without a scheme.
+ */
 export function displayPrefix(credential: string): string {
-  return credential.slice(0, 12);
+  const scheme = [TOKEN_PREFIX, AGENT_KEY_PREFIX].find((p) => credential.startsWith(p)) ?? '';
+  return credential.slice(0, scheme.length + DISPLAY_CHARS);
 }
 
 export function sameHash(a: Uint8Array, b: Uint8Array): boolean {

@@ -3,6 +3,7 @@ import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { ZodError } from 'zod';
 import { authenticate } from './auth.ts';
+import { protoKeyPath } from './proto-keys.ts';
 import type { Context } from './context.ts';
 import { DomainError, conflict, invalid, unauthenticated, unavailable, type FieldIssue } from './errors.ts';
 
@@ -75,7 +76,14 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/** `__proto__` keys, at any depth, are a 422 naming the field on both transports (see proto-keys.ts). */
+const refuseProtoKeys = t.middleware(async ({ getRawInput, next }) => {
+  const field = protoKeyPath(await getRawInput());
+  if (field !== null) throw invalid([{ field, message: "'__proto__' is not allowed as a key" }]);
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(refuseProtoKeys);
 
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   let principal = ctx.principal;

@@ -28,6 +28,10 @@ export interface PrincipalsTable {
   admin: Generated<boolean>;
   can_create_agents: Generated<boolean>;
   created_at: Timestamp;
+  /** Set while an admin has disabled the principal: none of its tokens authenticate. */
+  disabled_at: NullableTimestamp;
+  /** Soft delete: the row stays for audit columns; the name is free again. */
+  deleted_at: NullableTimestamp;
 }
 
 export interface ApiTokensTable {
@@ -38,6 +42,10 @@ export interface ApiTokensTable {
   token_prefix: string;
   created_at: Timestamp;
   revoked_at: NullableTimestamp;
+  /** Past this instant the token no longer authenticates; null: no expiry. */
+  expires_at: NullableTimestamp;
+  /** Ensured from AGENTEX_BOOTSTRAP_TOKEN (or minted at first start): a new value revokes the old. */
+  bootstrap: Generated<boolean>;
 }
 
 export interface AgentsTable {
@@ -94,6 +102,15 @@ export interface AgentApiKeysTable {
   revoked_at: NullableTimestamp;
 }
 
+export interface AgentRenamesTable {
+  id: Generated<string>;
+  agent_id: string;
+  old_name: string;
+  new_name: string;
+  renamed_by: string | null;
+  renamed_at: Timestamp;
+}
+
 export interface DB {
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
@@ -101,6 +118,7 @@ export interface DB {
   deployments: DeploymentsTable;
   grants: GrantsTable;
   agent_api_keys: AgentApiKeysTable;
+  agent_renames: AgentRenamesTable;
 }
 
 export type AgentRow = Selectable<AgentsTable>;

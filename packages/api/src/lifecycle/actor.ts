@@ -1,6 +1,6 @@
 import { withTransaction, type DB, type Kysely, type Transaction } from '@agentex/db';
 import type { Principal } from '../auth.ts';
-import type { LifecycleEvent, LifecycleEvents } from '../context.ts';
+import type { LifecycleEvent, LifecycleEvents, Logger } from '../context.ts';
 
 /** What lifecycle code needs from a request: the store, the caller, the server secret. */
 export interface Actor {
@@ -8,6 +8,8 @@ export interface Actor {
   principal: Principal;
   secretKey: Buffer;
   events: LifecycleEvents;
+  /** The request's logger, for actions recorded in the log (renames). */
+  log?: Logger;
 }
 
 export type Emit = (event: LifecycleEvent) => void;

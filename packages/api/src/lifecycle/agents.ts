@@ -1,12 +1,13 @@
-import type { AgentRow, DB, Transaction } from '@agentex/db';
+import type { AgentApiKeyRow, AgentRow, DB, Transaction } from '@agentex/db';
 import { sql, type UpdateObject } from 'kysely';
 import { actorId } from '../auth.ts';
-import { assertAllowed, authorize, canCreateAgents, roleOn } from '../access.ts';
+import { assertAllowed, authorize, canCreateAgents, roleOn, type EffectiveRole } from '../access.ts';
+import { deriveAgentKey } from '../crypto.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
-import { findLiveAgentByName, insertAgentIfNameFree, lockLiveAgent, updateAgent } from '../queries/agents.ts';
+import { findLiveAgentByName, insertAgentIfNameFree, lockLiveAgent, recordRename, updateAgent } from '../queries/agents.ts';
 import { demoteProduction, findDeploymentAnyAgent, upsertRegisteredDeployment } from '../queries/deployments.ts';
 import { deleteAllGrants, putGrant } from '../queries/grants.ts';
-import { ensureInternalKey, revokeKeys } from '../queries/keys.ts';
+import { ensureInternalKey, findLiveInternalKey, revokeKeys } from '../queries/keys.ts';
 import type { DeletedResponse } from '../schemas/common.ts';
 import type { RegisterBuildInput, RegisterInput } from '../schemas/agent.ts';
 import { inTransaction, type Actor, type Emit } from './actor.ts';
@@ -21,6 +22,24 @@ function nameTaken(name: string) {
 
 function requireCreate(actor: Actor) {
   if (!canCreateAgents(actor.principal)) throw forbidden('creating agents needs the create permission on agents');
+}
+
+/**
+ * A name held by an agent the caller cannot read. A caller who could not have
+ * created the agent anyway gets exactly the answer a free name gets (403), so
+ * the difference between the two reveals nothing; a creator learns only that
+ * the name is taken (409), which creating it would have told them too.
+ */
+function unreadableName(actor: Actor, name: string): never {
+  requireCreate(actor);
+  throw nameTaken(name);
+}
+
+function requireRegistrar(actor: Actor) {
+  // Checked before any lookup, so the answer is the same for every agent, existing or not.
+  if (actor.principal.kind === 'agent') {
+    throw forbidden('registering needs a principal with the register action; an agent key may only read its own agent');
+  }
 }
 
 /** Inserts a new agent and makes the caller its owner, in the caller's transaction. */
@@ -52,7 +71,7 @@ async function createOwned(
 export async function registerBuild(actor: Actor, input: RegisterBuildInput): Promise<AgentRow> {
   const existing = await findLiveAgentByName(actor.db, input.name);
   if (existing) {
-    if (!(await roleOn(actor.db, actor.principal, existing.id))) throw nameTaken(input.name);
+    if (!(await roleOn(actor.db, actor.principal, existing.id))) unreadableName(actor, input.name);
     return existing;
   }
   requireCreate(actor);
@@ -94,6 +113,7 @@ function deploymentIdOf(metadata: RegisterInput['registration_metadata']): strin
  * itself at the URL. Always answers with the agent's internal key.
  */
 export async function register(actor: Actor, input: RegisterInput): Promise<{ agent: AgentRow; key: string }> {
+  requireRegistrar(actor);
   const deploymentId = deploymentIdOf(input.registration_metadata);
   return inTransaction(actor, async (trx, emit) => {
     let agent = input.agent_id
@@ -121,8 +141,9 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
     }
     if (!created) {
       const role = await roleOn(trx, actor.principal, agent.id);
-      if (!role && !input.agent_id) throw nameTaken(input.name);
+      if (!role && !input.agent_id) unreadableName(actor, input.name);
       assertAllowed(role, 'register', input.agent_id ?? input.name);
+      if (input.name !== agent.name) agent = await renameAgent(trx, actor, agent, role, input.name);
     }
 
     if (deploymentId) {
@@ -133,6 +154,45 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
     const key = await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
     emit('registration');
     return { agent, key };
+  });
+}
+
+/**
+ * Renaming frees the old name for anyone to take, so it is an owner action,
+ * recorded (who, when, from, to) in `agent_renames` and in the log. Anyone
+ * else naming the agent differently gets a 409 and nothing changes.
+ */
+async function renameAgent(
+  trx: Transaction<DB>,
+  actor: Actor,
+  agent: AgentRow,
+  role: EffectiveRole | null,
+  name: string,
+): Promise<AgentRow> {
+  if (role !== 'owner') {
+    throw conflict(`agent '${agent.id}' is named '${agent.name}': only an owner may rename it; register with its current name`);
+  }
+  const renamed = await updateAgent(trx, agent.id, { name });
+  await recordRename(trx, { agent_id: agent.id, old_name: agent.name, new_name: name, renamed_by: actorId(actor.principal) });
+  actor.log?.info({ agent_id: agent.id, old_name: agent.name, new_name: name, renamed_by: actor.principal.id }, 'agent renamed');
+  return renamed;
+}
+
+/**
+ * Owner action: revokes the agent's internal key and mints a new one, in the
+ * agent's row lock. The old key stops at once; pods get the new one at their
+ * next register.
+ */
+export async function rotateInternalKey(actor: Actor, agentId: string): Promise<{ row: AgentApiKeyRow; key: string }> {
+  return inTransaction(actor, async (trx) => {
+    const agent = await lockLiveAgent(trx, { id: agentId });
+    if (!agent) throw notFound('Agent', agentId);
+    await authorize(trx, actor.principal, agent, 'own', agentId);
+    await revokeKeys(trx, { agentId: agent.id, type: 'internal' });
+    await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
+    const row = await findLiveInternalKey(trx, agent.id);
+    if (!row) throw new Error('internal key vanished after minting');
+    return { row, key: deriveAgentKey(actor.secretKey, row.id) };
   });
 }
 

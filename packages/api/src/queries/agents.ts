@@ -44,6 +44,13 @@ export async function updateAgent(trx: Transaction<DB>, id: string, patch: Updat
     .executeTakeFirstOrThrow();
 }
 
+export async function recordRename(
+  trx: Transaction<DB>,
+  values: { agent_id: string; old_name: string; new_name: string; renamed_by: string | null },
+): Promise<void> {
+  await trx.insertInto('agent_renames').values(values).execute();
+}
+
 /** Agents the principal may read, filtered in SQL so pages are never short. */
 function visibleTo(principal: Principal) {
   return (eb: ExpressionBuilder<DB, 'agents'>): Expression<SqlBool> => {

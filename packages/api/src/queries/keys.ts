@@ -40,12 +40,23 @@ export async function ensureInternalKey(
   return key;
 }
 
+export async function findLiveInternalKey(trx: Transaction<DB>, agentId: string): Promise<AgentApiKeyRow | undefined> {
+  return trx
+    .selectFrom('agent_api_keys')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('api_key_type', '=', 'internal')
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** Callers hold the agent row lock, so no key is minted for an agent deleted, or by an owner demoted, a moment earlier. */
 export async function createExternalKey(
-  db: Kysely<DB>,
+  trx: Transaction<DB>,
   values: { agent_id: string; name: string; api_key_type: ApiKeyType; created_by: string | null },
 ): Promise<{ row: AgentApiKeyRow; key: string }> {
   const key = newAgentKey();
-  const row = await db
+  const row = await trx
     .insertInto('agent_api_keys')
     .values({ ...values, key_hash: hashCredential(key), key_prefix: displayPrefix(key) })
     .returningAll()
@@ -67,8 +78,12 @@ export async function findLiveKey(db: Kysely<DB>, id: string): Promise<AgentApiK
   return db.selectFrom('agent_api_keys').selectAll().where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
 }
 
-export async function revokeKeys(db: Kysely<DB>, by: { id: string } | { agentId: string }): Promise<void> {
+export async function revokeKeys(db: Kysely<DB>, by: { id: string } | { agentId: string; type?: ApiKeyType }): Promise<void> {
   let q = db.updateTable('agent_api_keys').set({ revoked_at: sql<Date>`now()` }).where('revoked_at', 'is', null);
-  q = 'id' in by ? q.where('id', '=', by.id) : q.where('agent_id', '=', by.agentId);
+  if ('id' in by) q = q.where('id', '=', by.id);
+  else {
+    q = q.where('agent_id', '=', by.agentId);
+    if (by.type) q = q.where('api_key_type', '=', by.type);
+  }
   await q.execute();
 }

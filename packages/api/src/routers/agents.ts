@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { authorize } from '../access.ts';
 import { notFound } from '../errors.ts';
-import { deleteAgent, register, registerBuild } from '../lifecycle/agents.ts';
+import { deleteAgent, register, registerBuild, rotateInternalKey } from '../lifecycle/agents.ts';
+import { RotatedAgentKey, toAgentApiKey } from '../schemas/access.ts';
 import { findLiveAgentById, findLiveAgentByName, listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
 import {
   Agent,
@@ -114,6 +115,24 @@ export const agentsRouter = router({
         cursor: input.cursor,
       });
       return { items: rows.map(toAgent), next_cursor: nextCursor };
+    }),
+
+  rotateKey: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/agents/{agent_id}/keys/rotate',
+        tags,
+        summary: "Rotate the agent's internal key (owner/admin)",
+        description:
+          'Revokes the internal key that register hands to pods and mints a new one. The old key stops working at once; every pod receives the new key at its next register.',
+      },
+    })
+    .input(AgentIdInput)
+    .output(RotatedAgentKey)
+    .mutation(async ({ ctx, input }) => {
+      const { row, key } = await rotateInternalKey(ctx, input.agent_id);
+      return { ...toAgentApiKey(row), agent_api_key: key };
     }),
 
   delete: authedProcedure

@@ -1,8 +1,9 @@
+import { withTransaction } from '@agentex/db';
 import { z } from 'zod';
 import { actorId } from '../auth.ts';
 import { assertAllowed, authorize, roleOn } from '../access.ts';
 import { notFound } from '../errors.ts';
-import { findLiveAgentById, findLiveAgentByName } from '../queries/agents.ts';
+import { findLiveAgentById, lockLiveAgent } from '../queries/agents.ts';
 import { createExternalKey, findLiveKey, listLiveKeys, revokeKeys } from '../queries/keys.ts';
 import {
   AgentApiKey,
@@ -22,21 +23,22 @@ export const agentApiKeysRouter = router({
     .meta({ openapi: { method: 'POST', path: '/agent_api_keys', tags, summary: 'Create an API key for an agent (owner/admin); shown once' } })
     .input(CreateAgentApiKeyInput)
     .output(CreatedAgentApiKey)
-    .mutation(async ({ ctx, input }) => {
-      const ref = input.agent_id ?? input.agent_name ?? '';
-      const agent = input.agent_id
-        ? await findLiveAgentById(ctx.db, input.agent_id)
-        : await findLiveAgentByName(ctx.db, input.agent_name ?? '');
-      if (!agent) throw notFound('Agent', ref);
-      await authorize(ctx.db, ctx.principal, agent, 'own', ref);
-      const { row, key } = await createExternalKey(ctx.db, {
-        agent_id: agent.id,
-        name: input.name,
-        api_key_type: input.api_key_type,
-        created_by: actorId(ctx.principal),
-      });
-      return { ...toAgentApiKey(row), api_key: key };
-    }),
+    .mutation(({ ctx, input }) =>
+      // In the agent's row lock: no key for an agent deleted, or by an owner demoted, a moment earlier.
+      withTransaction(ctx.db, async (trx) => {
+        const ref = input.agent_id ?? input.agent_name ?? '';
+        const agent = await lockLiveAgent(trx, input.agent_id ? { id: input.agent_id } : { name: input.agent_name ?? '' });
+        if (!agent) throw notFound('Agent', ref);
+        await authorize(trx, ctx.principal, agent, 'own', ref);
+        const { row, key } = await createExternalKey(trx, {
+          agent_id: agent.id,
+          name: input.name,
+          api_key_type: input.api_key_type,
+          created_by: actorId(ctx.principal),
+        });
+        return { ...toAgentApiKey(row), api_key: key };
+      }),
+    ),
 
   list: authedProcedure
     .meta({ openapi: { method: 'GET', path: '/agent_api_keys', tags, summary: "An agent's live keys (owner/admin); never the secrets" } })

@@ -5,7 +5,7 @@ import { authorize } from '../access.ts';
 import { conflict, notFound } from '../errors.ts';
 import { findLiveAgentById, lockLiveAgent } from '../queries/agents.ts';
 import { countOwners, deleteGrant, findGrant, listGrants, putGrant } from '../queries/grants.ts';
-import { findPrincipal } from '../queries/principals.ts';
+import { lockLivePrincipal } from '../queries/principals.ts';
 import { AgentIdInput } from '../schemas/agent.ts';
 import { Grant, GrantRef, SetGrantInput, toGrant } from '../schemas/access.ts';
 import { DeletedResponse } from '../schemas/common.ts';
@@ -35,7 +35,8 @@ export const grantsRouter = router({
         const agent = await lockLiveAgent(trx, { id: input.agent_id });
         if (!agent) throw notFound('Agent', input.agent_id);
         await authorize(trx, ctx.principal, agent, 'own', input.agent_id);
-        const grantee = await findPrincipal(trx, input.principal_id);
+        // Share-locked: a principal being deleted cannot receive a grant that would outlive it.
+        const grantee = await lockLivePrincipal(trx, input.principal_id, 'share');
         if (!grantee) throw notFound('Principal', input.principal_id);
         const current = await findGrant(trx, agent.id, grantee.id);
         if (current?.role === 'owner' && input.role !== 'owner' && (await countOwners(trx, agent.id)) <= 1) {

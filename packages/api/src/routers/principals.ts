@@ -13,7 +13,9 @@ import {
   TokenIdInput,
   toPrincipal,
   toToken,
+  tokenExpiry,
 } from '../schemas/access.ts';
+import { createToken, deletePrincipal, setDisabled } from '../lifecycle/principals.ts';
 import { DeletedResponse } from '../schemas/common.ts';
 import { adminProcedure, authedProcedure, router } from '../trpc.ts';
 
@@ -34,6 +36,7 @@ export const meRouter = router({
         admin: p.admin,
         can_create_agents: p.can_create_agents,
         created_at: row ? row.created_at.toISOString() : null,
+        disabled_at: null, // a disabled principal cannot authenticate
         agent_id: p.agent_id,
       };
     }),
@@ -56,6 +59,45 @@ export const principalsRouter = router({
     .input(z.void())
     .output(z.array(Principal))
     .query(async ({ ctx }) => (await listPrincipals(ctx.db)).map(toPrincipal)),
+
+  disable: adminProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/principals/{principal_id}/disable',
+        tags,
+        summary: 'Disable a principal (admin): all its tokens stop at once',
+      },
+    })
+    .input(PrincipalIdInput)
+    .output(Principal)
+    .mutation(async ({ ctx, input }) => toPrincipal(await setDisabled(ctx, input.principal_id, true))),
+
+  enable: adminProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/principals/{principal_id}/enable',
+        tags,
+        summary: 'Re-enable a disabled principal (admin): its live tokens work again',
+      },
+    })
+    .input(PrincipalIdInput)
+    .output(Principal)
+    .mutation(async ({ ctx, input }) => toPrincipal(await setDisabled(ctx, input.principal_id, false))),
+
+  delete: adminProcedure
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/principals/{principal_id}',
+        tags,
+        summary: 'Delete a principal (admin): revokes its tokens and removes its grants; 409 if it is the last owner of an agent',
+      },
+    })
+    .input(PrincipalIdInput)
+    .output(DeletedResponse)
+    .mutation(({ ctx, input }) => deletePrincipal(ctx, input.principal_id)),
 });
 
 export const tokensRouter = router({
@@ -64,8 +106,7 @@ export const tokensRouter = router({
     .input(CreateTokenInput)
     .output(IssuedToken)
     .mutation(async ({ ctx, input }) => {
-      if (!(await findPrincipal(ctx.db, input.principal_id))) throw notFound('Principal', input.principal_id);
-      const { row, token } = await issueToken(ctx.db, input.principal_id, input.name ?? null);
+      const { row, token } = await createToken(ctx, { principal_id: input.principal_id, name: input.name, expiresAt: tokenExpiry(input) });
       return { ...toToken(row), token };
     }),
 

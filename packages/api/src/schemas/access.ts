@@ -19,6 +19,7 @@ export const Principal = z
     admin: z.boolean(),
     can_create_agents: z.boolean(),
     created_at: IsoTimestamp.nullable(),
+    disabled_at: IsoTimestamp.nullable().meta({ description: 'Set while an admin has disabled the principal: none of its tokens work' }),
   })
   .meta({ id: 'Principal' });
 export type Principal = z.infer<typeof Principal>;
@@ -44,7 +45,14 @@ export const CreatePrincipalInput = z.object({
 });
 
 export const Token = z
-  .object({ id: Uuid, principal_id: Uuid, name: z.string().nullable(), token_prefix: z.string(), created_at: IsoTimestamp })
+  .object({
+    id: Uuid,
+    principal_id: Uuid,
+    name: z.string().nullable(),
+    token_prefix: z.string().meta({ description: "The scheme prefix and at most 4 characters of the token" }),
+    created_at: IsoTimestamp,
+    expires_at: IsoTimestamp.nullable().meta({ description: 'After this instant the token no longer works; null: never expires' }),
+  })
   .meta({ id: 'Token' });
 export const IssuedToken = Token.extend({
   token: z.string().meta({ description: 'The bearer token. Shown once; only its hash is stored.' }),
@@ -52,7 +60,34 @@ export const IssuedToken = Token.extend({
 export const CreatedPrincipal = Principal.extend({ token: z.string(), token_id: Uuid }).meta({ id: 'CreatedPrincipal' });
 
 export const PrincipalIdInput = z.object({ principal_id: Uuid });
-export const CreateTokenInput = z.object({ principal_id: Uuid, name: text(128).nullish() });
+const TEN_YEARS_S = 10 * 365 * 24 * 3600;
+export const CreateTokenInput = z
+  .object({
+    principal_id: Uuid,
+    name: text(128).nullish(),
+    expires_in_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(TEN_YEARS_S)
+      .nullish()
+      .meta({ description: 'The token stops working this many seconds from now' }),
+    expires_at: IsoTimestamp.nullish().meta({ description: 'The token stops working at this instant (in the future)' }),
+  })
+  .superRefine((v, ctx) => {
+    if (v.expires_at != null && v.expires_in_seconds != null) {
+      ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'give at most one of expires_at and expires_in_seconds' });
+    } else if (v.expires_at != null && Date.parse(v.expires_at) <= Date.now()) {
+      ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'must be in the future' });
+    }
+  });
+
+/** The expiry a token creation asked for, or null. */
+export function tokenExpiry(input: { expires_in_seconds?: number | null | undefined; expires_at?: string | null | undefined }): Date | null {
+  if (input.expires_in_seconds != null) return new Date(Date.now() + input.expires_in_seconds * 1000);
+  if (input.expires_at != null) return new Date(input.expires_at);
+  return null;
+}
 export const TokenIdInput = z.object({ token_id: Uuid });
 
 export const AgentRole = z.enum(AGENT_ROLES).meta({ id: 'AgentRole' });
@@ -79,6 +114,9 @@ export const AgentApiKey = z
     created_at: IsoTimestamp,
   })
   .meta({ id: 'AgentAPIKey' });
+export const RotatedAgentKey = AgentApiKey.extend({
+  agent_api_key: z.string().meta({ description: "The agent's new internal key. The old one stopped working; pods get this one at their next register." }),
+}).meta({ id: 'RotatedAgentKey' });
 export const CreatedAgentApiKey = AgentApiKey.extend({
   api_key: z.string().meta({ description: 'The key. Shown once; only its hash is stored.' }),
 }).meta({ id: 'CreatedAgentAPIKey' });
@@ -106,11 +144,19 @@ export function toPrincipal(row: PrincipalRow): Principal {
     admin: row.admin,
     can_create_agents: row.can_create_agents,
     created_at: iso(row.created_at),
+    disabled_at: iso(row.disabled_at),
   };
 }
 
 export function toToken(row: ApiTokenRow) {
-  return { id: row.id, principal_id: row.principal_id, name: row.name, token_prefix: row.token_prefix, created_at: iso(row.created_at) };
+  return {
+    id: row.id,
+    principal_id: row.principal_id,
+    name: row.name,
+    token_prefix: row.token_prefix,
+    created_at: iso(row.created_at),
+    expires_at: iso(row.expires_at),
+  };
 }
 
 export function toGrant(row: GrantRow) {

@@ -1,0 +1,61 @@
+import type { PrincipalRow } from '@agentex/db';
+import { conflict, forbidden, notFound } from '../errors.ts';
+import { issueToken, lockLivePrincipal, lockOwnedAgents, markPrincipalDeleted, setPrincipalDisabled } from '../queries/principals.ts';
+import { inTransaction, type Actor } from './actor.ts';
+
+function requireAdmin(actor: Actor) {
+  if (!actor.principal.admin) throw forbidden('only an admin may do this');
+}
+
+function notSelf(actor: Actor, id: string, what: string) {
+  // An admin locking themselves out would need another admin (or a restart with a new bootstrap token) to get back in.
+  if (actor.principal.id === id) throw conflict(`you cannot ${what} yourself; ask another admin`);
+}
+
+/** Disabling stops every token of the principal at once (authenticate checks it); enabling brings them back. */
+export async function setDisabled(actor: Actor, id: string, disabled: boolean): Promise<PrincipalRow> {
+  requireAdmin(actor);
+  return inTransaction(actor, async (trx) => {
+    const row = await lockLivePrincipal(trx, id, 'update');
+    if (!row) throw notFound('Principal', id);
+    if (disabled) notSelf(actor, id, 'disable');
+    return setPrincipalDisabled(trx, id, disabled);
+  });
+}
+
+/**
+ * Deletes a principal: its tokens are revoked and its grants removed in one
+ * transaction; the row stays (soft) so audit columns keep naming it, and its
+ * name is free again. The last owner of a live agent cannot be deleted (409):
+ * every agent keeps an owner. The owned agents are locked first, in id order,
+ * as every other agent writer locks them.
+ */
+export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: string; message: string }> {
+  requireAdmin(actor);
+  return inTransaction(actor, async (trx) => {
+    notSelf(actor, id, 'delete');
+    const owned = await lockOwnedAgents(trx, id);
+    const row = await lockLivePrincipal(trx, id, 'update');
+    if (!row) throw notFound('Principal', id);
+    const sole = owned.filter((a) => a.owners <= 1);
+    if (sole.length > 0) {
+      throw conflict(
+        `principal '${id}' is the only owner of ${sole.length} agent(s) (e.g. '${sole[0]!.id}'); make someone else owner first`,
+      );
+    }
+    await markPrincipalDeleted(trx, id);
+    return { id, message: `Principal '${id}' deleted successfully` };
+  });
+}
+
+/** A new token for a live principal, taken under its row lock so it cannot outlive a concurrent delete. */
+export async function createToken(
+  actor: Actor,
+  input: { principal_id: string; name?: string | null | undefined; expiresAt: Date | null },
+) {
+  requireAdmin(actor);
+  return inTransaction(actor, async (trx) => {
+    if (!(await lockLivePrincipal(trx, input.principal_id, 'share'))) throw notFound('Principal', input.principal_id);
+    return issueToken(trx, input.principal_id, input.name ?? null, { expiresAt: input.expiresAt });
+  });
+}
