@@ -15,7 +15,15 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   statementTimeoutMs: number;
   shutdownTimeoutMs: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  trpcMaxBatch: number;
 }
+
+/** Operator-chosen secrets must carry real entropy: a short one is brute-forced from its hash. */
+export const MIN_OPERATOR_TOKEN = 32;
 
 /** Invalid configuration: the message is the one line printed before the server exits. */
 export class ConfigError extends Error {}
@@ -54,8 +62,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { migrate
     throw new ConfigError('AGENTEX_SECRET_KEY is required when DATABASE_URL is set (every replica must share it)');
   }
   const bootstrapToken = env.AGENTEX_BOOTSTRAP_TOKEN || null;
-  if (bootstrapToken !== null && (bootstrapToken.length < 16 || bootstrapToken.length > 256)) {
-    throw new ConfigError('AGENTEX_BOOTSTRAP_TOKEN must be 16 to 256 characters');
+  if (bootstrapToken !== null && (bootstrapToken.length < MIN_OPERATOR_TOKEN || bootstrapToken.length > 256)) {
+    throw new ConfigError(`AGENTEX_BOOTSTRAP_TOKEN must be ${MIN_OPERATOR_TOKEN} to 256 characters (a long random value, e.g. openssl rand -hex 32)`);
   }
   // The Authorization header carries one whitespace-free token, and `agx_key_` credentials are
   // looked up as agent keys: such a bootstrap token could never authenticate.
@@ -65,11 +73,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { migrate
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const metricsToken = env.AGENTEX_METRICS_TOKEN || null;
-  if (metricsToken !== null && (metricsToken.length < 16 || metricsToken.length > 256 || /\s/.test(metricsToken))) {
-    throw new ConfigError('AGENTEX_METRICS_TOKEN must be 16 to 256 characters without spaces');
+  if (metricsToken !== null && (metricsToken.length < MIN_OPERATOR_TOKEN || metricsToken.length > 256 || /\s/.test(metricsToken))) {
+    throw new ConfigError(`AGENTEX_METRICS_TOKEN must be ${MIN_OPERATOR_TOKEN} to 256 characters without spaces`);
   }
   const rawDir = env.AGENTEX_DATA_DIR || './.agentex';
   const dataDir = rawDir.startsWith('memory://') || isAbsolute(rawDir) ? rawDir : resolve(process.env.INIT_CWD ?? process.cwd(), rawDir);
+  const requestTimeoutMs = int(env, 'AGENTEX_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  const headersTimeoutMs = int(env, 'AGENTEX_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`AGENTEX_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed AGENTEX_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -84,5 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { migrate
     dbAcquireTimeoutMs: int(env, 'AGENTEX_DB_ACQUIRE_TIMEOUT_MS', 5_000, 100, 600_000),
     statementTimeoutMs: int(env, 'AGENTEX_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     shutdownTimeoutMs: int(env, 'AGENTEX_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: int(env, 'AGENTEX_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    maxConnections: int(env, 'AGENTEX_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    trpcMaxBatch: int(env, 'AGENTEX_TRPC_MAX_BATCH', 10, 1, 1000),
   };
 }

@@ -23,6 +23,11 @@ async function main() {
     logLevel: config.logLevel,
     metricsToken: config.metricsToken,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    maxConnections: config.maxConnections,
+    trpcMaxBatch: config.trpcMaxBatch,
   });
   if (applied.length) app.log.info({ migrations: applied }, 'migrations applied');
 

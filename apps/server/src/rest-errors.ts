@@ -1,3 +1,4 @@
+import { protoKeyPath } from '@agentex/api';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 interface ErrorBody {
@@ -18,6 +19,14 @@ const FASTIFY_CODES: Record<string, string> = {
 
 function errorBody(request: FastifyRequest, status: number, code: string, message: string, issues?: unknown[]): ErrorBody {
   return { status_code: status, message, code, ...(issues ? { issues } : {}), request_id: request.id };
+}
+
+function protoKeyOf(text: string): string | null {
+  try {
+    return protoKeyPath(JSON.parse(text));
+  } catch {
+    return null;
+  }
 }
 
 /** Far above any nesting a valid input has (registration_metadata allows 16). */
@@ -50,7 +59,8 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 export function installRestErrors(app: FastifyInstance) {
   // Agentex clients POST actions such as promote with no body at all.
   app.removeContentTypeParser('application/json');
-  const json = app.getDefaultJsonParser('error', 'error');
+  // `constructor` keys are ordinary data (as over /trpc); `__proto__` keys are refused (below).
+  const json = app.getDefaultJsonParser('error', 'ignore');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') return done(null, {});
     // Refused before parsing: the REST bridge re-serializes bodies recursively
@@ -60,7 +70,17 @@ export function installRestErrors(app: FastifyInstance) {
       err.statusCode = 400;
       return done(err, undefined);
     }
-    json(req, body as string, done);
+    json(req, body as string, (err, parsed) => {
+      // A `__proto__` key at any depth: a 422 naming it, exactly as /trpc answers (protoKeyPath).
+      // The parser's error does not say why; JSON that plain JSON.parse accepts failed only for a `__proto__` key.
+      const field = err ? protoKeyOf(body as string) : null;
+      if (field === null) return done(err, parsed);
+      const invalid = new Error(`invalid input: ${field}: '__proto__' is not allowed as a key`) as FastifyError & { issues: unknown[] };
+      invalid.statusCode = 422;
+      invalid.code = 'UNPROCESSABLE_CONTENT';
+      invalid.issues = [{ field, message: "'__proto__' is not allowed as a key" }];
+      done(invalid, undefined);
+    });
   });
   app.addHook('preHandler', async (request, reply) => {
     if (!request.originalUrl.startsWith('/api/')) return;
@@ -82,17 +102,7 @@ export function installRestErrors(app: FastifyInstance) {
     }
   });
 
-  // The bridge resolves the path with WHATWG URL rules, which remove `..`
-  // segments (also written `%2e%2e` or with backslashes) after routing: DELETE
-  // /api/agents/X/deployments/%2e%2e would delete agent X. No REST path has a
-  // dot segment, so such a path is refused before anything runs.
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
-    const path = request.url.split('?')[0]!;
-    if (path.split(/[\\/]/).some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) {
-      return reply.code(400).send(errorBody(request, 400, 'BAD_REQUEST', 'the path must not contain dot segments'));
-    }
-  });
+  // Dot segments, fragments and absolute-form targets are refused before routing: see hardening.ts.
 
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || !request.originalUrl.startsWith('/api/') || typeof payload !== 'string') return payload;
@@ -115,9 +125,13 @@ export function installRestErrors(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'unhandled error');
-    const code = FASTIFY_CODES[error.code] ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+    const issues = (error as { issues?: unknown }).issues;
+    const code =
+      status === 422 && Array.isArray(issues)
+        ? 'UNPROCESSABLE_CONTENT'
+        : FASTIFY_CODES[error.code] ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
     const message = status >= 500 ? `internal error (request id ${request.id})` : error.message;
-    return reply.code(status).send(errorBody(request, status, code, message));
+    return reply.code(status).send(errorBody(request, status, code, message, Array.isArray(issues) ? issues : undefined));
   });
 
   app.setNotFoundHandler((request, reply) => {

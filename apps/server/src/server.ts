@@ -8,6 +8,7 @@ import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { installDocs } from './docs.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from './hardening.ts';
 import { frameworkErrors, installRestErrors } from './rest-errors.ts';
 
 export interface ServerOptions {
@@ -20,6 +21,16 @@ export interface ServerOptions {
   metricsToken?: string | null;
   /** Where log lines go (tests); stdout by default. */
   logStream?: { write(line: string): void };
+  /** A request (headers and body) must arrive within this; a stalled one gets 408. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** The headers must arrive within this (≤ requestTimeoutMs). Default 10 s. */
+  headersTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. Default 5 s. */
+  keepAliveTimeoutMs?: number;
+  /** Open connections beyond this are dropped at once. Default 1024. */
+  maxConnections?: number;
+  /** Most procedures in one /trpc batch; larger batches get 400. Default 10. */
+  trpcMaxBatch?: number;
   /** Extra routes (metrics, docs) registered by the host. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -37,10 +48,33 @@ function bearer(req: FastifyRequest): string | null {
   return typeof agentKey === 'string' && agentKey ? agentKey : null;
 }
 
+export const DEFAULT_LIMITS = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+  trpcMaxBatch: 10,
+} as const;
+
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const bodyLimit = opts.bodyLimitBytes ?? 1024 * 1024;
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs;
+  const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs, requestTimeout);
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'info', ...(opts.logStream ? { stream: opts.logStream } : {}) },
-    bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit,
+    requestTimeout,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
+    http: {
+      headersTimeout,
+      requestTimeout,
+      // Node checks both timeouts on this timer (30 s by default): a stalled
+      // request would otherwise live up to 30 s past its timeout.
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(headersTimeout / 2))),
+    },
+    clientErrorHandler,
+    // Before any route matching: refuses request-targets that are not plain origin-form paths.
+    rewriteUrl,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -51,10 +85,15 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     forceCloseConnections: 'idle',
   });
 
+  app.server.headersTimeout = headersTimeout;
+  app.server.maxConnections = opts.maxConnections ?? DEFAULT_LIMITS.maxConnections;
+
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     return payload;
   });
+  installContentTypeGuard(app);
+  installTargetGuard(app);
 
   const metrics = createMetrics({ database: opts.database, token: opts.metricsToken ?? null });
   metrics.install(app);
@@ -86,7 +125,13 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
-    trpcOptions: { router: appRouter, createContext, onError } satisfies FastifyTRPCPluginOptions<
+    trpcOptions: {
+      router: appRouter,
+      createContext,
+      onError,
+      maxBatchSize: opts.trpcMaxBatch ?? DEFAULT_LIMITS.trpcMaxBatch,
+      maxBodySize: bodyLimit,
+    } satisfies FastifyTRPCPluginOptions<
       typeof appRouter
     >['trpcOptions'],
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connectEmbedded, connectPostgres, migrateToLatest, type Database } from '@agentex/db';
@@ -81,6 +81,41 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/**
+ * The embedded data directory holds every row and credential hash, so it is
+ * kept as PostgreSQL keeps its own: the directory 0700, its files 0600, the
+ * process umask 077 so files created later are private too. A directory that
+ * others can read, or that another user owns, is refused with one clear line.
+ */
+function secureDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const st = statSync(dataDir);
+  const mode = st.mode & 0o777;
+  if (mode & 0o077) {
+    throw new Error(
+      `AGENTEX_DATA_DIR ${dataDir} is accessible by other users (mode ${mode.toString(8).padStart(4, '0')}); it holds every row and credential hash: run chmod 700 ${dataDir}`,
+    );
+  }
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new Error(`AGENTEX_DATA_DIR ${dataDir} is owned by uid ${st.uid}, not by this process (uid ${process.getuid()}); run the server as its owner`);
+  }
+  try {
+    process.umask(0o077);
+  } catch {
+    // worker threads cannot change the umask; restrictTree below still applies
+  }
+}
+
+/** Removes group/other permissions from everything under `dir` (PGlite creates its files with the default mode). */
+function restrictTree(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) restrictTree(path);
+    else if (entry.isFile()) chmodSync(path, statSync(path).mode & 0o700);
+  }
+}
+
 export async function openStore(config: Config, onPoolError?: (err: Error) => void): Promise<Store> {
   if (config.databaseUrl) {
     const database = connectPostgres({
@@ -94,7 +129,7 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
   }
   let release = () => {};
   if (!config.dataDir.startsWith('memory://')) {
-    mkdirSync(config.dataDir, { recursive: true });
+    secureDataDir(config.dataDir);
     release = lockDataDir(config.dataDir);
   }
   let database: Database;
@@ -110,6 +145,7 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
     release();
   };
   const secretKey = config.secretKey ? Buffer.from(config.secretKey, 'utf8') : embeddedSecret(config.dataDir);
+  if (!config.dataDir.startsWith('memory://')) restrictTree(config.dataDir);
   return { database, secretKey };
 }
 

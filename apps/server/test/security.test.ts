@@ -258,8 +258,8 @@ describe('7. embedded data directory permissions', { timeout: 120_000 }, () => {
     return out;
   }
 
-  it('creates the directory 0700 and its files 0600', async () => {
-    const dir = join(root, 'fresh');
+  it('creates the directory 0700 and its files 0600, and refuses to start on a directory others can read, naming AGENTEX_DATA_DIR', async () => {
+    const dir = join(root, 'store');
     const store = await openStore(loadConfig({ AGENTEX_DATA_DIR: dir }));
     try {
       await store.database.db.selectFrom('principals').select('id').execute().catch(() => []);
@@ -269,13 +269,7 @@ describe('7. embedded data directory permissions', { timeout: 120_000 }, () => {
     } finally {
       await store.database.close();
     }
-  });
-
-  it('refuses to start on a directory others can read, naming AGENTEX_DATA_DIR', async () => {
-    const dir = join(root, 'open');
-    const store = await openStore(loadConfig({ AGENTEX_DATA_DIR: dir }));
-    await store.database.close();
     chmodSync(dir, 0o755);
-    await expect(openStore(loadConfig({ AGENTEX_DATA_DIR: dir }))).rejects.toThrow(/AGENTEX_DATA_DIR.*(0755|755).*chmod 700/);
+    await expect(openStore(loadConfig({ AGENTEX_DATA_DIR: dir }))).rejects.toThrow(/AGENTEX_DATA_DIR.*0755.*chmod 700/);
   });
 });

@@ -83,13 +83,14 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect(grants[0]!.role).toBe('owner');
     });
 
-    it('the same 409 for a principal without the create permission (no oracle, no grant)', async () => {
+    it('a principal without the create permission gets the 403 a free name gets (no oracle, no grant)', async () => {
       const { principal: a } = await f.principal();
       const { principal: c } = await f.principal({ can_create_agents: false });
       const name = uniqueName('sq');
       await f.as(a).agents.registerBuild({ name, description: 'x' });
       const err = await rejection(f.as(c).agents.registerBuild({ name, description: 'x' }));
-      expect(err.code).toBe('CONFLICT');
+      expect(err.code).toBe('FORBIDDEN');
+      expect((await rejection(f.as(c).agents.registerBuild({ name: uniqueName('free'), description: 'x' }))).message).toBe(err.message);
       expect(await f.db.db.selectFrom('grants').selectAll().where('principal_id', '=', c.id).execute()).toEqual([]);
     });
 
@@ -477,7 +478,7 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
   });
 
   describe('agent keys', () => {
-    it("the internal key from register reads and re-registers its own agent, nothing else", async () => {
+    it('the internal key from register reads its own agent, nothing else: it never re-registers (re-points) it', async () => {
       const { principal: a } = await f.principal();
       const own = await deployedAgent(a);
       const other = await deployedAgent(a);
@@ -492,25 +493,26 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect((await k.agents.listPage({ limit: 1000 })).items.map((x) => x.id)).toEqual([id]);
       expect(await k.agents.registerBuild({ name: own.name, description: 'x' })).toEqual(own.agent);
 
-      // Re-register itself (by name, by id, and one of its deployments): the same key comes back.
-      const again = await k.agents.register({ name: own.name, description: 'pod restarted', acp_url: url('re'), acp_type: 'async' });
-      expect(again).toMatchObject({ id, acp_url: url('re'), agent_api_key: own.key });
-      const byId = await k.agents.register({ agent_id: id, name: own.name, description: 'again', acp_url: url('re2'), acp_type: 'async' });
-      expect(byId.agent_api_key).toBe(own.key);
+      // No re-registering itself (by name, by id, or one of its deployments): registering needs a principal.
+      expect((await rejection(k.agents.register({ name: own.name, description: 'pod restarted', acp_url: url('re'), acp_type: 'async' }))).code).toBe('FORBIDDEN');
+      expect((await rejection(k.agents.register({ agent_id: id, name: own.name, description: 'again', acp_url: url('re2'), acp_type: 'async' }))).code).toBe('FORBIDDEN');
       const dep = randomUUID();
-      await k.agents.register({ agent_id: id, name: own.name, description: 'again', acp_url: url('dep'), acp_type: 'async', registration_metadata: { deployment_id: dep } });
-      expect((await f.as(a).deployments.get({ agent_id: id, deployment_id: dep })).status).toBe('Ready');
+      expect(
+        (await rejection(k.agents.register({ agent_id: id, name: own.name, description: 'again', acp_url: url('dep'), acp_type: 'async', registration_metadata: { deployment_id: dep } }))).code,
+      ).toBe('FORBIDDEN');
+      expect((await f.as(a).agents.get({ agent_id: id })).acp_url).toBe(own.agent.acp_url);
 
       // Nothing about other agents.
       const oid = other.agent.id;
       expect((await rejection(k.agents.get({ agent_id: oid }))).code).toBe('NOT_FOUND');
       expect((await rejection(k.agents.getByName({ agent_name: other.name }))).code).toBe('NOT_FOUND');
       expect((await rejection(k.deployments.list({ agent_id: oid }))).code).toBe('NOT_FOUND');
+      // The same answer whether or not the other agent exists (no oracle).
       expect((await rejection(k.agents.register({ agent_id: oid, name: other.name, description: 'x', acp_url: url('x'), acp_type: 'sync' }))).code).toBe(
-        'NOT_FOUND',
+        'FORBIDDEN',
       );
-      expect((await rejection(k.agents.register({ name: other.name, description: 'x', acp_url: url('x'), acp_type: 'sync' }))).code).toBe('CONFLICT');
-      expect((await rejection(k.agents.registerBuild({ name: other.name, description: 'x' }))).code).toBe('CONFLICT');
+      expect((await rejection(k.agents.register({ name: other.name, description: 'x', acp_url: url('x'), acp_type: 'sync' }))).code).toBe('FORBIDDEN');
+      expect((await rejection(k.agents.registerBuild({ name: other.name, description: 'x' }))).code).toBe('FORBIDDEN');
       expect((await rejection(k.agents.delete({ agent_id: oid }))).code).toBe('NOT_FOUND');
 
       // No deploying, sharing, keys, deleting or creating, even on itself.

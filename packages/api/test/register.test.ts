@@ -183,14 +183,13 @@ describe(`agents.register (${TEST_STORE})`, () => {
       expect(a.agent_api_key).not.toBe(b.agent_api_key);
     });
 
-    it('lets the agent re-register itself with its own key', async () => {
+    it('never lets the agent re-register (re-point) itself with its own key', async () => {
       const { principal } = await f.principal();
       const name = uniqueName();
       const res = await f.as(principal).agents.register(registerInput(name));
-      const again = await f.withToken(res.agent_api_key).agents.register(registerInput(name, { acp_url: 'http://moved.svc:1' }));
-      expect(again.id).toBe(res.id);
-      expect(again.acp_url).toBe('http://moved.svc:1');
-      expect(again.agent_api_key).toBe(res.agent_api_key);
+      const err = await rejection(f.withToken(res.agent_api_key).agents.register(registerInput(name, { acp_url: 'http://moved.svc:1' })));
+      expect(err.code).toBe('FORBIDDEN');
+      expect((await f.as(principal).agents.get({ agent_id: res.id })).acp_url).toBe(res.acp_url);
     });
   });
 
@@ -267,16 +266,16 @@ describe(`agents.register (${TEST_STORE})`, () => {
       expect({ ...after, acp_url: before.acp_url, updated_at: before.updated_at }).toEqual(before);
     });
 
-    it('a pod registers its deployment with the agent key', async () => {
+    it('a pod cannot register its deployment with the agent key: registering needs a principal with the register action', async () => {
       const { principal } = await f.principal();
       const caller = f.as(principal);
       const agent = await caller.agents.register(registerInput(uniqueName()));
       const pending = await caller.deployments.create({ agent_id: agent.id });
-      const res = await f
-        .withToken(agent.agent_api_key)
-        .agents.register(registerInput(agent.name, { acp_url: 'http://pod.svc:1', registration_metadata: { deployment_id: pending.id } }));
-      expect(res.agent_api_key).toBe(agent.agent_api_key);
-      expect(await deploymentRow(f.db.db, pending.id)).toMatchObject({ status: 'Ready', acp_url: 'http://pod.svc:1' });
+      const err = await rejection(
+        f.withToken(agent.agent_api_key).agents.register(registerInput(agent.name, { acp_url: 'http://pod.svc:1', registration_metadata: { deployment_id: pending.id } })),
+      );
+      expect(err.code).toBe('FORBIDDEN');
+      expect(await deploymentRow(f.db.db, pending.id)).toMatchObject({ status: 'Pending', acp_url: null });
     });
 
     it("refuses (409) a deployment id that belongs to another agent, leaving that deployment alone", async () => {

@@ -47,6 +47,9 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
  * A tRPC client typed end to end from the server's router (type-only import:
  * no server code ships). Every failed call rejects with an AgentexError.
  */
+/** Most calls the client puts in one /trpc batch: the server's default cap. */
+export const MAX_BATCH_ITEMS = 10;
+
 export function createClient(opts: ClientOptions): AgentexClient {
   const base = opts.url.replace(/\/+$/, '');
   // 0 (like leaving it out) means no timeout.
@@ -60,6 +63,8 @@ export function createClient(opts: ClientOptions): AgentexClient {
       }),
       httpBatchLink({
         url: `${base}/trpc`,
+        // The server refuses batches over AGENTEX_TRPC_MAX_BATCH (default 10): never send more.
+        maxItems: MAX_BATCH_ITEMS,
         fetch: agentexFetch({ fetch: opts.fetch, timeoutMs }),
         headers: () => ({
           ...opts.headers,

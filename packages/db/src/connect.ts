@@ -69,7 +69,7 @@ export function connectPostgres(opts: PostgresOptions): Database {
 
 /** `dataDir` is a directory, or `memory://` for a store that lives and dies with the process. */
 export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Promise<Database & { pglite: PGlite }> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create(dataDir, {
     // Durable: every commit is flushed before the call returns.
     relaxedDurability: false,
