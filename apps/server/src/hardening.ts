@@ -28,7 +28,8 @@ function bytewiseDecode(s: string): string {
  * Why a request-target is refused, or null. Only origin-form (`/path?query`)
  * is served: absolute-form (`http://host/...`), authority-form and `*` are
  * refused, as is a fragment (`#`, never valid in a request-target). In the
- * path, after percent-decoding: no `.`/`..` segment, no backslash and no `;`.
+ * path, after percent-decoding: no backslash, and no `.`/`..` segment, also
+ * not behind `;` parameters (`..;x`), which some proxies strip.
  * The REST bridge resolves paths with WHATWG URL rules, which would apply a
  * dot segment after routing (`/agents/X/deployments/..` → `/agents/X`); no
  * route has any of these characters in its path, so nothing legitimate is
@@ -40,8 +41,7 @@ export function targetProblem(target: string): string | null {
   const q = target.indexOf('?');
   const path = bytewiseDecode(q >= 0 ? target.slice(0, q) : target);
   if (path.includes('\\')) return 'the path must not contain backslashes';
-  if (path.includes(';')) return "the path must not contain ';'";
-  if (path.split('/').some((seg) => seg === '.' || seg === '..')) return 'the path must not contain dot segments';
+  if (path.split('/').some((seg) => /^\.{1,2}(;|$)/.test(seg))) return 'the path must not contain dot segments';
   return null;
 }
 

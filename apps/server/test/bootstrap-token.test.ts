@@ -43,6 +43,7 @@ describe(`bootstrap admin token (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect(() => loadConfig({ ...base, AGENTEX_BOOTSTRAP_TOKEN: bad }), bad).toThrow(ConfigError);
       expect(() => loadConfig({ ...base, AGENTEX_BOOTSTRAP_TOKEN: bad })).toThrow(/AGENTEX_BOOTSTRAP_TOKEN/);
     }
-    expect(loadConfig({ ...base, AGENTEX_BOOTSTRAP_TOKEN: 'agx_pat_operator-chosen-1234' }).bootstrapToken).toBe('agx_pat_operator-chosen-1234');
+    const ok = 'agx_pat_operator-chosen-0123456789abcdef';
+    expect(loadConfig({ ...base, AGENTEX_BOOTSTRAP_TOKEN: ok }).bootstrapToken).toBe(ok);
   });
 });

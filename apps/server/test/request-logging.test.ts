@@ -83,7 +83,7 @@ describe(`request id and log level (${TEST_STORE})`, () => {
 
   it('AGENTEX_METRICS_TOKEN is read from the environment and validated', () => {
     expect(loadConfig({}).metricsToken).toBeNull();
-    expect(loadConfig({ AGENTEX_METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken).toBe('scrape-token-0123456789');
+    expect(loadConfig({ AGENTEX_METRICS_TOKEN: 'scrape-token-0123456789abcdef0123456' }).metricsToken).toBe('scrape-token-0123456789abcdef0123456');
     expect(() => loadConfig({ AGENTEX_METRICS_TOKEN: 'short' })).toThrow(/AGENTEX_METRICS_TOKEN/);
   });
 });

@@ -81,7 +81,7 @@ describe(`security review over HTTP (${TEST_STORE})`, { timeout: 60_000 }, () =>
         `/api/agents/${a.id}/deployments/%2e%2e%2f`,
         `/api/agents/${a.id}/deployments\\..`,
         `/api/agents/${a.id}/deployments/..;x=1`,
-        `/api/agents/${a.id};x`,
+        `/api/agents/${a.id}/deployments/%2e%2e%3bx`,
         `http://${host}/api/agents/${a.id}/deployments/..`,
         `http://${host}/api/agents/${a.id}`,
         `HTTP://${host}/trpc/agents.delete`,
