@@ -94,20 +94,37 @@ export function slackSignature(secret: string, timestamp: number | string, body:
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-/** A raw request to the server (forward route): no bearer token unless given in `headers`. */
+/**
+ * A raw request to the server (forward route) through node:http, so the path
+ * goes out byte for byte (fetch would resolve `%2e%2e` itself) and any header
+ * may be set. No bearer token unless given in `headers`.
+ */
 export async function raw(
   s: TestServer,
   method: string,
   path: string,
   opts: { headers?: Record<string, string>; body?: string } = {},
 ): Promise<{ status: number; text: string; json: any; headers: Headers }> {
-  const res = await fetch(`${s.url}${path}`, { method, headers: opts.headers ?? {}, ...(opts.body !== undefined ? { body: opts.body } : {}) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json, headers: res.headers };
+  const { hostname, port } = new URL(s.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, method, path, headers: opts.headers ?? {}, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve({ status: res.statusCode ?? 0, text, json, headers });
+      });
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }
