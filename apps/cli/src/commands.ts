@@ -232,7 +232,7 @@ export const COMMANDS: Command[] = [
     args: ['<agent>'],
     details: `${AGENT_ARG_HELP}\nThe running deployment then registers itself: agentex register --deployment-id <id> ...`,
     options: {
-      image: { type: 'string', value: '<image>', description: 'docker image' },
+      image: { type: 'string', value: '<image>', description: 'docker image (full URI)', required: true },
       'sgp-deploy-id': { type: 'string', value: '<id>', description: 'sgp_deploy_id' },
       'helm-release-name': { type: 'string', value: '<name>', description: 'helm_release_name' },
       metadata: metadataOption,
@@ -241,7 +241,7 @@ export const COMMANDS: Command[] = [
       const { client, values } = ctx;
       const deployment = await client.deployments.create.mutate({
         agent_id: await agentId(client, arg(ctx, 0, '<agent>')),
-        docker_image: str(values, 'image'),
+        docker_image: requiredStr(values, 'image'),
         sgp_deploy_id: str(values, 'sgp-deploy-id'),
         helm_release_name: str(values, 'helm-release-name'),
         registration_metadata: jsonObject(values, 'metadata'),

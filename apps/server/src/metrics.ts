@@ -3,6 +3,7 @@ import { appRouter, type LifecycleEvent, type LifecycleEvents } from '@agentex/a
 import type { Database } from '@agentex/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from './forward.ts';
 
 /**
  * Prometheus metrics for one server instance (its own registry, so several
@@ -40,6 +41,8 @@ function restRoutes(): RestRoute[] {
 export interface Metrics {
   registry: Registry;
   events: LifecycleEvents;
+  /** One forwarded (or refused) webhook request, by outcome. */
+  forwardOutcome(outcome: ForwardOutcome): void;
   install(app: FastifyInstance): void;
 }
 
@@ -80,6 +83,13 @@ export function createMetrics(opts: { database: Database; token?: string | null 
     registers: [registry],
   });
   for (const event of LIFECYCLE_EVENTS) lifecycle.inc({ event }, 0);
+  const forwards = new Counter({
+    name: 'agentex_forward_requests_total',
+    help: 'Requests to /api/agents/forward/name/{agent_name}/{path} by outcome: forwarded (the agent answered), challenge, bad_request, unauthenticated, no_url, unreachable, timeout, too_large',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of FORWARD_OUTCOMES) forwards.inc({ outcome }, 0);
 
   const rest = restRoutes();
   const trpcProcedures = new Set(procedureDefs().map(([name]) => name));
@@ -91,6 +101,7 @@ export function createMetrics(opts: { database: Database; token?: string | null 
    */
   function classify(req: FastifyRequest): Array<{ transport: string; procedure: string }> {
     const path = req.originalUrl.split('?')[0] ?? '';
+    if (req.routeOptions.url === FORWARD_ROUTE) return [{ transport: 'rest', procedure: 'agents.forward' }];
     if (path.startsWith('/trpc/')) {
       const names = decodeURIComponent(path.slice('/trpc/'.length)).split(',');
       return names.map((name) => ({ transport: 'trpc', procedure: trpcProcedures.has(name) ? name : 'unknown' }));
@@ -112,6 +123,7 @@ export function createMetrics(opts: { database: Database; token?: string | null 
   return {
     registry,
     events: { onEvent: (event) => lifecycle.inc({ event }) },
+    forwardOutcome: (outcome) => forwards.inc({ outcome }),
     install(app) {
       app.addHook('onResponse', async (req, reply) => {
         const seconds = reply.elapsedTime / 1000;

@@ -84,6 +84,8 @@ export function installRestErrors(app: FastifyInstance) {
   });
   app.addHook('preHandler', async (request, reply) => {
     if (!request.originalUrl.startsWith('/api/')) return;
+    // The webhook forward route relays the raw body as it came.
+    if ((request.routeOptions.config as { rawProxy?: boolean } | undefined)?.rawProxy) return;
     if (request.body === undefined && !request.headers['content-type']) {
       request.headers['content-type'] = 'application/json';
       request.body = {};

@@ -6,6 +6,7 @@ import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/a
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { installDocs } from './docs.ts';
+import { installForward } from './forward.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from './hardening.ts';
@@ -31,6 +32,10 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Most procedures in one /trpc batch; larger batches get 400. Default 10. */
   trpcMaxBatch?: number;
+  /** Webhook forwarding: time to the agent's response headers (and longest silence after), default 30 s. */
+  forwardTimeoutMs?: number;
+  /** Webhook forwarding: largest relayed response, default 32 MiB. */
+  forwardMaxResponseBytes?: number;
   /** Extra routes (metrics, docs) registered by the host. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -140,7 +145,17 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const document = openApiDocument();
   app.get('/api/openapi.json', async () => document);
   installDocs(app);
+  await installForward(app, {
+    database: opts.database,
+    secretKey: opts.secretKey,
+    bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
+    timeoutMs: opts.forwardTimeoutMs ?? 30_000,
+    maxResponseBytes: opts.forwardMaxResponseBytes ?? 32 * 1024 * 1024,
+    onOutcome: metrics.forwardOutcome,
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Agentex's probe path.
+  app.get('/healthcheck', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const ok = await opts.database.ping(2_000);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', store: opts.database.kind });

@@ -49,6 +49,28 @@ describe(`credential dump (${TEST_STORE})`, () => {
       const key = await call('POST', '/api/agent_api_keys', a.token, { agent_id: registered.id, name: `k-${type}`, api_key_type: type });
       credentials[`${type} key`] = key.api_key;
     }
+    // Caller-chosen values: an external key, and webhook signing secrets (one through webhook-trigger).
+    const chosen = await call('POST', '/api/agent_api_keys', a.token, {
+      agent_id: registered.id,
+      name: 'chosen',
+      api_key: `chosen-${randomBytes(12).toString('hex')}`,
+    });
+    credentials['caller-chosen external key'] = chosen.api_key;
+    const chosenGithub = await call('POST', '/api/agent_api_keys', a.token, {
+      agent_id: registered.id,
+      name: 'octo/chosen',
+      api_key_type: 'github',
+      api_key: `gh-${randomBytes(12).toString('hex')}`,
+    });
+    credentials['caller-chosen github secret'] = chosenGithub.api_key;
+    const trigger = await call('POST', '/api/agent_api_keys/webhook-trigger', a.token, {
+      agent_name: name,
+      source: 'slack',
+      name: 'A0DUMP',
+      forward_path: 'slack/events',
+      secret: `slack-${randomBytes(12).toString('hex')}`,
+    });
+    credentials['webhook-trigger slack secret'] = trigger.secret;
     const revokedKey = await call('POST', '/api/agent_api_keys', a.token, { agent_name: name, name: 'to-revoke' });
     credentials['revoked external key'] = revokedKey.api_key;
     await call('DELETE', `/api/agent_api_keys/${revokedKey.id}`, a.token);
@@ -77,8 +99,12 @@ describe(`credential dump (${TEST_STORE})`, () => {
     await call('DELETE', `/api/agents/${doomed.id}`, a.token);
 
     // Every live credential works (they are real), the revoked ones do not.
-    for (const label of ['A first token', 'B first token', 'A extra token', 'external key', 'github key', 'slack key', 're-minted internal key']) {
+    for (const label of ['A first token', 'B first token', 'A extra token', 'external key', 're-minted internal key']) {
       expect((await s.api('GET', '/api/me', { token: credentials[label]! })).status, label).toBe(200);
+    }
+    // Webhook signing secrets verify signatures; they are never API credentials.
+    for (const label of ['github key', 'slack key', 'caller-chosen github secret', 'webhook-trigger slack secret']) {
+      expect((await s.api('GET', '/api/me', { token: credentials[label]! })).status, label).toBe(401);
     }
     for (const label of ['B revoked token', 'internal key', 'revoked external key', "deleted agent's internal key", "deleted agent's external key"]) {
       expect((await s.api('GET', '/api/me', { token: credentials[label]! })).status, label).toBe(401);
@@ -92,9 +118,14 @@ describe(`credential dump (${TEST_STORE})`, () => {
     expect(copies.length).toBeGreaterThan(0);
     const found = findLeaks(copies, { canary });
     for (const copy of copies) expect(found.some((f) => f.startsWith(`${copy.kind}:`)), `canary found in ${copy.kind}`).toBe(true);
-    // The copy holds the credential tables: every credential's hash is in it.
+    // The copy holds the credential tables: every API credential's hash is in it. Signing secrets are
+    // sealed under the server secret, with a keyed hash: not even their sha256 is in the copy.
     const text = copies.map((c) => c.text).join('\n');
-    for (const [label, credential] of Object.entries(credentials)) expect(text, `hash of ${label}`).toContain(sha256Hex(credential));
+    const signing = new Set(['github key', 'slack key', 'caller-chosen github secret', 'webhook-trigger slack secret']);
+    for (const [label, credential] of Object.entries(credentials)) {
+      if (signing.has(label)) expect(text, `sha256 of ${label}`).not.toContain(sha256Hex(credential));
+      else expect(text, `hash of ${label}`).toContain(sha256Hex(credential));
+    }
 
     expect(findLeaks(copies, credentials)).toEqual([]);
     console.log(

@@ -45,7 +45,7 @@ type Proc = { _def: { type: 'query' | 'mutation' | 'subscription'; meta?: { open
 const PROCS = (appRouter as unknown as { _def: { procedures: Record<string, Proc> } })._def.procedures;
 
 
-const TABLES = ['principals', 'api_tokens', 'agents', 'deployments', 'grants', 'agent_api_keys'] as const;
+const TABLES = ['principals', 'api_tokens', 'agents', 'deployments', 'grants', 'agent_api_keys', 'deployment_history'] as const;
 
 describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
   const s = useServer();
@@ -57,6 +57,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
   const agent = { id: '', name: '', description: '', acpUrl: '' };
   const dep = { prod: '', ready: '', pending: '' };
   const keys = { internal: '', internalId: '', external: '', externalId: '' };
+  const history = { id: '' };
   const forged = `agx_key_${randomBytes(32).toString('base64url')}`;
   let baseline = '';
 
@@ -108,7 +109,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
           description: agent.description,
           acp_url: agent.acpUrl,
           acp_type: 'async',
-          registration_metadata: { deployment_id: dep.prod },
+          registration_metadata: { deployment_id: dep.prod, commit_hash: 'idor-commit', branch_name: 'main' },
         },
       }),
       'register A',
@@ -139,6 +140,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
     keys.externalId = ext.id;
     const listed = await ok(await s.api('GET', `/api/agent_api_keys?agent_id=${agent.id}`, { token: A.token }), 'list keys');
     keys.internalId = listed.find((k: any) => k.api_key_type === 'internal').id;
+    history.id = (await ok(await s.api('GET', `/api/deployment-history?agent_id=${agent.id}`, { token: A.token }), 'history'))[0].id;
     await ok(await s.api('PUT', `/api/agents/${agent.id}/grants/${V.id}`, { token: A.token, body: { role: 'viewer' } }), 'grant V');
 
     // B has an agent of its own, and so an agent key.
@@ -172,6 +174,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
     'pending deployment': dep.pending,
     'internal key id': keys.internalId,
     'external key id': keys.externalId,
+    'history record id': history.id,
     'principal A': A.id,
     'token A': A.tokenId,
     'token A2': A.token2Id,
@@ -423,6 +426,40 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
     { name: 'create key by agent_id', proc: 'agentApiKeys.create', input: () => ({ agent_id: agent.id, name: 'stolen' }), B: 404, key: 404, viewer: 403 },
     { name: 'create key by agent_name', proc: 'agentApiKeys.create', input: () => ({ agent_name: agent.name, name: 'stolen' }), B: 404, key: 404, viewer: 403 },
     { name: 'list keys', proc: 'agentApiKeys.list', input: () => ({ agent_id: agent.id }), B: 404, key: 404, viewer: 403 },
+    { name: 'get key by id', proc: 'agentApiKeys.get', input: () => ({ id: keys.externalId }), B: 404, key: 404, viewer: 403 },
+    { name: 'get key by name', proc: 'agentApiKeys.getByName', input: () => ({ name: 'ci', agent_id: agent.id }), B: 404, key: 404, viewer: 403 },
+    {
+      name: 'revoke key by name',
+      proc: 'agentApiKeys.deleteByName',
+      input: () => ({ api_key_name: 'ci', agent_name: agent.name }),
+      B: 404,
+      key: 404,
+      viewer: 403,
+    },
+    {
+      name: 'register a webhook trigger',
+      proc: 'agentApiKeys.webhookTrigger',
+      input: () => ({ agent_name: agent.name, name: 'evil/repo', forward_path: 'hook' }),
+      B: 404,
+      key: 404,
+      viewer: 403,
+    },
+    {
+      name: 'list deployment history',
+      proc: 'deploymentHistory.list',
+      input: () => ({ agent_id: agent.id }),
+      B: 404,
+      key: 404,
+      viewer: { status: 200, check: (d) => expect(d.map((r: any) => r.id)).toEqual([history.id]) },
+    },
+    {
+      name: 'get a deployment history record',
+      proc: 'deploymentHistory.get',
+      input: () => ({ deployment_id: history.id }),
+      B: 404,
+      key: 404,
+      viewer: { status: 200, check: (d) => expect(d).toMatchObject({ id: history.id, commit_hash: 'idor-commit' }) },
+    },
     { name: 'revoke external key', proc: 'agentApiKeys.revoke', input: () => ({ id: keys.externalId }), B: 404, key: 404, viewer: 403 },
     { name: 'revoke internal key', proc: 'agentApiKeys.revoke', input: () => ({ id: keys.internalId }), B: 404, key: 404, viewer: 403 },
     {
@@ -448,7 +485,16 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
     { name: "revoke A's second token", proc: 'tokens.revoke', input: () => ({ token_id: A.token2Id }), B: 404, key: 404, viewer: 404 },
   ];
 
-  const VIEWER_READABLE = ['agent id', 'agent name', 'description', 'acp url', 'production deployment', 'ready deployment', 'pending deployment'];
+  const VIEWER_READABLE = [
+    'agent id',
+    'agent name',
+    'description',
+    'acp url',
+    'production deployment',
+    'ready deployment',
+    'pending deployment',
+    'history record id',
+  ];
   const CODES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT' };
   const counts: Record<string, Record<string, number>> = { rest: {}, trpc: {} };
 

@@ -387,7 +387,7 @@ describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
         ['POST', `/api/agents/${ghost}/deployments/${dep}/promote`],
         ['DELETE', `/api/agents/${ghost}/deployments/${dep}`],
       ] as const) {
-        const res = await s.api(method, path, method === 'POST' ? { body: {} } : {});
+        const res = await s.api(method, path, method === 'POST' ? { body: { docker_image: 'img:1' } } : {});
         expectErrorBody(res, 404, 'NOT_FOUND');
         expect(res.body.message, `${method} ${path}`).toMatch(/not found/);
       }

@@ -29,4 +29,14 @@ export const ACCESS_ROUTES = [
   'DELETE /agent_api_keys/{id}',
 ] as const;
 
-export const SPEC_ROUTES: readonly string[] = [...LIFECYCLE_ROUTES, ...ACCESS_ROUTES];
+/** Agentex routes served for parity (issue 12): the whole agent API key surface and deployment history. */
+export const PARITY_ROUTES = [
+  'GET /agent_api_keys/{id}',
+  'GET /agent_api_keys/name/{name}',
+  'DELETE /agent_api_keys/name/{api_key_name}',
+  'POST /agent_api_keys/webhook-trigger',
+  'GET /deployment-history',
+  'GET /deployment-history/{deployment_id}',
+] as const;
+
+export const SPEC_ROUTES: readonly string[] = [...LIFECYCLE_ROUTES, ...ACCESS_ROUTES, ...PARITY_ROUTES];

@@ -30,6 +30,8 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
       .select(['k.id as key_id', 'k.key_hash', 'a.id as agent_id', 'a.name as agent_name'])
       .where('k.key_hash', '=', hash)
       .where('k.revoked_at', 'is', null)
+      // GitHub/Slack signing secrets verify webhooks; they are never API credentials.
+      .where('k.api_key_type', 'in', ['internal', 'external'])
       .where('a.status', '<>', 'Deleted')
       .executeTakeFirst();
     if (!row || !sameHash(row.key_hash, hash)) return null;

@@ -6,3 +6,4 @@ export { bootstrapAdmin } from './bootstrap.ts';
 export { TOKEN_PREFIX, AGENT_KEY_PREFIX } from './crypto.ts';
 export { MAX_PAGE_SIZE } from './schemas/agent.ts';
 export { protoKeyPath } from './proto-keys.ts';
+export { decideForward, type ForwardDecision, type ForwardRequest } from './lifecycle/forward.ts';

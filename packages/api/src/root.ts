@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { agentApiKeysRouter } from './routers/api-keys.ts';
 import { agentsRouter } from './routers/agents.ts';
+import { deploymentHistoryRouter } from './routers/deployment-history.ts';
 import { deploymentsRouter } from './routers/deployments.ts';
 import { grantsRouter } from './routers/grants.ts';
 import { meRouter, principalsRouter, tokensRouter } from './routers/principals.ts';
@@ -13,6 +14,7 @@ export const appRouter = router({
   deployments: deploymentsRouter,
   grants: grantsRouter,
   agentApiKeys: agentApiKeysRouter,
+  deploymentHistory: deploymentHistoryRouter,
   me: meRouter,
   principals: principalsRouter,
   tokens: tokensRouter,

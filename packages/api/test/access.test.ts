@@ -397,10 +397,10 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       await f.as(a).grants.set({ agent_id: agent.id, principal_id: b.id, role: 'viewer' });
       expect((await asB.agents.get({ agent_id: agent.id })).id).toBe(agent.id);
       expect((await asB.agents.list({ limit: 1000 })).map((x) => x.id)).toContain(agent.id);
-      expect((await rejection(asB.deployments.create({ agent_id: agent.id }))).code).toBe('FORBIDDEN');
+      expect((await rejection(asB.deployments.create({ agent_id: agent.id, docker_image: "img:test" }))).code).toBe('FORBIDDEN');
 
       await f.as(a).grants.set({ agent_id: agent.id, principal_id: b.id, role: 'deployer' });
-      expect((await asB.deployments.create({ agent_id: agent.id })).status).toBe('Pending');
+      expect((await asB.deployments.create({ agent_id: agent.id, docker_image: "img:test" })).status).toBe('Pending');
       expect((await rejection(asB.grants.list({ agent_id: agent.id }))).code).toBe('FORBIDDEN');
 
       await f.as(a).grants.set({ agent_id: agent.id, principal_id: b.id, role: 'owner' });
@@ -516,7 +516,7 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect((await rejection(k.agents.delete({ agent_id: oid }))).code).toBe('NOT_FOUND');
 
       // No deploying, sharing, keys, deleting or creating, even on itself.
-      expect((await rejection(k.deployments.create({ agent_id: id }))).code).toBe('FORBIDDEN');
+      expect((await rejection(k.deployments.create({ agent_id: id, docker_image: "img:test" }))).code).toBe('FORBIDDEN');
       expect((await rejection(k.deployments.promote({ agent_id: id, deployment_id: own.ready }))).code).toBe('FORBIDDEN');
       expect((await rejection(k.deployments.delete({ agent_id: id, deployment_id: own.pending }))).code).toBe('FORBIDDEN');
       expect((await rejection(k.grants.list({ agent_id: id }))).code).toBe('FORBIDDEN');
@@ -554,7 +554,7 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       const ext = f.withToken(created.api_key);
       expect(await ext.me.get()).toMatchObject({ kind: 'agent', agent_id: agent.id });
       expect((await ext.agents.get({ agent_id: agent.id })).id).toBe(agent.id);
-      expect((await rejection(ext.deployments.create({ agent_id: agent.id }))).code).toBe('FORBIDDEN');
+      expect((await rejection(ext.deployments.create({ agent_id: agent.id, docker_image: "img:test" }))).code).toBe('FORBIDDEN');
 
       await f.as(a).agentApiKeys.revoke({ id: created.id });
       expect((await rejection(ext.me.get())).code).toBe('UNAUTHORIZED');
@@ -593,7 +593,7 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
         message: `Agent '${agent.id}' deleted successfully`,
       });
       expect((await rejection(f.withToken(tb).agents.get({ agent_id: agent.id }))).code).toBe('NOT_FOUND');
-      expect((await rejection(f.withToken(tb).deployments.create({ agent_id: agent.id }))).code).toBe('NOT_FOUND');
+      expect((await rejection(f.withToken(tb).deployments.create({ agent_id: agent.id, docker_image: "img:test" }))).code).toBe('NOT_FOUND');
       expect((await f.withToken(tb).agents.list({ limit: 1000 })).map((x) => x.id)).not.toContain(agent.id);
       for (const k of [key, ext.api_key]) expect((await rejection(f.withToken(k).me.get())).code).toBe('UNAUTHORIZED');
       expect(await grantsOf(agent.id)).toEqual([]);

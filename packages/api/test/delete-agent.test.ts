@@ -67,7 +67,7 @@ describe(`agents.delete (${TEST_STORE})`, () => {
     expect(await grantRows(f.db.db, agent.id)).toEqual([]);
     const v = f.as(viewer.principal);
     expect((await rejection(v.agents.get({ agent_id: agent.id }))).code).toBe('NOT_FOUND');
-    expect((await rejection(v.deployments.create({ agent_id: agent.id }))).code).toBe('NOT_FOUND');
+    expect((await rejection(v.deployments.create({ agent_id: agent.id, docker_image: "img:test" }))).code).toBe('NOT_FOUND');
     expect((await rejection(caller.grants.list({ agent_id: agent.id }))).code).toBe('NOT_FOUND');
     expect((await v.agents.list({ limit: 1000 })).map((a) => a.id)).not.toContain(agent.id);
 

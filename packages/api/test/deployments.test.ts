@@ -34,16 +34,16 @@ describe(`deployments (${TEST_STORE})`, () => {
 
   it('create answers 404 for an unknown or deleted agent', async () => {
     const { caller, agent } = await builtAgent(f);
-    expect((await rejection(caller.deployments.create({ agent_id: randomUUID() }))).code).toBe('NOT_FOUND');
+    expect((await rejection(caller.deployments.create({ agent_id: randomUUID(), docker_image: "img:test" }))).code).toBe('NOT_FOUND');
     await caller.agents.delete({ agent_id: agent.id });
-    expect((await rejection(caller.deployments.create({ agent_id: agent.id }))).code).toBe('NOT_FOUND');
+    expect((await rejection(caller.deployments.create({ agent_id: agent.id, docker_image: "img:test" }))).code).toBe('NOT_FOUND');
     expect(await f.db.db.selectFrom('deployments').select('id').where('agent_id', '=', agent.id).execute()).toEqual([]);
   });
 
   it('get answers 404 for a deployment of another agent', async () => {
     const { caller, agent } = await builtAgent(f);
     const other = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
-    const theirs = await caller.deployments.create({ agent_id: other.id });
+    const theirs = await caller.deployments.create({ agent_id: other.id, docker_image: "img:test" });
     const err = await rejection(caller.deployments.get({ agent_id: agent.id, deployment_id: theirs.id }));
     expect(err.code).toBe('NOT_FOUND');
     expect(err.message).toMatch(/not found/);
@@ -52,7 +52,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   it('list is newest first and leaves expired deployments out', async () => {
     const { caller, agent } = await builtAgent(f);
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await caller.deployments.create({ agent_id: agent.id })).id);
+    for (let i = 0; i < 4; i++) ids.push((await caller.deployments.create({ agent_id: agent.id, docker_image: "img:test" })).id);
     // Pin distinct creation times so "newest first" is not a matter of timing.
     for (const [i, id] of ids.entries()) {
       await sql`update deployments set created_at = ${`2024-01-0${i + 1}T00:00:00Z`}::timestamptz where id = ${id}`.execute(f.db.db);
@@ -82,7 +82,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   it('delete of a deployment of another agent is 404 and leaves it alone', async () => {
     const { caller, agent } = await builtAgent(f);
     const other = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
-    const theirs = await caller.deployments.create({ agent_id: other.id });
+    const theirs = await caller.deployments.create({ agent_id: other.id, docker_image: "img:test" });
     expect((await rejection(caller.deployments.delete({ agent_id: agent.id, deployment_id: theirs.id }))).code).toBe('NOT_FOUND');
     expect((await deploymentRow(f.db.db, theirs.id)).expires_at).toBeNull();
   });
@@ -109,7 +109,7 @@ describe(`deployments (${TEST_STORE})`, () => {
   it('listPage walks every live deployment once, in list order; bogus cursors are 422', async () => {
     const { caller, agent } = await builtAgent(f);
     const ids: string[] = [];
-    for (let i = 0; i < 11; i++) ids.push((await caller.deployments.create({ agent_id: agent.id })).id);
+    for (let i = 0; i < 11; i++) ids.push((await caller.deployments.create({ agent_id: agent.id, docker_image: "img:test" })).id);
     // Ties on created_at (the id breaks them) and microsecond precision the cursor must keep.
     const times = [
       '2024-03-01 00:00:00.000001+00',

@@ -126,7 +126,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
     const { caller, agent } = await builtAgent(f);
     const current = await readyDeployment(caller, agent, 'http://current.svc:1');
     await caller.deployments.promote({ agent_id: agent.id, deployment_id: current.id });
-    const pending = await caller.deployments.create({ agent_id: agent.id });
+    const pending = await caller.deployments.create({ agent_id: agent.id, docker_image: "img:test" });
     const failed = await readyDeployment(caller, agent);
     await f.db.db.updateTable('deployments').set({ status: 'Failed' }).where('id', '=', failed.id).execute();
     const version = await rowVersion(f.db.db, 'agents', agent.id);

@@ -107,7 +107,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
       expect(byName.message).not.toContain(agent.id);
       const byId = await rejection(s.agents.register(registerInput(name, { agent_id: agent.id })));
       expect(byId.code).toBe('NOT_FOUND');
-      const d = await f.as(owner.principal).deployments.create({ agent_id: agent.id });
+      const d = await f.as(owner.principal).deployments.create({ agent_id: agent.id, docker_image: "img:test" });
       const scoped = await rejection(s.agents.register(registerInput(name, { registration_metadata: { deployment_id: d.id } })));
       expect(scoped.code).toBe('CONFLICT');
 
@@ -153,7 +153,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
 
       const first = await caller.agents.register(registerInput(name));
       const second = await caller.agents.register(registerInput(name, { acp_url: 'http://other.svc:9000' }));
-      const deployment = await caller.deployments.create({ agent_id: built.id });
+      const deployment = await caller.deployments.create({ agent_id: built.id, docker_image: "img:test" });
       const third = await caller.agents.register(
         registerInput(name, { registration_metadata: { deployment_id: deployment.id } }),
       );
@@ -270,7 +270,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
       const { principal } = await f.principal();
       const caller = f.as(principal);
       const agent = await caller.agents.register(registerInput(uniqueName()));
-      const pending = await caller.deployments.create({ agent_id: agent.id });
+      const pending = await caller.deployments.create({ agent_id: agent.id, docker_image: 'img:test' });
       const err = await rejection(
         f.withToken(agent.agent_api_key).agents.register(registerInput(agent.name, { acp_url: 'http://pod.svc:1', registration_metadata: { deployment_id: pending.id } })),
       );

@@ -132,7 +132,7 @@ describe(`typed client over HTTP (${TEST_STORE})`, () => {
 
     const agent = await client.agents.getByName.query({ agent_name: names[0]! });
     const deps: string[] = [];
-    for (let i = 0; i < 3; i++) deps.push((await client.deployments.create.mutate({ agent_id: agent.id })).id);
+    for (let i = 0; i < 3; i++) deps.push((await client.deployments.create.mutate({ agent_id: agent.id, docker_image: "img:test" })).id);
     const seen: string[] = [];
     let cursor: string | null | undefined;
     do {
@@ -171,7 +171,7 @@ describe(`typed client over HTTP (${TEST_STORE})`, () => {
     expect((await rejection(badToken.agents.list.query({}))).data?.httpStatus).toBe(401);
 
     const built = await client.agents.registerBuild.mutate({ name: uniqueName(), description: 'x' });
-    const dep = await client.deployments.create.mutate({ agent_id: built.id });
+    const dep = await client.deployments.create.mutate({ agent_id: built.id, docker_image: "img:test" });
     const pending = await rejection(client.deployments.promote.mutate({ agent_id: built.id, deployment_id: dep.id }));
     expect(pending.data?.code).toBe('PRECONDITION_FAILED');
     expect(pending.data?.httpStatus).toBe(412);

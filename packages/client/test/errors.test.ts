@@ -99,7 +99,7 @@ describe(`client errors (${TEST_STORE})`, () => {
   it('reports a lifecycle precondition (promoting a Pending deployment) as 409 or 412', async () => {
     const client = admin();
     const agent = await client.agents.registerBuild.mutate({ name: name('pending'), description: 'x' });
-    const dep = await client.deployments.create.mutate({ agent_id: agent.id });
+    const dep = await client.deployments.create.mutate({ agent_id: agent.id, docker_image: "img:test" });
     const err = await rejection(client.deployments.promote.mutate({ agent_id: agent.id, deployment_id: dep.id }));
     expect([409, 412]).toContain(err.status_code);
     expect(err.code).toBe(err.status_code === 409 ? 'CONFLICT' : 'PRECONDITION_FAILED');

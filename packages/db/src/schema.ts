@@ -69,7 +69,7 @@ export interface AgentsTable {
 export interface DeploymentsTable {
   id: Generated<string>;
   agent_id: string;
-  docker_image: string | null;
+  docker_image: Generated<string>;
   registration_metadata: Json;
   status: Generated<DeploymentStatus>;
   acp_url: string | null;
@@ -97,6 +97,8 @@ export interface AgentApiKeysTable {
   api_key_type: ApiKeyType;
   key_hash: Buffer;
   key_prefix: string;
+  /** github/slack signing secrets only: AES-256-GCM sealed under the server secret (iv ‖ tag ‖ ciphertext). */
+  sealed_secret: Buffer | null;
   created_by: string | null;
   created_at: Timestamp;
   revoked_at: NullableTimestamp;
@@ -111,6 +113,18 @@ export interface AgentRenamesTable {
   renamed_at: Timestamp;
 }
 
+export interface DeploymentHistoryTable {
+  id: Generated<string>;
+  agent_id: string;
+  deployment_id: string | null;
+  author_name: string;
+  author_email: string;
+  branch_name: string;
+  commit_hash: string;
+  build_timestamp: Timestamp;
+  deployment_timestamp: Timestamp;
+}
+
 export interface DB {
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
@@ -119,6 +133,7 @@ export interface DB {
   grants: GrantsTable;
   agent_api_keys: AgentApiKeysTable;
   agent_renames: AgentRenamesTable;
+  deployment_history: DeploymentHistoryTable;
 }
 
 export type AgentRow = Selectable<AgentsTable>;
@@ -127,3 +142,4 @@ export type PrincipalRow = Selectable<PrincipalsTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type AgentApiKeyRow = Selectable<AgentApiKeysTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type DeploymentHistoryRow = Selectable<DeploymentHistoryTable>;

@@ -11,6 +11,7 @@ import { ensureInternalKey, findLiveInternalKey, revokeKeys } from '../queries/k
 import type { DeletedResponse } from '../schemas/common.ts';
 import type { RegisterBuildInput, RegisterInput } from '../schemas/agent.ts';
 import { inTransaction, type Actor, type Emit } from './actor.ts';
+import { recordDeploymentHistory } from './deployment-history.ts';
 import { stableJson } from './stable-json.ts';
 
 const BUILD_ONLY_REASON = 'Built but not deployed: no deployment has been promoted yet';
@@ -151,6 +152,7 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
     } else if (!created) {
       agent = await registerLegacy(trx, agent, input);
     }
+    await recordDeploymentHistory(trx, agent.id, input.registration_metadata, deploymentId ?? null);
     const key = await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
     emit('registration');
     return { agent, key };

@@ -27,7 +27,7 @@ export async function createDeployment(actor: Actor, input: CreateDeploymentInpu
       .insertInto('deployments')
       .values({
         agent_id: input.agent_id,
-        docker_image: input.docker_image ?? null,
+        docker_image: input.docker_image,
         registration_metadata: input.registration_metadata ? JSON.stringify(input.registration_metadata) : null,
         sgp_deploy_id: input.sgp_deploy_id ?? null,
         helm_release_name: input.helm_release_name ?? null,

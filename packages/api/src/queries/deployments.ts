@@ -1,6 +1,8 @@
 import type { DB, DeploymentRow, Kysely, Transaction } from '@agentex/db';
 import { sql } from 'kysely';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { OrderDirection } from '../schemas/agent.ts';
+import type { DeploymentOrderBy } from '../schemas/deployment.ts';
 
 export async function findDeployment(
   db: Kysely<DB>,
@@ -45,6 +47,26 @@ export async function listLiveDeployments(
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
   return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+}
+
+/**
+ * Agentex's offset pages. `promoted_at` sorts never-promoted deployments last
+ * in either direction; ties break on (created_at, id) so pages never overlap.
+ */
+export async function listLiveDeploymentsByPage(
+  db: Kysely<DB>,
+  agentId: string,
+  opts: { limit: number; pageNumber: number; orderBy: DeploymentOrderBy; direction: OrderDirection },
+): Promise<DeploymentRow[]> {
+  const dir = opts.direction;
+  let q = db.selectFrom('deployments').selectAll().where('agent_id', '=', agentId).where('expires_at', 'is', null);
+  if (opts.orderBy === 'promoted_at') q = q.orderBy(sql`promoted_at ${sql.raw(dir)} nulls last`);
+  return q
+    .orderBy('created_at', dir)
+    .orderBy('id', dir)
+    .limit(opts.limit)
+    .offset(opts.limit * (opts.pageNumber - 1))
+    .execute();
 }
 
 export async function demoteProduction(trx: Transaction<DB>, agentId: string): Promise<void> {

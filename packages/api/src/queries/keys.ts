@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentApiKeyRow, ApiKeyType, DB, Kysely, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
-import { deriveAgentKey, displayPrefix, hashCredential, newAgentKey } from '../crypto.ts';
+import { sql, type InsertObject } from 'kysely';
+import { deriveAgentKey, displayPrefix, hashCredential } from '../crypto.ts';
 
 /**
  * Returns the agent's internal key, minting its row on first use. The key is
@@ -50,28 +50,69 @@ export async function findLiveInternalKey(trx: Transaction<DB>, agentId: string)
     .executeTakeFirst();
 }
 
-/** Callers hold the agent row lock, so no key is minted for an agent deleted, or by an owner demoted, a moment earlier. */
-export async function createExternalKey(
-  trx: Transaction<DB>,
-  values: { agent_id: string; name: string; api_key_type: ApiKeyType; created_by: string | null },
-): Promise<{ row: AgentApiKeyRow; key: string }> {
-  const key = newAgentKey();
-  const row = await trx
-    .insertInto('agent_api_keys')
-    .values({ ...values, key_hash: hashCredential(key), key_prefix: displayPrefix(key) })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { row, key };
+/** Inserts a key row; the caller holds the agent's row lock and has hashed or sealed the secret. */
+export async function insertKey(trx: Transaction<DB>, values: InsertObject<DB, 'agent_api_keys'>): Promise<AgentApiKeyRow> {
+  return trx.insertInto('agent_api_keys').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function listLiveKeys(db: Kysely<DB>, agentId: string): Promise<AgentApiKeyRow[]> {
+export async function findLiveKeyByName(
+  db: Kysely<DB>,
+  agentId: string,
+  type: ApiKeyType,
+  name: string,
+): Promise<AgentApiKeyRow | undefined> {
+  return db
+    .selectFrom('agent_api_keys')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('api_key_type', '=', type)
+    .where('name', '=', name)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** One page of an agent's live keys, newest first (Agentex's limit/page_number). */
+export async function listLiveKeysPage(db: Kysely<DB>, agentId: string, limit: number, pageNumber: number): Promise<AgentApiKeyRow[]> {
   return db
     .selectFrom('agent_api_keys')
     .selectAll()
     .where('agent_id', '=', agentId)
     .where('revoked_at', 'is', null)
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(limit * (pageNumber - 1))
     .execute();
+}
+
+/** Whether `hash` is a live external key of that agent (the forward route's X-Agent-API-Key). */
+export async function isLiveExternalKey(db: Kysely<DB>, agentId: string, hash: Buffer): Promise<boolean> {
+  const row = await db
+    .selectFrom('agent_api_keys')
+    .select('key_hash')
+    .where('agent_id', '=', agentId)
+    .where('api_key_type', '=', 'external')
+    .where('key_hash', '=', hash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Live signing-secret keys of one source for an agent (one by name, or all of them). */
+export async function liveSigningKeys(
+  db: Kysely<DB>,
+  agentId: string,
+  type: 'github' | 'slack',
+  name?: string,
+): Promise<Pick<AgentApiKeyRow, 'id' | 'sealed_secret'>[]> {
+  let q = db
+    .selectFrom('agent_api_keys')
+    .select(['id', 'sealed_secret'])
+    .where('agent_id', '=', agentId)
+    .where('api_key_type', '=', type)
+    .where('revoked_at', 'is', null);
+  if (name !== undefined) q = q.where('name', '=', name);
+  return q.orderBy('created_at', 'desc').limit(100).execute();
 }
 
 export async function findLiveKey(db: Kysely<DB>, id: string): Promise<AgentApiKeyRow | undefined> {

@@ -3,7 +3,7 @@ import { authorize } from '../access.ts';
 import { notFound } from '../errors.ts';
 import { createDeployment, deleteDeployment, promote } from '../lifecycle/deployments.ts';
 import { findLiveAgentById } from '../queries/agents.ts';
-import { findDeployment, listLiveDeployments } from '../queries/deployments.ts';
+import { findDeployment, listLiveDeployments, listLiveDeploymentsByPage } from '../queries/deployments.ts';
 import { DeletedResponse } from '../schemas/common.ts';
 import {
   CreateDeploymentInput,
@@ -41,14 +41,19 @@ export const deploymentsRouter = router({
         path: '/agents/{agent_id}/deployments',
         tags,
         summary: "List an agent's deployments, newest first",
-        description: 'Deleted (expired) deployments are left out.',
+        description: 'Deleted (expired) deployments are left out. `limit` (default 50), `page_number`, `order_by` (created_at, promoted_at), `order_direction`.',
       },
     })
     .input(ListDeploymentsInput)
     .output(z.array(Deployment))
     .query(async ({ ctx, input }) => {
       await readableAgent(ctx, input.agent_id);
-      const { rows } = await listLiveDeployments(ctx.db, input.agent_id, input.limit);
+      const rows = await listLiveDeploymentsByPage(ctx.db, input.agent_id, {
+        limit: input.limit,
+        pageNumber: input.page_number,
+        orderBy: input.order_by,
+        direction: input.order_direction,
+      });
       return rows.map(toDeployment);
     }),
 
