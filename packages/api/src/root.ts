@@ -3,6 +3,7 @@ import { agentApiKeysRouter } from './routers/api-keys.ts';
 import { agentsRouter } from './routers/agents.ts';
 import { deploymentsRouter } from './routers/deployments.ts';
 import { grantsRouter } from './routers/grants.ts';
+import { promotionsRouter } from './routers/promotions.ts';
 import { meRouter, principalsRouter, tokensRouter } from './routers/principals.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
@@ -11,6 +12,7 @@ import { createCallerFactory, router } from './trpc.ts';
 export const appRouter = router({
   agents: agentsRouter,
   deployments: deploymentsRouter,
+  promotions: promotionsRouter,
   grants: grantsRouter,
   agentApiKeys: agentApiKeysRouter,
   me: meRouter,

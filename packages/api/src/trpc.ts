@@ -1,9 +1,10 @@
 import { isConnectionError, isUniqueViolation } from '@agentex/db';
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
-import type { ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 import { authenticate } from './auth.ts';
 import type { Context } from './context.ts';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, idempotencyKeyOf, runIdempotent } from './idempotency.ts';
 import { DomainError, conflict, invalid, unauthenticated, unavailable, type FieldIssue } from './errors.ts';
 
 const t = initTRPC
@@ -21,17 +22,22 @@ const t = initTRPC
       const internal = error.code === 'INTERNAL_SERVER_ERROR';
       const message = internal ? `internal error (request id ${requestId ?? 'unknown'})` : error.message;
       const issues = error instanceof DomainError ? error.issues : undefined;
+      // PRODUCTION_CHANGED and the like: a finer code, and the fields that explain it.
+      const reason = error instanceof DomainError ? error.reason : undefined;
+      const details = (error instanceof DomainError ? error.details : undefined) ?? {};
       return {
         message,
         code: shape.code,
         data: {
-          code: shape.data.code,
+          ...details,
+          code: (reason ?? shape.data.code) as string,
           httpStatus: shape.data.httpStatus,
           path: shape.data.path ?? null,
           request_id: requestId,
           ...(issues ? { issues } : {}),
         },
         status_code: shape.data.httpStatus,
+        ...details,
         ...(issues ? { issues } : {}),
       };
     },
@@ -77,7 +83,7 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   let principal = ctx.principal;
   if (!principal) {
     if (!ctx.token) throw unauthenticated();
@@ -87,7 +93,34 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { principal } });
 });
 
+/**
+ * Every authenticated mutation honours an idempotency key (`Idempotency-Key`
+ * header or `idempotency_key` input field): see runIdempotent.
+ */
+export const authedProcedure = authenticated.use(async ({ ctx, next, type, path, getRawInput }) => {
+  if (type !== 'mutation') return next();
+  const rawInput = await getRawInput().catch(() => undefined);
+  const key = idempotencyKeyOf(ctx, rawInput);
+  if (!key) return next();
+  return runIdempotent({ ctx, path, rawInput, key }, (inner) => next({ ctx: inner }));
+});
+
+/** The typed `idempotency_key` field of every mutation's input (tRPC; REST callers use the header). */
+export const Idempotent = z.object({
+  idempotency_key: z
+    .string()
+    .regex(IDEMPOTENCY_KEY, 'must be 1-255 printable ASCII characters')
+    .optional()
+    .describe(`Same as the ${IDEMPOTENCY_HEADER} header: a retry with the same key and input replays the first answer.`),
+});
+
+/** For mutations: authenticated, idempotent, and typed with the optional `idempotency_key`. */
+export const mutationProcedure = authedProcedure.input(Idempotent);
+
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (!ctx.principal.admin) throw new DomainError('forbidden', 'only an admin may do this');
   return next();
 });
+
+/** Admin-only mutations, idempotent like the others. */
+export const adminMutationProcedure = adminProcedure.input(Idempotent);

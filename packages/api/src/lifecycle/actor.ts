@@ -8,6 +8,8 @@ export interface Actor {
   principal: Principal;
   secretKey: Buffer;
   events: LifecycleEvents;
+  /** Recorded in the promotion ledger. */
+  requestId: string;
 }
 
 export type Emit = (event: LifecycleEvent) => void;

@@ -13,12 +13,12 @@ import {
   toAgentApiKey,
 } from '../schemas/access.ts';
 import { DeletedResponse } from '../schemas/common.ts';
-import { authedProcedure, router } from '../trpc.ts';
+import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
 
 const tags = ['agent api keys'];
 
 export const agentApiKeysRouter = router({
-  create: authedProcedure
+  create: mutationProcedure
     .meta({ openapi: { method: 'POST', path: '/agent_api_keys', tags, summary: 'Create an API key for an agent (owner/admin); shown once' } })
     .input(CreateAgentApiKeyInput)
     .output(CreatedAgentApiKey)
@@ -49,7 +49,7 @@ export const agentApiKeysRouter = router({
       return (await listLiveKeys(ctx.db, agent.id)).map(toAgentApiKey);
     }),
 
-  revoke: authedProcedure
+  revoke: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/agent_api_keys/{id}', tags, summary: 'Revoke an agent API key (owner/admin)' } })
     .input(AgentApiKeyIdInput)
     .output(DeletedResponse)

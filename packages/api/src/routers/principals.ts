@@ -15,7 +15,7 @@ import {
   toToken,
 } from '../schemas/access.ts';
 import { DeletedResponse } from '../schemas/common.ts';
-import { adminProcedure, authedProcedure, router } from '../trpc.ts';
+import { adminMutationProcedure, adminProcedure, authedProcedure, mutationProcedure, router } from '../trpc.ts';
 
 const tags = ['identity'];
 
@@ -40,7 +40,7 @@ export const meRouter = router({
 });
 
 export const principalsRouter = router({
-  create: adminProcedure
+  create: adminMutationProcedure
     .meta({ openapi: { method: 'POST', path: '/principals', tags, summary: 'Create a principal and its first token (admin)' } })
     .input(CreatePrincipalInput)
     .output(CreatedPrincipal)
@@ -59,7 +59,7 @@ export const principalsRouter = router({
 });
 
 export const tokensRouter = router({
-  create: adminProcedure
+  create: adminMutationProcedure
     .meta({ openapi: { method: 'POST', path: '/principals/{principal_id}/tokens', tags, summary: 'Issue a token (admin); shown once' } })
     .input(CreateTokenInput)
     .output(IssuedToken)
@@ -78,7 +78,7 @@ export const tokensRouter = router({
       return (await listLiveTokens(ctx.db, input.principal_id)).map(toToken);
     }),
 
-  revoke: authedProcedure
+  revoke: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/tokens/{token_id}', tags, summary: "Revoke a token (admin or the token's owner)" } })
     .input(TokenIdInput)
     .output(DeletedResponse)
