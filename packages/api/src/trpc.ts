@@ -111,6 +111,8 @@ export const Idempotent = z.object({
     .string()
     .regex(IDEMPOTENCY_KEY, 'must be 1-255 printable ASCII characters')
     .optional()
+    // Read by the idempotency middleware from the raw input; handlers never see it.
+    .transform((): undefined => undefined)
     .describe(`Same as the ${IDEMPOTENCY_HEADER} header: a retry with the same key and input replays the first answer.`),
 });
 

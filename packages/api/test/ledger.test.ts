@@ -61,7 +61,7 @@ describe(`promotion ledger and rollback (${TEST_STORE})`, () => {
 
   it('64 concurrent promotes: one row per effective change, each row from = the previous row to', async () => {
     const { caller, agent, principal } = await builtAgent(f);
-    const deps = [];
+    const deps: Awaited<ReturnType<typeof readyDeployment>>[] = [];
     for (let i = 0; i < 4; i++) deps.push(await readyDeployment(caller, agent));
     const ids = Array.from({ length: 64 }, (_, i) => `storm-${i}`);
     const results = await Promise.allSettled(
@@ -132,7 +132,7 @@ describe(`promotion ledger and rollback (${TEST_STORE})`, () => {
 
   it('rollback to an explicit earlier deployment pops the history back to it; others are 412', async () => {
     const { caller, agent } = await builtAgent(f);
-    const deps = [];
+    const deps: Awaited<ReturnType<typeof readyDeployment>>[] = [];
     for (let i = 0; i < 4; i++) deps.push(await readyDeployment(caller, agent));
     const [a, b, c, d] = deps as [(typeof deps)[0], (typeof deps)[0], (typeof deps)[0], (typeof deps)[0]];
     for (const dep of [a, b, c]) await caller.deployments.promote({ agent_id: agent.id, deployment_id: dep.id });
@@ -184,7 +184,7 @@ describe(`promotion ledger and rollback (${TEST_STORE})`, () => {
 
   it('"production at T" answers match the ledger for every row, before the first and now', async () => {
     const { caller, agent } = await builtAgent(f);
-    const deps = [];
+    const deps: Awaited<ReturnType<typeof readyDeployment>>[] = [];
     for (let i = 0; i < 3; i++) deps.push(await readyDeployment(caller, agent));
     const before = new Date(Date.now() - 1000).toISOString();
     for (let i = 0; i < 6; i++) {
