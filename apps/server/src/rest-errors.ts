@@ -116,7 +116,9 @@ export function installRestErrors(app: FastifyInstance) {
     const data = (parsed.data ?? {}) as { code?: unknown; issues?: unknown };
     const issues = Array.isArray(parsed.issues) ? parsed.issues : Array.isArray(data.issues) ? data.issues : undefined;
     const status = reply.statusCode;
-    const code = typeof parsed.code === 'string' ? parsed.code : typeof data.code === 'string' ? data.code : 'INTERNAL_SERVER_ERROR';
+    // data.code is the errorFormatter's (a finer code such as PRODUCTION_CHANGED when there is one); the
+    // bridge's top-level code is always the tRPC one.
+    const code = typeof data.code === 'string' ? data.code : typeof parsed.code === 'string' ? parsed.code : 'INTERNAL_SERVER_ERROR';
     const message = status >= 500 && status !== 503 ? `internal error (request id ${request.id})` : parsed.message;
     // The domain error's own fields (e.g. current_deployment_id), which the errorFormatter put beside the shape.
     const details = status < 500 ? Object.fromEntries(Object.entries(parsed).filter(([k]) => !SHAPE_KEYS.has(k))) : {};
