@@ -112,6 +112,7 @@ export async function runIdempotent<R extends NextResult>(
   } as LifecycleEvents;
 
   let outcome: { result: R; replayed: boolean };
+  let replayed = false;
   try {
     outcome = await withTransaction(ctx.db, async (trx: Transaction<DB>) => {
       pending = [];
@@ -133,6 +134,7 @@ export async function runIdempotent<R extends NextResult>(
             reason: 'IDEMPOTENCY_KEY_REUSED',
           });
         }
+        replayed = true;
         return { result: replay(unseal(ctx.secretKey, stored.response)) as R, replayed: true };
       }
       await sql`savepoint idem_work`.execute(trx);
@@ -165,9 +167,11 @@ export async function runIdempotent<R extends NextResult>(
   } catch (err) {
     if (err instanceof Discard) return err.result as R;
     throw err;
+  } finally {
+    // A replayed error is thrown from inside the transaction; it is a replay all the same.
+    if (replayed) ctx.setHeader('idempotent-replayed', 'true');
   }
   for (const args of pending) (ctx.events.onEvent as ((...a: unknown[]) => void) | undefined)?.(...args);
-  if (outcome.replayed) ctx.setHeader('idempotent-replayed', 'true');
   await purgeExpiredKeys(ctx.db).catch(() => 0);
   return outcome.result;
 }
