@@ -9,6 +9,7 @@ import {
   type AgentRole,
   type AgentStatus,
   type Deployment,
+  type Promotion,
   type RegisteredAgent,
   type RouterInputs,
   type RouterOutputs,
@@ -35,7 +36,21 @@ export async function checks(agentId: string, deploymentId: string): Promise<voi
   assertType<Equal<RegisteredAgent['agent_api_key'], string>>();
   assertType<Equal<AgentRole, 'viewer' | 'deployer' | 'owner'>>();
   assertType<Equal<RouterOutputs['agents']['list'], Agent[]>>();
-  assertType<Equal<RouterInputs['deployments']['promote'], { agent_id: string; deployment_id: string }>>();
+  type PromoteFields = Pick<RouterInputs['deployments']['promote'], keyof RouterInputs['deployments']['promote']>;
+  assertType<
+    Equal<
+      PromoteFields,
+      {
+        agent_id: string;
+        deployment_id: string;
+        reason?: string | null | undefined;
+        expected_current_deployment_id?: string | null | undefined;
+        idempotency_key?: string | undefined;
+      }
+    >
+  >();
+  assertType<Equal<Promotion['kind'], 'promote' | 'rollback' | 'cleared'>>();
+  assertType<Equal<AgentexError['current_deployment_id'], string | null | undefined>>();
   assertType<Equal<AgentexError['status_code'], number | null>>();
 
   // @ts-expect-error: the wire format is snake_case; there is no camelCase field

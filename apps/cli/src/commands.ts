@@ -3,6 +3,7 @@ import type {
   Agent,
   Deployment,
   ListAgentsInput,
+  Promotion,
   RegisterBuildInput,
   RegisterInput,
   RouterInputs,
@@ -15,6 +16,8 @@ import {
   DEPLOYMENT_KEYS,
   GRANT_COLUMNS,
   PRINCIPAL_COLUMNS,
+  PROMOTION_COLUMNS,
+  PROMOTION_KEYS,
   record,
   table,
   type Row,
@@ -124,6 +127,29 @@ async function grantRef(ctx: RunContext): Promise<{ agent_id: string; principal_
 const agentOut = (agent: Agent): Output => ({ json: agent, human: record(agent as Row, AGENT_KEYS) });
 const deploymentOut = (d: Deployment): Output => ({ json: d, human: record(d as Row, DEPLOYMENT_KEYS) });
 const messageOut = (r: { id: string; message: string }): Output => ({ json: r, human: `${r.message}\n` });
+
+/** `--expect <id|none>`: the compare-and-swap expectation; `none` means "no production deployment yet". */
+function expected(values: RunContext['values']): string | null | undefined {
+  const v = str(values, 'expect');
+  if (v === undefined) return undefined;
+  if (v === 'none') return null;
+  if (!UUID.test(v)) throw new UsageError(`--expect must be a deployment id or 'none', got '${v}'`);
+  return v;
+}
+
+const expectOption: OptionSpec = {
+  type: 'string',
+  value: '<id|none>',
+  description: "only if production is this deployment ('none': no production yet); else exit 3 (409 PRODUCTION_CHANGED)",
+};
+const reasonOption: OptionSpec = { type: 'string', value: '<text>', description: 'why; kept in the promotion ledger' };
+const idempotencyOption: OptionSpec = {
+  type: 'string',
+  value: '<key>',
+  description: 'retry safely: the same key replays the first answer instead of acting twice',
+};
+
+const promotionOut = (p: Promotion): Output => ({ json: p, human: record(p as unknown as Row, PROMOTION_KEYS) });
 
 const metadataOption: OptionSpec = { type: 'string', value: '<json>', description: 'registration_metadata, a JSON object' };
 const inputTypeOption: OptionSpec = { type: 'string', value: '<text|json>', description: 'agent_input_type' };
@@ -276,9 +302,72 @@ export const COMMANDS: Command[] = [
     name: 'deployments promote',
     summary: 'Promote a Ready deployment to production (atomic cutover)',
     args: ['<agent>', '<deployment-id>'],
-    details: `${AGENT_ARG_HELP}\nThe deployment must be Ready (registered); otherwise exit code 3.`,
+    details:
+      `${AGENT_ARG_HELP}\nThe deployment must be Ready (registered); otherwise exit code 3.\n` +
+      'With --expect, production must still be what you reviewed (compare-and-swap); otherwise exit code 3\n' +
+      'and the current production deployment is printed.',
+    options: { expect: expectOption, reason: reasonOption, 'idempotency-key': idempotencyOption },
     async run(ctx) {
-      return deploymentOut(await ctx.client.deployments.promote.mutate(await deploymentRef(ctx)));
+      const expectation = expected(ctx.values); // a bad --expect is a usage error before any call
+      return deploymentOut(
+        await ctx.client.deployments.promote.mutate({
+          ...(await deploymentRef(ctx)),
+          expected_current_deployment_id: expectation,
+          reason: str(ctx.values, 'reason'),
+          idempotency_key: str(ctx.values, 'idempotency-key'),
+        }),
+      );
+    },
+  },
+  {
+    name: 'promotions',
+    summary: "An agent's promotion ledger, newest first: who changed production, when and why",
+    args: ['<agent>'],
+    details: `${AGENT_ARG_HELP}\nKinds: promote, rollback, cleared (a legacy register cleared production).`,
+    options: {
+      limit: { type: 'string', value: '<n>', description: 'rows per page, 1-1000 (default 50)' },
+      cursor: { type: 'string', value: '<cursor>', description: 'next_cursor of the previous page' },
+      at: { type: 'string', value: '<iso-time>', description: 'instead: what was production at that time' },
+    },
+    async run(ctx) {
+      const id = await agentId(ctx.client, arg(ctx, 0, '<agent>'));
+      const at = str(ctx.values, 'at');
+      if (at !== undefined) {
+        const answer = await ctx.client.promotions.productionAt.query({ agent_id: id, at });
+        const human = record({ at: answer.at, deployment_id: answer.deployment_id, ledger_row: answer.promotion?.id ?? null });
+        return { json: answer, human };
+      }
+      const page = await ctx.client.promotions.list.query({ agent_id: id, limit: int(ctx.values, 'limit'), cursor: str(ctx.values, 'cursor') });
+      const human =
+        table(page.items as unknown as Row[], PROMOTION_COLUMNS, '(no production changes yet)') +
+        (page.next_cursor ? `more: --cursor ${page.next_cursor}\n` : '');
+      return { json: page, human };
+    },
+  },
+  {
+    name: 'rollback',
+    summary: 'Promote the previous production deployment (per the ledger); again walks further back',
+    args: ['<agent>'],
+    details:
+      `${AGENT_ARG_HELP}\nThe target must still be Ready and not deleted; otherwise exit code 3 (412) naming it.\n` +
+      '--to rolls back to a given earlier production deployment instead.',
+    options: {
+      to: { type: 'string', value: '<deployment-id>', description: 'an earlier production deployment to return to' },
+      reason: reasonOption,
+      expect: expectOption,
+      'idempotency-key': idempotencyOption,
+    },
+    async run(ctx) {
+      const expectation = expected(ctx.values);
+      const result = await ctx.client.promotions.rollback.mutate({
+        agent_id: await agentId(ctx.client, arg(ctx, 0, '<agent>')),
+        to_deployment_id: str(ctx.values, 'to'),
+        reason: str(ctx.values, 'reason'),
+        expected_current_deployment_id: expectation,
+        idempotency_key: str(ctx.values, 'idempotency-key'),
+      });
+      const human = record(result.deployment as Row, DEPLOYMENT_KEYS) + (result.promotion ? `\n${promotionOut(result.promotion).human}` : '');
+      return { json: result, human };
     },
   },
   {

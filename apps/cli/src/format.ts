@@ -1,5 +1,5 @@
 /** Human-readable output: aligned tables for lists, "key: value" blocks for one record. */
-import type { Agent, Deployment } from '@agentex/client';
+import type { Agent, Deployment, Promotion } from '@agentex/client';
 
 export type Row = Record<string, unknown>;
 
@@ -98,3 +98,25 @@ export const PRINCIPAL_COLUMNS: Column[] = [
   col('CAN CREATE AGENTS', 'can_create_agents'),
   col('CREATED', 'created_at'),
 ];
+
+export const PROMOTION_COLUMNS: Column[] = [
+  col('#', 'id'),
+  col('AT', 'at'),
+  col('KIND', 'kind'),
+  col('FROM', 'from_deployment_id'),
+  col('TO', 'to_deployment_id'),
+  { header: 'BY', get: (row) => (row.actor as { name?: string } | undefined)?.name },
+  col('REASON', 'reason'),
+];
+
+export const PROMOTION_KEYS = [
+  'id',
+  'at',
+  'kind',
+  'from_deployment_id',
+  'to_deployment_id',
+  'undoes_id',
+  'actor',
+  'reason',
+  'request_id',
+] satisfies (keyof Promotion)[];

@@ -143,6 +143,7 @@ function reportError(io: Io, json: boolean, err: AgentexError): void {
         code: err.code,
         message: err.message,
         issues: err.issues,
+        ...err.details,
         request_id: err.request_id,
       },
     };
@@ -152,6 +153,8 @@ function reportError(io: Io, json: boolean, err: AgentexError): void {
   const status = err.status_code === null ? err.code : `${err.status_code} ${err.code}`;
   const lines = [`agentex: error: ${err.message}`, `  ${status}${err.request_id ? ` · request id ${err.request_id}` : ''}`];
   for (const issue of err.issues) lines.push(`  - ${issue.field || '(input)'}: ${issue.message}`);
+  // e.g. current_deployment_id of a PRODUCTION_CHANGED: what to re-check before retrying.
+  for (const [key, value] of Object.entries(err.details)) lines.push(`  ${key}: ${value === null ? 'none' : String(value)}`);
   io.stderr(`${lines.join('\n')}\n`);
 }
 

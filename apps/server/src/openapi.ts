@@ -28,6 +28,27 @@ const statusBody = (values: string[]) => ({
   },
 });
 
+const IDEMPOTENCY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Retry safely: the same key with the same request replays the first answer (status and body) without doing ' +
+    'the work again (response header `idempotent-replayed: true`); with a different request it is a 422. Keys are ' +
+    "the caller's own and kept 24 h; a duplicate sent while the first is in flight waits for it. 1-255 printable ASCII.",
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
+/** Every mutation (POST/PUT/DELETE under /api) takes an Idempotency-Key header. */
+function addIdempotencyHeader(paths: object) {
+  for (const item of Object.values(paths) as Array<Record<string, unknown>>) {
+    for (const method of ['post', 'put', 'patch', 'delete']) {
+      const op = item[method] as { parameters?: unknown[] } | undefined;
+      if (op) op.parameters = [...(op.parameters ?? []), IDEMPOTENCY_PARAMETER];
+    }
+  }
+}
+
 export function openApiDocument() {
   const doc = generateOpenApiDocument(appRouter, {
     title: 'Agent registry',
@@ -43,6 +64,7 @@ export function openApiDocument() {
     scheme: 'bearer',
     description: 'A principal token (`agx_pat_...`) or an agent API key.',
   };
+  addIdempotencyHeader(doc.paths ?? {});
   const readyz = publicGet('operations', 'Readiness', 'The store answers a ping; 503 when it does not.', statusBody(['ready', 'unavailable']));
   readyz.get.responses = {
     ...readyz.get.responses,

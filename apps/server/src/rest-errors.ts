@@ -17,8 +17,15 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-function errorBody(request: FastifyRequest, status: number, code: string, message: string, issues?: unknown[]): ErrorBody {
-  return { status_code: status, message, code, ...(issues ? { issues } : {}), request_id: request.id };
+function errorBody(
+  request: FastifyRequest,
+  status: number,
+  code: string,
+  message: string,
+  issues?: unknown[],
+  details?: Record<string, unknown>,
+): ErrorBody {
+  return { status_code: status, message, code, ...(issues ? { issues } : {}), ...details, request_id: request.id };
 }
 
 function protoKeyOf(text: string): string | null {
@@ -28,6 +35,8 @@ function protoKeyOf(text: string): string | null {
     return null;
   }
 }
+/** Keys of the formatted tRPC error that are not a domain error's details. */
+const SHAPE_KEYS = new Set(['message', 'code', 'data', 'status_code', 'issues', 'request_id']);
 
 /** Far above any nesting a valid input has (registration_metadata allows 16). */
 export const MAX_JSON_NESTING = 64;
@@ -118,10 +127,14 @@ export function installRestErrors(app: FastifyInstance) {
     const data = (parsed.data ?? {}) as { code?: unknown; issues?: unknown };
     const issues = Array.isArray(parsed.issues) ? parsed.issues : Array.isArray(data.issues) ? data.issues : undefined;
     const status = reply.statusCode;
-    const code = typeof parsed.code === 'string' ? parsed.code : typeof data.code === 'string' ? data.code : 'INTERNAL_SERVER_ERROR';
+    // data.code is the errorFormatter's (a finer code such as PRODUCTION_CHANGED when there is one); the
+    // bridge's top-level code is always the tRPC one.
+    const code = typeof data.code === 'string' ? data.code : typeof parsed.code === 'string' ? parsed.code : 'INTERNAL_SERVER_ERROR';
     const message = status >= 500 && status !== 503 ? `internal error (request id ${request.id})` : parsed.message;
+    // The domain error's own fields (e.g. current_deployment_id), which the errorFormatter put beside the shape.
+    const details = status < 500 ? Object.fromEntries(Object.entries(parsed).filter(([k]) => !SHAPE_KEYS.has(k))) : {};
     reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(errorBody(request, status, code, message, issues));
+    return JSON.stringify(errorBody(request, status, code, message, issues, details));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

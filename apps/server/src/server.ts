@@ -3,7 +3,7 @@ import { appRouter, createContextInner, type LifecycleEvents } from '@agentex/ap
 import type { Database } from '@agentex/db';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { installDocs } from './docs.ts';
 import { installForward } from './forward.ts';
@@ -60,6 +60,11 @@ export const DEFAULT_LIMITS = {
   maxConnections: 1024,
   trpcMaxBatch: 10,
 } as const;
+/** `Idempotency-Key` (REST and /trpc); an empty header counts as none. */
+function idempotencyKeyHeader(req: FastifyRequest): string | null {
+  const value = req.headers['idempotency-key'];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const bodyLimit = opts.bodyLimitBytes ?? 1024 * 1024;
@@ -109,7 +114,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     },
   };
 
-  const createContext = ({ req }: { req: FastifyRequest }) =>
+  const createContext = ({ req, res }: { req: FastifyRequest; res: FastifyReply }) =>
     createContextInner({
       db: opts.database.db,
       secretKey: opts.secretKey,
@@ -117,6 +122,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       requestId: req.id,
       log: req.log,
       events,
+      idempotencyKey: idempotencyKeyHeader(req),
+      setHeader: (name, value) => void res.header(name, value),
     });
 
   installRestErrors(app);

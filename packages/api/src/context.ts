@@ -26,6 +26,10 @@ export interface ContextOptions {
   requestId?: string;
   log?: Logger;
   events?: LifecycleEvents;
+  /** The request's `Idempotency-Key` header, if any (REST, or /trpc). */
+  idempotencyKey?: string | null;
+  /** Sets a response header (the host's reply); absent in createCaller tests. */
+  setHeader?: (name: string, value: string) => void;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
@@ -40,6 +44,8 @@ export function createContextInner(opts: ContextOptions) {
     requestId: opts.requestId ?? randomUUID(),
     log: opts.log ?? silent,
     events: opts.events ?? {},
+    idempotencyKey: opts.idempotencyKey ?? null,
+    setHeader: opts.setHeader ?? (() => {}),
   };
 }
 

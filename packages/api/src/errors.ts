@@ -30,16 +30,40 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Extra fields an error carries on the wire (e.g. `current_deployment_id` of a PRODUCTION_CHANGED). */
+export type ErrorDetails = Record<string, string | number | boolean | null>;
+
 export class DomainError extends TRPCError {
   readonly kind: DomainErrorKind;
   readonly issues: FieldIssue[] | undefined;
+  /** A more specific wire `code` than the tRPC one (e.g. `PRODUCTION_CHANGED` for a 409). */
+  readonly reason: string | undefined;
+  readonly details: ErrorDetails | undefined;
 
-  constructor(kind: DomainErrorKind, message: string, opts: { issues?: FieldIssue[]; cause?: unknown } = {}) {
+  constructor(
+    kind: DomainErrorKind,
+    message: string,
+    opts: { issues?: FieldIssue[]; cause?: unknown; reason?: string; details?: ErrorDetails } = {},
+  ) {
     super({ code: CODE[kind], message, cause: opts.cause });
     this.kind = kind;
     this.issues = opts.issues;
+    this.reason = opts.reason;
+    this.details = opts.details;
   }
 }
+
+/**
+ * Compare-and-swap failure: production is not what the caller expected.
+ * 409 with code `PRODUCTION_CHANGED` and the current id in the body.
+ */
+export const productionChanged = (expected: string | null, current: string | null) =>
+  new DomainError(
+    'conflict',
+    `production changed: expected ${expected === null ? 'no production deployment' : `'${expected}'`}, ` +
+      `but it is ${current === null ? 'none' : `'${current}'`}`,
+    { reason: 'PRODUCTION_CHANGED', details: { current_deployment_id: current } },
+  );
 
 export const notFound = (what: string, ref: string) => new DomainError('not_found', `${what} '${ref}' not found`);
 export const conflict = (message: string) => new DomainError('conflict', message);

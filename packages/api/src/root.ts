@@ -4,6 +4,7 @@ import { agentsRouter } from './routers/agents.ts';
 import { deploymentHistoryRouter } from './routers/deployment-history.ts';
 import { deploymentsRouter } from './routers/deployments.ts';
 import { grantsRouter } from './routers/grants.ts';
+import { promotionsRouter } from './routers/promotions.ts';
 import { meRouter, principalsRouter, tokensRouter } from './routers/principals.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
@@ -12,6 +13,7 @@ import { createCallerFactory, router } from './trpc.ts';
 export const appRouter = router({
   agents: agentsRouter,
   deployments: deploymentsRouter,
+  promotions: promotionsRouter,
   grants: grantsRouter,
   agentApiKeys: agentApiKeysRouter,
   deploymentHistory: deploymentHistoryRouter,

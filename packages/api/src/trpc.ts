@@ -1,10 +1,11 @@
 import { isConnectionError, isUniqueViolation } from '@agentex/db';
 import { initTRPC } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
-import type { ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 import { authenticate } from './auth.ts';
 import { protoKeyPath } from './proto-keys.ts';
 import type { Context } from './context.ts';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, idempotencyKeyOf, runIdempotent } from './idempotency.ts';
 import { DomainError, conflict, invalid, unauthenticated, unavailable, type FieldIssue } from './errors.ts';
 
 const t = initTRPC
@@ -22,17 +23,22 @@ const t = initTRPC
       const internal = error.code === 'INTERNAL_SERVER_ERROR';
       const message = internal ? `internal error (request id ${requestId ?? 'unknown'})` : error.message;
       const issues = error instanceof DomainError ? error.issues : undefined;
+      // PRODUCTION_CHANGED and the like: a finer code, and the fields that explain it.
+      const reason = error instanceof DomainError ? error.reason : undefined;
+      const details = (error instanceof DomainError ? error.details : undefined) ?? {};
       return {
         message,
         code: shape.code,
         data: {
-          code: shape.data.code,
+          ...details,
+          code: (reason ?? shape.data.code) as string,
           httpStatus: shape.data.httpStatus,
           path: shape.data.path ?? null,
           request_id: requestId,
           ...(issues ? { issues } : {}),
         },
         status_code: shape.data.httpStatus,
+        ...details,
         ...(issues ? { issues } : {}),
       };
     },
@@ -85,7 +91,7 @@ const refuseProtoKeys = t.middleware(async ({ getRawInput, next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors).use(refuseProtoKeys);
 
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   let principal = ctx.principal;
   if (!principal) {
     if (!ctx.token) throw unauthenticated();
@@ -95,7 +101,36 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { principal } });
 });
 
+/**
+ * Every authenticated mutation honours an idempotency key (`Idempotency-Key`
+ * header or `idempotency_key` input field): see runIdempotent.
+ */
+export const authedProcedure = authenticated.use(async ({ ctx, next, type, path, getRawInput }) => {
+  if (type !== 'mutation') return next();
+  const rawInput = await getRawInput().catch(() => undefined);
+  const key = idempotencyKeyOf(ctx, rawInput);
+  if (!key) return next();
+  return runIdempotent({ ctx, path, rawInput, key }, (inner) => next({ ctx: inner }));
+});
+
+/** The typed `idempotency_key` field of every mutation's input (tRPC; REST callers use the header). */
+export const Idempotent = z.object({
+  idempotency_key: z
+    .string()
+    .regex(IDEMPOTENCY_KEY, 'must be 1-255 printable ASCII characters')
+    .optional()
+    // Read by the idempotency middleware from the raw input; handlers never see it.
+    .transform((): undefined => undefined)
+    .describe(`Same as the ${IDEMPOTENCY_HEADER} header: a retry with the same key and input replays the first answer.`),
+});
+
+/** For mutations: authenticated, idempotent, and typed with the optional `idempotency_key`. */
+export const mutationProcedure = authedProcedure.input(Idempotent);
+
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (!ctx.principal.admin) throw new DomainError('forbidden', 'only an admin may do this');
   return next();
 });
+
+/** Admin-only mutations, idempotent like the others. */
+export const adminMutationProcedure = adminProcedure.input(Idempotent);

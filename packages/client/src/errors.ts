@@ -32,6 +32,10 @@ export type AgentexErrorCode =
   | 'ABORTED'
   /** A response arrived but was not one the client understands. */
   | 'BAD_RESPONSE'
+  /** 409 from a compare-and-swap promote/rollback: production is not what was expected (see `current_deployment_id`). */
+  | 'PRODUCTION_CHANGED'
+  /** 422: the idempotency key was already used with a different request. */
+  | 'IDEMPOTENCY_KEY_REUSED'
   | (string & {});
 
 const CODE_BY_STATUS: Record<number, AgentexErrorCode> = {
@@ -84,6 +88,9 @@ export class RequestTimeoutError extends Error {
 /** The `data` of the server's error shape (its errorFormatter); any field may be missing from a foreign body. */
 type ServerErrorData = Partial<NonNullable<TRPCClientError<AppRouter>['data']>>;
 
+/** Keys of the error data every error has; anything else is a detail of that error. */
+const SHAPE_DATA_KEYS = new Set(['code', 'httpStatus', 'path', 'request_id', 'issues', 'stack']);
+
 function asRecord(v: unknown): Record<string, unknown> | null {
   return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
 }
@@ -118,6 +125,8 @@ export class AgentexError extends TRPCClientError<AppRouter> {
   readonly attempts: number;
   /** Suggested wait before retrying (from Retry-After), if the server sent one. */
   readonly retry_after_ms: number | null;
+  /** Extra fields of the server's error (e.g. `current_deployment_id` of a PRODUCTION_CHANGED); empty otherwise. */
+  readonly details: Record<string, unknown>;
 
   private constructor(
     base: TRPCClientError<AppRouter>,
@@ -130,6 +139,7 @@ export class AgentexError extends TRPCClientError<AppRouter> {
       attempts: number;
       retry_after_ms: number | null;
       message: string;
+      details?: Record<string, unknown>;
     },
   ) {
     super(fields.message, {
@@ -147,6 +157,16 @@ export class AgentexError extends TRPCClientError<AppRouter> {
     this.path = fields.path;
     this.attempts = fields.attempts;
     this.retry_after_ms = fields.retry_after_ms;
+    this.details = fields.details ?? {};
+  }
+
+  /**
+   * For a PRODUCTION_CHANGED: the production deployment now (null: none), to
+   * re-check and retry against. Undefined for any other error.
+   */
+  get current_deployment_id(): string | null | undefined {
+    const value = this.details.current_deployment_id;
+    return typeof value === 'string' || value === null ? value : undefined;
   }
 
   /** Whether a retry of the same idempotent call may succeed. */
@@ -179,6 +199,7 @@ export class AgentexError extends TRPCClientError<AppRouter> {
         attempts,
         retry_after_ms: retryAfter,
         message: base.message,
+        details: Object.fromEntries(Object.entries(data).filter(([k]) => !SHAPE_DATA_KEYS.has(k))),
       });
     }
     if (cause instanceof HttpStatusError) {

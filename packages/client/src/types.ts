@@ -20,6 +20,12 @@ export type Principal = RouterOutputs['principals']['list'][number];
 export type CreatedPrincipal = RouterOutputs['principals']['create'];
 export type Token = RouterOutputs['tokens']['list'][number];
 export type IssuedToken = RouterOutputs['tokens']['create'];
+/** One row of the promotion ledger. */
+export type Promotion = RouterOutputs['promotions']['list']['items'][number];
+export type PromotionKind = Promotion['kind'];
+export type PromotionPage = RouterOutputs['promotions']['list'];
+export type RollbackResult = RouterOutputs['promotions']['rollback'];
+export type ProductionAt = RouterOutputs['promotions']['productionAt'];
 
 // Inputs.
 export type RegisterBuildInput = RouterInputs['agents']['registerBuild'];
@@ -27,3 +33,6 @@ export type RegisterInput = RouterInputs['agents']['register'];
 export type ListAgentsInput = RouterInputs['agents']['list'];
 export type CreateDeploymentInput = RouterInputs['deployments']['create'];
 export type SetGrantInput = RouterInputs['grants']['set'];
+export type PromoteInput = RouterInputs['deployments']['promote'];
+export type RollbackInput = RouterInputs['promotions']['rollback'];
+export type ListPromotionsInput = RouterInputs['promotions']['list'];

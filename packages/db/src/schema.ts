@@ -125,8 +125,40 @@ export interface DeploymentHistoryTable {
   deployment_timestamp: Timestamp;
 }
 
+export const PROMOTION_KINDS = ['promote', 'rollback', 'cleared'] as const;
+export type PromotionKind = (typeof PROMOTION_KINDS)[number];
+
+/** The production ledger (append-only: a trigger refuses UPDATE/DELETE/TRUNCATE). */
+export interface PromotionsTable {
+  id: Generated<number>;
+  agent_id: string;
+  from_deployment_id: string | null;
+  to_deployment_id: string | null;
+  kind: PromotionKind;
+  undoes_id: number | null;
+  actor_kind: string;
+  actor_id: string;
+  actor_name: string;
+  reason: string | null;
+  request_id: string;
+  at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  procedure: string;
+  request_hash: string;
+  /** Sealed JSON of the first answer. */
+  response: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface DB {
   principals: PrincipalsTable;
+  promotions: PromotionsTable;
+  idempotency_keys: IdempotencyKeysTable;
   api_tokens: ApiTokensTable;
   agents: AgentsTable;
   deployments: DeploymentsTable;
@@ -141,5 +173,6 @@ export type DeploymentRow = Selectable<DeploymentsTable>;
 export type PrincipalRow = Selectable<PrincipalsTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type AgentApiKeyRow = Selectable<AgentApiKeysTable>;
+export type PromotionRow = Selectable<PromotionsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type DeploymentHistoryRow = Selectable<DeploymentHistoryTable>;

@@ -11,12 +11,16 @@ function pgCode(err: unknown): string | undefined {
  * Runs `fn` in a transaction, retrying a bounded number of times when Postgres
  * aborts it for a serialization failure or deadlock (lock order makes the
  * latter impossible in this codebase; the retry is the safety net).
+ *
+ * Called with a transaction (an idempotent request runs its whole mutation in
+ * one), `fn` joins it: the outer transaction commits, and retries, the whole.
  */
 export async function withTransaction<DB, T>(
   db: Kysely<DB>,
   fn: (trx: Transaction<DB>) => Promise<T>,
   attempts = 4,
 ): Promise<T> {
+  if (db.isTransaction) return fn(db as Transaction<DB>);
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute(fn);
@@ -25,6 +29,11 @@ export async function withTransaction<DB, T>(
       await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
     }
   }
+}
+
+/** A serialization failure or deadlock: the whole transaction may be retried. */
+export function isRetryable(err: unknown): boolean {
+  return RETRYABLE.has(pgCode(err) ?? '');
 }
 
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {

@@ -10,6 +10,8 @@ export interface Actor {
   events: LifecycleEvents;
   /** The request's logger, for actions recorded in the log (renames). */
   log?: Logger;
+  /** Recorded in the promotion ledger. */
+  requestId: string;
 }
 
 export type Emit = (event: LifecycleEvent) => void;

@@ -12,6 +12,7 @@ import type { DeletedResponse } from '../schemas/common.ts';
 import type { RegisterBuildInput, RegisterInput } from '../schemas/agent.ts';
 import { inTransaction, type Actor, type Emit } from './actor.ts';
 import { recordDeploymentHistory } from './deployment-history.ts';
+import { recordProductionChange } from './deployments.ts';
 import { stableJson } from './stable-json.ts';
 
 const BUILD_ONLY_REASON = 'Built but not deployed: no deployment has been promoted yet';
@@ -150,7 +151,7 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
     if (deploymentId) {
       agent = await registerDeployment(trx, actor, agent, deploymentId, input);
     } else if (!created) {
-      agent = await registerLegacy(trx, agent, input);
+      agent = await registerLegacy(trx, actor, agent, input);
     }
     await recordDeploymentHistory(trx, agent.id, input.registration_metadata, deploymentId ?? null);
     const key = await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
@@ -224,7 +225,7 @@ async function registerDeployment(
   return agent;
 }
 
-async function registerLegacy(trx: Transaction<DB>, agent: AgentRow, input: RegisterInput): Promise<AgentRow> {
+async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRow, input: RegisterInput): Promise<AgentRow> {
   const metadata = input.registration_metadata
     ? { ...(agent.registration_metadata ?? {}), ...input.registration_metadata }
     : agent.registration_metadata;
@@ -246,7 +247,17 @@ async function registerLegacy(trx: Transaction<DB>, agent: AgentRow, input: Regi
     next.agent_input_type === agent.agent_input_type &&
     stableJson(metadata) === stableJson(agent.registration_metadata);
   if (unchanged) return agent;
-  if (agent.production_deployment_id) await demoteProduction(trx, agent.id);
+  if (agent.production_deployment_id) {
+    await demoteProduction(trx, agent.id);
+    // A production change like any other: the ledger records who cleared it.
+    await recordProductionChange(trx, actor, {
+      agent_id: agent.id,
+      from: agent.production_deployment_id,
+      to: null,
+      kind: 'cleared',
+      reason: 'cleared by a legacy register (no registration_metadata.deployment_id)',
+    });
+  }
   const patch: UpdateObject<DB, 'agents'> = {
     ...next,
     registration_metadata: metadata ? JSON.stringify(metadata) : null,

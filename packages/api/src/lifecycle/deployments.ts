@@ -1,13 +1,14 @@
-import type { DB, DeploymentRow, Transaction } from '@agentex/db';
+import type { AgentRow, DB, DeploymentRow, PromotionKind, PromotionRow, Transaction } from '@agentex/db';
 import { sql } from 'kysely';
 import { actorId } from '../auth.ts';
 import { authorize, type AgentAction } from '../access.ts';
-import { conflict, notFound, precondition } from '../errors.ts';
+import { conflict, notFound, precondition, productionChanged } from '../errors.ts';
 import { lockLiveAgent, updateAgent } from '../queries/agents.ts';
 import { demoteProduction, findDeployment, markProduction } from '../queries/deployments.ts';
+import { effectiveHistory, insertPromotion } from '../queries/promotions.ts';
 import type { DeletedResponse } from '../schemas/common.ts';
 import type { CreateDeploymentInput } from '../schemas/deployment.ts';
-import { inTransaction, type Actor } from './actor.ts';
+import { inTransaction, type Actor, type Emit } from './actor.ts';
 
 /**
  * Every write to a deployment first locks its agent row. One lock order
@@ -42,30 +43,171 @@ export async function createDeployment(actor: Actor, input: CreateDeploymentInpu
 }
 
 /**
- * Atomic cutover: in one transaction with the agent row locked, the old
- * production deployment is demoted, the target promoted, and the agent pointed
- * at it. Promoting the current production deployment again changes nothing.
+ * What the caller expects production to be (compare-and-swap): a deployment
+ * id, `null` for "no production yet", `undefined` for "do not check".
  */
-export async function promote(actor: Actor, agentId: string, deploymentId: string): Promise<DeploymentRow> {
+export type ExpectedProduction = string | null | undefined;
+
+export interface CutoverOptions {
+  reason?: string | null | undefined;
+  expected_current_deployment_id?: ExpectedProduction;
+}
+
+function checkExpected(agent: AgentRow, expected: ExpectedProduction) {
+  if (expected !== undefined && expected !== agent.production_deployment_id) {
+    throw productionChanged(expected, agent.production_deployment_id);
+  }
+}
+
+/** Who made a change, as the ledger records it. */
+function ledgerActor(actor: Actor) {
+  return { actor_kind: actor.principal.kind, actor_id: actor.principal.id, actor_name: actor.principal.name };
+}
+
+/**
+ * Appends the ledger row of a production change. Called only with the agent
+ * row locked, in the transaction that makes the change.
+ */
+export async function recordProductionChange(
+  trx: Transaction<DB>,
+  actor: Actor,
+  change: { agent_id: string; from: string | null; to: string | null; kind: PromotionKind; undoes_id?: number | null; reason?: string | null },
+): Promise<PromotionRow> {
+  return insertPromotion(trx, {
+    agent_id: change.agent_id,
+    from_deployment_id: change.from,
+    to_deployment_id: change.to,
+    kind: change.kind,
+    undoes_id: change.undoes_id ?? null,
+    ...ledgerActor(actor),
+    reason: change.reason ?? null,
+    request_id: actor.requestId,
+  });
+}
+
+/**
+ * The one production cutover, shared by promote and rollback: with the agent
+ * row locked (by the caller), the old production deployment is demoted, the
+ * target promoted, the agent pointed at it, and the ledger row appended, all in
+ * the caller's transaction. The target was checked (exists, this agent's, not
+ * deleted, Ready, not already production) by the caller.
+ */
+async function cutover(
+  trx: Transaction<DB>,
+  actor: Actor,
+  emit: Emit,
+  agent: AgentRow,
+  target: DeploymentRow,
+  ledger: { kind: 'promote' | 'rollback'; undoes_id?: number | null; reason?: string | null | undefined },
+): Promise<{ deployment: DeploymentRow; promotion: PromotionRow }> {
+  await demoteProduction(trx, agent.id);
+  const promoted = await markProduction(trx, target.id);
+  const firstPromotion = agent.status === 'BuildOnly';
+  await updateAgent(trx, agent.id, {
+    production_deployment_id: promoted.id,
+    acp_url: promoted.acp_url,
+    ...(firstPromotion ? { status: 'Ready', status_reason: null, registered_at: sql<Date>`now()` } : {}),
+  });
+  const promotion = await recordProductionChange(trx, actor, {
+    agent_id: agent.id,
+    from: agent.production_deployment_id,
+    to: promoted.id,
+    kind: ledger.kind,
+    undoes_id: ledger.undoes_id ?? null,
+    reason: ledger.reason ?? null,
+  });
+  emit('promotion');
+  return { deployment: promoted, promotion };
+}
+
+/** A deployment of the agent that may become production, or the 404/412 that says why not. */
+async function promotable(trx: Transaction<DB>, agentId: string, deploymentId: string): Promise<DeploymentRow> {
+  const deployment = await findDeployment(trx, agentId, deploymentId);
+  if (!deployment) throw notFound('Deployment', deploymentId);
+  if (deployment.expires_at) throw precondition(`deployment '${deploymentId}' was deleted and cannot be promoted`);
+  if (deployment.status !== 'Ready') {
+    throw precondition(`deployment '${deploymentId}' is ${deployment.status}; only a Ready deployment can be promoted`);
+  }
+  return deployment;
+}
+
+/**
+ * Atomic cutover: in one transaction with the agent row locked, the old
+ * production deployment is demoted, the target promoted, the agent pointed
+ * at it, and a ledger row appended. Promoting the current production
+ * deployment again changes nothing (and writes no ledger row).
+ */
+export async function promote(actor: Actor, agentId: string, deploymentId: string, opts: CutoverOptions = {}): Promise<DeploymentRow> {
   return inTransaction(actor, async (trx, emit) => {
     const agent = await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
+    checkExpected(agent, opts.expected_current_deployment_id);
     const deployment = await findDeployment(trx, agentId, deploymentId);
     if (!deployment) throw notFound('Deployment', deploymentId);
-    if (deployment.expires_at) throw precondition(`deployment '${deploymentId}' was deleted and cannot be promoted`);
-    if (deployment.is_production && agent.production_deployment_id === deployment.id) return deployment;
-    if (deployment.status !== 'Ready') {
-      throw precondition(`deployment '${deploymentId}' is ${deployment.status}; only a Ready deployment can be promoted`);
+    if (!deployment.expires_at && deployment.is_production && agent.production_deployment_id === deployment.id) return deployment;
+    const target = await promotable(trx, agentId, deploymentId);
+    return (await cutover(trx, actor, emit, agent, target, { kind: 'promote', reason: opts.reason })).deployment;
+  });
+}
+
+export interface RollbackOptions extends CutoverOptions {
+  to_deployment_id?: string | undefined;
+}
+
+export interface RollbackResult {
+  /** The deployment that is production now. */
+  deployment: DeploymentRow;
+  /** The ledger row of this rollback; null when the target already was production (nothing changed). */
+  promotion: PromotionRow | null;
+}
+
+/**
+ * Promotes the previous production deployment, per the ledger.
+ *
+ * The history is a stack: each promote (or legacy clear) pushes, each rollback
+ * pops. "Previous" is the `from` of the newest row not yet undone, so rollback
+ * after rollback keeps walking back (C → B → A), and a promote after a
+ * rollback starts a new branch. With `to_deployment_id`, the stack is popped
+ * back to the newest still-effective row that made that deployment production.
+ */
+export async function rollback(actor: Actor, agentId: string, opts: RollbackOptions = {}): Promise<RollbackResult> {
+  return inTransaction(actor, async (trx, emit) => {
+    const agent = await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
+    checkExpected(agent, opts.expected_current_deployment_id);
+    const history = await effectiveHistory(trx, agentId);
+    const top = history[0];
+    if (!top || top.to_deployment_id !== agent.production_deployment_id) {
+      throw precondition(`agent '${agentId}' has no earlier production deployment in its promotion ledger to roll back to`);
     }
-    await demoteProduction(trx, agentId);
-    const promoted = await markProduction(trx, deploymentId);
-    const firstPromotion = agent.status === 'BuildOnly';
-    await updateAgent(trx, agentId, {
-      production_deployment_id: promoted.id,
-      acp_url: promoted.acp_url,
-      ...(firstPromotion ? { status: 'Ready', status_reason: null, registered_at: sql<Date>`now()` } : {}),
-    });
-    emit('promotion');
-    return promoted;
+    let targetId: string | null;
+    let undoes: number;
+    if (opts.to_deployment_id === undefined) {
+      targetId = top.from_deployment_id;
+      undoes = top.id;
+    } else {
+      const index = history.findIndex((row) => row.to_deployment_id === opts.to_deployment_id);
+      if (index === 0) {
+        const current = await findDeployment(trx, agentId, opts.to_deployment_id);
+        if (current) return { deployment: current, promotion: null };
+      }
+      if (index < 0) {
+        throw precondition(
+          `deployment '${opts.to_deployment_id}' is not an earlier production deployment of agent '${agentId}' ` +
+            '(per its promotion ledger); promote it instead',
+        );
+      }
+      targetId = opts.to_deployment_id;
+      undoes = history[index - 1]!.id;
+    }
+    if (targetId === null) {
+      throw precondition(`agent '${agentId}' had no production deployment before; there is nothing to roll back to`);
+    }
+    const target = await findDeployment(trx, agentId, targetId);
+    if (!target) throw precondition(`rollback target deployment '${targetId}' no longer exists`);
+    if (target.expires_at) throw precondition(`rollback target deployment '${targetId}' was deleted and cannot be promoted`);
+    if (target.status !== 'Ready') {
+      throw precondition(`rollback target deployment '${targetId}' is ${target.status}; only a Ready deployment can be promoted`);
+    }
+    return cutover(trx, actor, emit, agent, target, { kind: 'rollback', undoes_id: undoes, reason: opts.reason });
   });
 }
 

@@ -17,12 +17,12 @@ import {
   toAgent,
 } from '../schemas/agent.ts';
 import { DeletedResponse } from '../schemas/common.ts';
-import { authedProcedure, router } from '../trpc.ts';
+import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
 
 const tags = ['agents'];
 
 export const agentsRouter = router({
-  registerBuild: authedProcedure
+  registerBuild: mutationProcedure
     .meta({
       openapi: {
         method: 'POST',
@@ -37,7 +37,7 @@ export const agentsRouter = router({
     .output(Agent)
     .mutation(async ({ ctx, input }) => toAgent(await registerBuild(ctx, input))),
 
-  register: authedProcedure
+  register: mutationProcedure
     .meta({
       openapi: {
         method: 'POST',
@@ -117,7 +117,7 @@ export const agentsRouter = router({
       return { items: rows.map(toAgent), next_cursor: nextCursor };
     }),
 
-  rotateKey: authedProcedure
+  rotateKey: mutationProcedure
     .meta({
       openapi: {
         method: 'POST',
@@ -135,13 +135,13 @@ export const agentsRouter = router({
       return { ...toAgentApiKey(row), agent_api_key: key };
     }),
 
-  delete: authedProcedure
+  delete: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/agents/{agent_id}', tags, summary: 'Delete an agent (soft)' } })
     .input(AgentIdInput)
     .output(DeletedResponse)
     .mutation(({ ctx, input }) => deleteAgent(ctx, { id: input.agent_id })),
 
-  deleteByName: authedProcedure
+  deleteByName: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/agents/name/{agent_name}', tags, summary: 'Delete an agent by name (soft)' } })
     .input(AgentNameInput)
     .output(DeletedResponse)

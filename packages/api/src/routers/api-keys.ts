@@ -17,7 +17,7 @@ import {
   WebhookTrigger,
   toAgentApiKey,
 } from '../schemas/access.ts';
-import { authedProcedure, router } from '../trpc.ts';
+import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
 import type { Context } from '../context.ts';
 import type { Principal } from '../auth.ts';
 
@@ -37,7 +37,7 @@ async function ownedKey(ctx: Context & { principal: Principal }, id: string) {
 // Order matters for the REST bridge (first matching path wins): the /name/ and
 // /webhook-trigger paths come before /agent_api_keys/{id}.
 export const agentApiKeysRouter = router({
-  create: authedProcedure
+  create: mutationProcedure
     .meta({
       openapi: {
         method: 'POST',
@@ -55,7 +55,7 @@ export const agentApiKeysRouter = router({
       return { ...toAgentApiKey(row), api_key: key };
     }),
 
-  webhookTrigger: authedProcedure
+  webhookTrigger: mutationProcedure
     .meta({
       openapi: {
         method: 'POST',
@@ -89,7 +89,7 @@ export const agentApiKeysRouter = router({
       return toAgentApiKey(key);
     }),
 
-  deleteByName: authedProcedure
+  deleteByName: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/agent_api_keys/name/{api_key_name}', tags, summary: "Revoke an agent's key by name and type (owner/admin)" } })
     .input(DeleteAgentApiKeyByNameInput)
     .output(z.string())
@@ -108,7 +108,7 @@ export const agentApiKeysRouter = router({
     .output(AgentApiKey)
     .query(async ({ ctx, input }) => toAgentApiKey(await ownedKey(ctx, input.id))),
 
-  revoke: authedProcedure
+  revoke: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/agent_api_keys/{id}', tags, summary: 'Revoke an agent API key (owner/admin)' } })
     .input(AgentApiKeyIdInput)
     .output(z.string())

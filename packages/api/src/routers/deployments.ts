@@ -14,7 +14,8 @@ import {
   ListDeploymentsPageInput,
   toDeployment,
 } from '../schemas/deployment.ts';
-import { authedProcedure, router } from '../trpc.ts';
+import { PromoteInput } from '../schemas/promotion.ts';
+import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
 import type { Context } from '../context.ts';
 import type { Principal } from '../auth.ts';
 
@@ -28,7 +29,7 @@ async function readableAgent(ctx: Context & { principal: Principal }, agentId: s
 }
 
 export const deploymentsRouter = router({
-  create: authedProcedure
+  create: mutationProcedure
     .meta({ openapi: { method: 'POST', path: '/agents/{agent_id}/deployments', tags, summary: 'Create a Pending deployment' } })
     .input(CreateDeploymentInput)
     .output(Deployment)
@@ -78,20 +79,30 @@ export const deploymentsRouter = router({
       return toDeployment(deployment);
     }),
 
-  promote: authedProcedure
+  promote: mutationProcedure
     .meta({
       openapi: {
         method: 'POST',
         path: '/agents/{agent_id}/deployments/{deployment_id}/promote',
         tags,
         summary: 'Promote a Ready deployment to production (atomic cutover)',
+        description:
+          'Appends a row to the promotion ledger (none when it already is production). ' +
+          'expected_current_deployment_id makes it a compare-and-swap (409 PRODUCTION_CHANGED).',
       },
     })
-    .input(DeploymentRef)
+    .input(PromoteInput)
     .output(Deployment)
-    .mutation(async ({ ctx, input }) => toDeployment(await promote(ctx, input.agent_id, input.deployment_id))),
+    .mutation(async ({ ctx, input }) =>
+      toDeployment(
+        await promote(ctx, input.agent_id, input.deployment_id, {
+          reason: input.reason,
+          expected_current_deployment_id: input.expected_current_deployment_id,
+        }),
+      ),
+    ),
 
-  delete: authedProcedure
+  delete: mutationProcedure
     .meta({
       openapi: {
         method: 'DELETE',

@@ -9,7 +9,7 @@ import { lockLivePrincipal } from '../queries/principals.ts';
 import { AgentIdInput } from '../schemas/agent.ts';
 import { Grant, GrantRef, SetGrantInput, toGrant } from '../schemas/access.ts';
 import { DeletedResponse } from '../schemas/common.ts';
-import { authedProcedure, router } from '../trpc.ts';
+import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
 
 const tags = ['sharing'];
 const LAST_OWNER = 'an agent must keep at least one owner; make someone else owner first';
@@ -26,7 +26,7 @@ export const grantsRouter = router({
       return (await listGrants(ctx.db, agent.id)).map(toGrant);
     }),
 
-  set: authedProcedure
+  set: mutationProcedure
     .meta({ openapi: { method: 'PUT', path: '/agents/{agent_id}/grants/{principal_id}', tags, summary: 'Grant or change a role (owner/admin)' } })
     .input(SetGrantInput)
     .output(Grant)
@@ -52,7 +52,7 @@ export const grantsRouter = router({
       }),
     ),
 
-  revoke: authedProcedure
+  revoke: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/agents/{agent_id}/grants/{principal_id}', tags, summary: 'Revoke a role (owner/admin)' } })
     .input(GrantRef)
     .output(DeletedResponse)

@@ -17,7 +17,7 @@ import {
 } from '../schemas/access.ts';
 import { createToken, deletePrincipal, setDisabled } from '../lifecycle/principals.ts';
 import { DeletedResponse } from '../schemas/common.ts';
-import { adminProcedure, authedProcedure, router } from '../trpc.ts';
+import { adminMutationProcedure, adminProcedure, authedProcedure, mutationProcedure, router } from '../trpc.ts';
 
 const tags = ['identity'];
 
@@ -43,7 +43,7 @@ export const meRouter = router({
 });
 
 export const principalsRouter = router({
-  create: adminProcedure
+  create: adminMutationProcedure
     .meta({ openapi: { method: 'POST', path: '/principals', tags, summary: 'Create a principal and its first token (admin)' } })
     .input(CreatePrincipalInput)
     .output(CreatedPrincipal)
@@ -60,7 +60,7 @@ export const principalsRouter = router({
     .output(z.array(Principal))
     .query(async ({ ctx }) => (await listPrincipals(ctx.db)).map(toPrincipal)),
 
-  disable: adminProcedure
+  disable: adminMutationProcedure
     .meta({
       openapi: {
         method: 'POST',
@@ -73,7 +73,7 @@ export const principalsRouter = router({
     .output(Principal)
     .mutation(async ({ ctx, input }) => toPrincipal(await setDisabled(ctx, input.principal_id, true))),
 
-  enable: adminProcedure
+  enable: adminMutationProcedure
     .meta({
       openapi: {
         method: 'POST',
@@ -86,7 +86,7 @@ export const principalsRouter = router({
     .output(Principal)
     .mutation(async ({ ctx, input }) => toPrincipal(await setDisabled(ctx, input.principal_id, false))),
 
-  delete: adminProcedure
+  delete: adminMutationProcedure
     .meta({
       openapi: {
         method: 'DELETE',
@@ -101,7 +101,7 @@ export const principalsRouter = router({
 });
 
 export const tokensRouter = router({
-  create: adminProcedure
+  create: adminMutationProcedure
     .meta({ openapi: { method: 'POST', path: '/principals/{principal_id}/tokens', tags, summary: 'Issue a token (admin); shown once' } })
     .input(CreateTokenInput)
     .output(IssuedToken)
@@ -119,7 +119,7 @@ export const tokensRouter = router({
       return (await listLiveTokens(ctx.db, input.principal_id)).map(toToken);
     }),
 
-  revoke: authedProcedure
+  revoke: mutationProcedure
     .meta({ openapi: { method: 'DELETE', path: '/tokens/{token_id}', tags, summary: "Revoke a token (admin or the token's owner)" } })
     .input(TokenIdInput)
     .output(DeletedResponse)
