@@ -23,6 +23,8 @@ async function main() {
     logLevel: config.logLevel,
     metricsToken: config.metricsToken,
     bodyLimitBytes: config.bodyLimitBytes,
+    feed: config.events,
+    health: config.health,
   });
   if (applied.length) app.log.info({ migrations: applied }, 'migrations applied');
 

@@ -16,7 +16,7 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-function errorBody(request: FastifyRequest, status: number, code: string, message: string, issues?: unknown[]): ErrorBody {
+export function errorBody(request: FastifyRequest, status: number, code: string, message: string, issues?: unknown[]): ErrorBody {
   return { status_code: status, message, code, ...(issues ? { issues } : {}), request_id: request.id };
 }
 

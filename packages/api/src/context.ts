@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DB, Kysely } from '@agentex/db';
 import type { Principal } from './auth.ts';
+import type { FeedHub } from './feed.ts';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -8,11 +9,23 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-export type LifecycleEvent = 'agent_created' | 'agent_deleted' | 'promotion' | 'registration' | 'deployment_created';
+export type LifecycleEvent =
+  | 'agent_created'
+  | 'agent_deleted'
+  | 'promotion'
+  | 'registration'
+  | 'deployment_created'
+  | 'deployment_deleted'
+  | 'health_changed';
 
-/** Hooks the host can observe (metrics); the router never depends on them. */
+/** Hooks the host can observe (metrics, the change feed); the router never depends on them. */
 export interface LifecycleEvents {
   onEvent?(event: LifecycleEvent): void;
+  /**
+   * After a commit that appended to the change feed's outbox: the last event
+   * id written. The host NOTIFYs every replica's feed with it.
+   */
+  onFeed?(lastEventId: number): void;
 }
 
 export interface ContextOptions {
@@ -26,6 +39,10 @@ export interface ContextOptions {
   requestId?: string;
   log?: Logger;
   events?: LifecycleEvents;
+  /** The process's change-feed hub (subscriptions); absent, `events.watch` answers 503. */
+  feed?: FeedHub | null;
+  /** Ends the underlying connection at once (a subscriber too slow to keep up). */
+  abortConnection?: (() => void) | null;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
@@ -40,6 +57,8 @@ export function createContextInner(opts: ContextOptions) {
     requestId: opts.requestId ?? randomUUID(),
     log: opts.log ?? silent,
     events: opts.events ?? {},
+    feed: opts.feed ?? null,
+    abortConnection: opts.abortConnection ?? null,
   };
 }
 

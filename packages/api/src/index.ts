@@ -5,3 +5,7 @@ export { DomainError, type DomainErrorKind, type FieldIssue } from './errors.ts'
 export { bootstrapAdmin } from './bootstrap.ts';
 export { TOKEN_PREFIX, AGENT_KEY_PREFIX } from './crypto.ts';
 export { MAX_PAGE_SIZE } from './schemas/agent.ts';
+export { FeedHub, FEED_CHANNEL, HEARTBEAT, type FeedOptions } from './feed.ts';
+export { openWatch } from './lifecycle/events.ts';
+export { HealthChecker, probe, probeUrl, type HealthCheckerOptions } from './health-checker.ts';
+export { ChangeEvent, EVENT_TYPES, WatchInput, type EventType } from './schemas/event.ts';

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { agentApiKeysRouter } from './routers/api-keys.ts';
 import { agentsRouter } from './routers/agents.ts';
 import { deploymentsRouter } from './routers/deployments.ts';
+import { eventsRouter } from './routers/events.ts';
 import { grantsRouter } from './routers/grants.ts';
 import { meRouter, principalsRouter, tokensRouter } from './routers/principals.ts';
 import { createCallerFactory, router } from './trpc.ts';
@@ -16,6 +17,7 @@ export const appRouter = router({
   me: meRouter,
   principals: principalsRouter,
   tokens: tokensRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -8,6 +8,7 @@ import { demoteProduction, findDeployment, markProduction } from '../queries/dep
 import type { DeletedResponse } from '../schemas/common.ts';
 import type { CreateDeploymentInput } from '../schemas/deployment.ts';
 import { inTransaction, type Actor } from './actor.ts';
+import { deploymentChange, productionChanged } from './changes.ts';
 
 /**
  * Every write to a deployment first locks its agent row. One lock order
@@ -36,7 +37,7 @@ export async function createDeployment(actor: Actor, input: CreateDeploymentInpu
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    emit('deployment_created');
+    emit('deployment_created', deploymentChange('deployment.created', row));
     return row;
   });
 }
@@ -59,19 +60,28 @@ export async function promote(actor: Actor, agentId: string, deploymentId: strin
     await demoteProduction(trx, agentId);
     const promoted = await markProduction(trx, deploymentId);
     const firstPromotion = agent.status === 'BuildOnly';
-    await updateAgent(trx, agentId, {
+    const updated = await updateAgent(trx, agentId, {
       production_deployment_id: promoted.id,
       acp_url: promoted.acp_url,
       ...(firstPromotion ? { status: 'Ready', status_reason: null, registered_at: sql<Date>`now()` } : {}),
     });
-    emit('promotion');
+    emit(
+      'promotion',
+      productionChanged(agentId, {
+        from: agent.production_deployment_id,
+        to: promoted.id,
+        acp_url: updated.acp_url,
+        status: updated.status,
+        cause: 'promote',
+      }),
+    );
     return promoted;
   });
 }
 
 /** Soft delete: sets `expires_at`. The production deployment cannot go (promote another first). */
 export async function deleteDeployment(actor: Actor, agentId: string, deploymentId: string): Promise<DeletedResponse> {
-  return inTransaction(actor, async (trx) => {
+  return inTransaction(actor, async (trx, emit) => {
     await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
     const deployment = await findDeployment(trx, agentId, deploymentId);
     if (!deployment || deployment.expires_at) throw notFound('Deployment', deploymentId);
@@ -79,6 +89,7 @@ export async function deleteDeployment(actor: Actor, agentId: string, deployment
       throw conflict(`deployment '${deploymentId}' is the production deployment; promote another one first`);
     }
     await trx.updateTable('deployments').set({ expires_at: sql<Date>`now()` }).where('id', '=', deploymentId).execute();
+    emit('deployment_deleted', deploymentChange('deployment.deleted', deployment));
     return { id: deploymentId, message: `Deployment '${deploymentId}' deleted successfully` };
   });
 }
