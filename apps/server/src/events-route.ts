@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { authenticate, createContextInner, DomainError, HEARTBEAT, openWatch, WatchInput, type FeedHub } from '@agentex/api';
 import type { Database } from '@agentex/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -79,10 +78,15 @@ export function installEventsRoute(
     });
     // A long-lived response: no socket idle timeout applies to it (heartbeats keep proxies awake).
     req.raw.socket?.setTimeout(0);
-    const closed = once(req.raw, 'close').then(() => abort.abort());
+    // The response's 'close' is the client going away (the request's fires once its body is read).
+    const closed = new Promise<void>((resolve) => res.once('close', resolve)).then(() => abort.abort());
+    req.raw.on('error', () => {}); // a reset connection is an ordinary end here
     const write = async (chunk: string) => {
-      if (res.destroyed) return false;
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+      if (res.destroyed || res.writableEnded) return false;
+      if (!res.write(chunk)) {
+        const drained = new Promise<void>((resolve) => res.once('drain', resolve));
+        await Promise.race([drained, closed]);
+      }
       return !res.destroyed;
     };
     await write(`retry: 1000\n: connected\n\n`);
