@@ -13,6 +13,10 @@ export class HealthTarget {
   okBudget: number | null = null;
   redirectTo = '';
   hits = 0;
+  /** When each request arrived (Date.now()). */
+  hitTimes: number[] = [];
+  /** How long each answer is held. */
+  holdMs = 10;
   inFlight = 0;
   maxInFlight = 0;
   paths: string[] = [];
@@ -26,6 +30,7 @@ export class HealthTarget {
   async start(): Promise<this> {
     const server = createServer((req, res) => {
       this.hits++;
+      this.hitTimes.push(Date.now());
       this.paths.push(req.url ?? '');
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -34,7 +39,7 @@ export class HealthTarget {
         setTimeout(() => {
           this.inFlight--;
           res.writeHead(status, headers).end(status === 200 ? 'ok' : 'no');
-        }, 10);
+        }, this.holdMs);
       };
       if (this.mode === 'ok' && this.okBudget !== null) {
         if (this.okBudget <= 0) this.mode = 'fail';

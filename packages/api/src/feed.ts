@@ -47,6 +47,8 @@ export interface WatchOptions {
   lastEventId?: number | null;
   /** Re-reads the caller's principal (null once its token is revoked or it is disabled). */
   reauthenticate: () => Promise<Principal | null>;
+  /** Streams with the same key share one re-check per heartbeat (e.g. the token). */
+  authKey?: string | null;
   signal?: AbortSignal | undefined;
   /** Ends the connection at once (a subscriber so slow its writes no longer drain). */
   abortConnection?: (() => void) | null;
@@ -81,6 +83,7 @@ export class FeedHub {
   private unsubscribe: (() => Promise<void>) | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly ringSize: number;
+  private readonly recheck = new Map<string, { at: number; result: Promise<Principal | null> }>();
 
   constructor(private readonly opts: FeedOptions) {
     this.ringSize = opts.ringSize ?? 4096;
@@ -172,6 +175,19 @@ export class FeedHub {
     if (sub.closed) return;
     sub.closed = reason;
     sub.wake?.();
+  }
+
+  /** One re-check per credential per half heartbeat, however many streams it has open. */
+  private reauthenticate(opts: WatchOptions): Promise<Principal | null> {
+    if (!opts.authKey) return opts.reauthenticate();
+    const now = Date.now();
+    const cached = this.recheck.get(opts.authKey);
+    if (cached && now - cached.at < this.opts.heartbeatMs / 2) return cached.result;
+    const result = opts.reauthenticate();
+    this.recheck.set(opts.authKey, { at: now, result });
+    result.catch(() => this.recheck.delete(opts.authKey!));
+    if (this.recheck.size > 10_000) this.recheck.clear();
+    return result;
   }
 
   /** Events after `cursor`: from the ring when it holds them, else from the database. */
@@ -274,9 +290,15 @@ export class FeedHub {
       let lastBeat = Date.now();
       while (!sub.closed) {
         if (Date.now() - lastBeat >= this.opts.heartbeatMs) {
-          const fresh = await opts.reauthenticate();
-          if (!fresh) throw unauthenticated('the token of this event stream was revoked or its principal disabled');
-          principal = fresh;
+          let fresh: Principal | null | undefined;
+          try {
+            fresh = await this.reauthenticate(opts);
+          } catch (err) {
+            // The database is briefly unreachable: keep the stream, check again next beat.
+            this.opts.log?.warn({ err }, 'change feed: could not re-check a token');
+          }
+          if (fresh === null) throw unauthenticated('the token of this event stream was revoked or its principal disabled');
+          if (fresh) principal = fresh;
           lastBeat = Date.now();
           yield HEARTBEAT;
           continue;

@@ -54,7 +54,7 @@ export async function probe(acpUrl: string, path: string, timeoutMs: number): Pr
  * Probes due targets on a timer. Any number of replicas run one each: a
  * target is claimed under a lease in the database (SKIP LOCKED), so exactly
  * one replica probes it at a time; if that replica dies, the lease expires
- * (timeout + 1 s) and the next due probe is claimed by another.
+ * (timeout + a quarter interval, at most 1 s) and another claims the target.
  */
 export class HealthChecker {
   private timer: NodeJS.Timeout | null = null;
@@ -81,7 +81,9 @@ export class HealthChecker {
   /** One round: claim what is due, probe it all concurrently (bounded), record each result. */
   async round(): Promise<number> {
     const limit = this.opts.concurrency ?? 32;
-    const leaseMs = this.opts.timeoutMs + 1_000;
+    // Long enough for the probe and its recording; short enough that a dead replica's
+    // targets are free again within one interval (the timeout is below the interval).
+    const leaseMs = this.opts.timeoutMs + Math.min(1_000, Math.max(100, Math.floor(this.opts.intervalMs / 4)));
     let targets: ProbeTarget[];
     try {
       targets = [

@@ -33,6 +33,7 @@ export async function openWatch(
     agentId: input.agent_id ?? null,
     lastEventId: input.lastEventId === undefined || input.lastEventId === null ? null : Number(input.lastEventId),
     reauthenticate: async () => (token ? authenticate(ctx.db, token) : principal),
+    authKey: token,
     signal,
     abortConnection: ctx.abortConnection,
   });
