@@ -20,6 +20,25 @@ export interface Config {
   keepAliveTimeoutMs: number;
   maxConnections: number;
   trpcMaxBatch: number;
+  events: EventsConfig;
+  /** Null when AGENTEX_HEALTH_CHECKS=off. */
+  health: HealthConfig | null;
+}
+
+export interface EventsConfig {
+  retentionMs: number;
+  maxLag: number;
+  maxPerPrincipal: number;
+  heartbeatMs: number;
+  pollMs: number;
+}
+
+export interface HealthConfig {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  failures: number;
+  successes: number;
 }
 
 /** Operator-chosen secrets must carry real entropy: a short one is brute-forced from its hash. */
@@ -38,6 +57,35 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
     throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got '${raw}')`);
   }
   return value;
+}
+
+function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
+  return {
+    retentionMs: int(env, 'AGENTEX_EVENTS_RETENTION_MS', 24 * 3_600_000, 1_000, 365 * 24 * 3_600_000),
+    maxLag: int(env, 'AGENTEX_EVENTS_MAX_LAG', 1_000, 1, 1_000_000),
+    maxPerPrincipal: int(env, 'AGENTEX_EVENTS_MAX_PER_PRINCIPAL', 32, 1, 100_000),
+    heartbeatMs: int(env, 'AGENTEX_EVENTS_HEARTBEAT_MS', 15_000, 100, 600_000),
+    pollMs: int(env, 'AGENTEX_EVENTS_POLL_MS', 2_000, 50, 600_000),
+  };
+}
+
+function healthConfig(env: NodeJS.ProcessEnv): HealthConfig | null {
+  const switchValue = (env.AGENTEX_HEALTH_CHECKS || 'on').toLowerCase();
+  if (switchValue !== 'on' && switchValue !== 'off') {
+    throw new ConfigError(`AGENTEX_HEALTH_CHECKS must be 'on' or 'off' (got '${env.AGENTEX_HEALTH_CHECKS}')`);
+  }
+  const path = env.AGENTEX_HEALTH_PATH || '/healthz';
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$/.test(path)) {
+    throw new ConfigError(`AGENTEX_HEALTH_PATH must be a URL path starting with '/' (no query or fragment, at most 256 characters; got '${path}')`);
+  }
+  const intervalMs = int(env, 'AGENTEX_HEALTH_INTERVAL_MS', 10_000, 50, 86_400_000);
+  const timeoutMs = int(env, 'AGENTEX_HEALTH_TIMEOUT_MS', 2_000, 10, 600_000);
+  if (timeoutMs >= intervalMs) {
+    throw new ConfigError(`AGENTEX_HEALTH_TIMEOUT_MS must be less than AGENTEX_HEALTH_INTERVAL_MS (${timeoutMs} >= ${intervalMs})`);
+  }
+  const failures = int(env, 'AGENTEX_HEALTH_FAILURES', 3, 1, 1_000);
+  const successes = int(env, 'AGENTEX_HEALTH_SUCCESSES', 2, 1, 1_000);
+  return switchValue === 'off' ? null : { path, intervalMs, timeoutMs, failures, successes };
 }
 
 /** `migrateOnly`: `pnpm migrate` touches no credentials, so it does not need the secret. */
@@ -102,5 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { migrate
     keepAliveTimeoutMs: int(env, 'AGENTEX_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
     maxConnections: int(env, 'AGENTEX_MAX_CONNECTIONS', 1024, 1, 1_000_000),
     trpcMaxBatch: int(env, 'AGENTEX_TRPC_MAX_BATCH', 10, 1, 1000),
+    events: eventsConfig(env),
+    health: healthConfig(env),
   };
 }

@@ -28,6 +28,8 @@ async function main() {
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     maxConnections: config.maxConnections,
     trpcMaxBatch: config.trpcMaxBatch,
+    feed: config.events,
+    health: config.health,
   });
   if (applied.length) app.log.info({ migrations: applied }, 'migrations applied');
 

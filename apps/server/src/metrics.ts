@@ -14,7 +14,15 @@ import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from './forward.
  * it carries no per-agent data, only counts by procedure and status.
  */
 
-const LIFECYCLE_EVENTS: LifecycleEvent[] = ['agent_created', 'agent_deleted', 'promotion', 'registration', 'deployment_created'];
+const LIFECYCLE_EVENTS: LifecycleEvent[] = [
+  'agent_created',
+  'agent_deleted',
+  'promotion',
+  'registration',
+  'deployment_created',
+  'deployment_deleted',
+  'health_changed',
+];
 
 interface RestRoute {
   method: string;
@@ -78,7 +86,7 @@ export function createMetrics(opts: { database: Database; token?: string | null 
   });
   const lifecycle = new Counter({
     name: 'agentex_lifecycle_events_total',
-    help: 'Lifecycle events: agent_created, agent_deleted, registration, deployment_created, promotion',
+    help: 'Lifecycle events: agent_created, agent_deleted, registration, deployment_created, deployment_deleted, promotion, health_changed',
     labelNames: ['event'],
     registers: [registry],
   });

@@ -17,7 +17,7 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-function errorBody(
+export function errorBody(
   request: FastifyRequest,
   status: number,
   code: string,

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { appRouter, createContextInner, type LifecycleEvents } from '@agentex/api';
+import { appRouter, createContextInner, FEED_CHANNEL, FeedHub, HealthChecker, type LifecycleEvents } from '@agentex/api';
 import type { Database } from '@agentex/db';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
+import type { EventsConfig, HealthConfig } from './config.ts';
 import { installDocs } from './docs.ts';
 import { installForward } from './forward.ts';
+import { installEventsRoute } from './events-route.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from './hardening.ts';
@@ -36,6 +38,10 @@ export interface ServerOptions {
   forwardTimeoutMs?: number;
   /** Webhook forwarding: largest relayed response, default 32 MiB. */
   forwardMaxResponseBytes?: number;
+  /** Change feed limits (defaults: see config.ts). */
+  feed?: Partial<EventsConfig>;
+  /** Health checks of registered URLs; off unless given (main.ts passes the configuration). */
+  health?: HealthConfig | null;
   /** Extra routes (metrics, docs) registered by the host. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -107,12 +113,54 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   const metrics = createMetrics({ database: opts.database, token: opts.metricsToken ?? null });
   metrics.install(app);
+
+  // The change feed: every replica reads the outbox when any replica NOTIFYs a commit.
+  const feed = new FeedHub({
+    db: opts.database.db,
+    subscribe: (channel, handler) => opts.database.subscribe(channel, handler),
+    retentionMs: opts.feed?.retentionMs ?? 24 * 3_600_000,
+    maxLag: opts.feed?.maxLag ?? 1_000,
+    maxPerPrincipal: opts.feed?.maxPerPrincipal ?? 32,
+    heartbeatMs: opts.feed?.heartbeatMs ?? 15_000,
+    pollMs: opts.feed?.pollMs ?? 2_000,
+    log: app.log,
+  });
+  await feed.start();
+  const announce = (lastEventId: number) => {
+    feed.committed(lastEventId);
+    opts.database.notify(FEED_CHANNEL, String(lastEventId)).catch((err: unknown) => {
+      // Other replicas still pick the event up at their next poll.
+      app.log.warn({ err }, 'change feed: NOTIFY failed');
+    });
+  };
   const events: LifecycleEvents = {
     onEvent(event) {
       metrics.events.onEvent?.(event);
       opts.events?.onEvent?.(event);
     },
+    onFeed(lastEventId) {
+      announce(lastEventId);
+      opts.events?.onFeed?.(lastEventId);
+    },
   };
+
+  const checker = opts.health
+    ? new HealthChecker({
+        db: opts.database.db,
+        ...opts.health,
+        log: app.log,
+        onChange: (lastEventId) => {
+          events.onEvent?.('health_changed');
+          events.onFeed?.(lastEventId);
+        },
+      })
+    : null;
+  checker?.start();
+  // Open streams end before the server waits for its connections to close.
+  app.addHook('preClose', async () => {
+    await checker?.stop();
+    await feed.stop();
+  });
 
   const createContext = ({ req, res }: { req: FastifyRequest; res: FastifyReply }) =>
     createContextInner({
@@ -124,6 +172,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       events,
       idempotencyKey: idempotencyKeyHeader(req),
       setHeader: (name, value) => void res.header(name, value),
+      feed,
+      abortConnection: () => req.raw.socket?.destroy(),
     });
 
   installRestErrors(app);
@@ -147,6 +197,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       typeof appRouter
     >['trpcOptions'],
   });
+  installEventsRoute(app, { database: opts.database, secretKey: opts.secretKey, feed, bearer });
   await app.register(fastifyTRPCOpenApiPlugin, { basePath: '/api', router: appRouter, createContext, onError });
 
   const document = openApiDocument();

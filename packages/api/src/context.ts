@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DB, Kysely } from '@agentex/db';
 import type { Principal } from './auth.ts';
+import type { FeedHub } from './feed.ts';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -8,11 +9,23 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-export type LifecycleEvent = 'agent_created' | 'agent_deleted' | 'promotion' | 'registration' | 'deployment_created';
+export type LifecycleEvent =
+  | 'agent_created'
+  | 'agent_deleted'
+  | 'promotion'
+  | 'registration'
+  | 'deployment_created'
+  | 'deployment_deleted'
+  | 'health_changed';
 
-/** Hooks the host can observe (metrics); the router never depends on them. */
+/** Hooks the host can observe (metrics, the change feed); the router never depends on them. */
 export interface LifecycleEvents {
   onEvent?(event: LifecycleEvent): void;
+  /**
+   * After a commit that appended to the change feed's outbox: the last event
+   * id written. The host NOTIFYs every replica's feed with it.
+   */
+  onFeed?(lastEventId: number): void;
 }
 
 export interface ContextOptions {
@@ -30,6 +43,10 @@ export interface ContextOptions {
   idempotencyKey?: string | null;
   /** Sets a response header (the host's reply); absent in createCaller tests. */
   setHeader?: (name: string, value: string) => void;
+  /** The process's change-feed hub (subscriptions); absent, `events.watch` answers 503. */
+  feed?: FeedHub | null;
+  /** Ends the underlying connection at once (a subscriber too slow to keep up). */
+  abortConnection?: (() => void) | null;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
@@ -46,6 +63,8 @@ export function createContextInner(opts: ContextOptions) {
     events: opts.events ?? {},
     idempotencyKey: opts.idempotencyKey ?? null,
     setHeader: opts.setHeader ?? (() => {}),
+    feed: opts.feed ?? null,
+    abortConnection: opts.abortConnection ?? null,
   };
 }
 

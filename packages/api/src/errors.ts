@@ -13,6 +13,7 @@ export type DomainErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'precondition' // 412
+  | 'too_many' // 429
   | 'unavailable'; // 503
 
 const CODE: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
@@ -22,6 +23,7 @@ const CODE: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
   not_found: 'NOT_FOUND',
   conflict: 'CONFLICT',
   precondition: 'PRECONDITION_FAILED',
+  too_many: 'TOO_MANY_REQUESTS',
   unavailable: 'SERVICE_UNAVAILABLE',
 };
 

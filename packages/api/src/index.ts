@@ -8,3 +8,7 @@ export { TOKEN_PREFIX, AGENT_KEY_PREFIX } from './crypto.ts';
 export { MAX_PAGE_SIZE } from './schemas/agent.ts';
 export { protoKeyPath } from './proto-keys.ts';
 export { decideForward, type ForwardDecision, type ForwardRequest } from './lifecycle/forward.ts';
+export { FeedHub, FEED_CHANNEL, HEARTBEAT, type FeedOptions } from './feed.ts';
+export { openWatch } from './lifecycle/events.ts';
+export { HealthChecker, probe, probeUrl, type HealthCheckerOptions } from './health-checker.ts';
+export { ChangeEvent, EVENT_TYPES, WatchInput, type EventType } from './schemas/event.ts';

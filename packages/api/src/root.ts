@@ -3,6 +3,7 @@ import { agentApiKeysRouter } from './routers/api-keys.ts';
 import { agentsRouter } from './routers/agents.ts';
 import { deploymentHistoryRouter } from './routers/deployment-history.ts';
 import { deploymentsRouter } from './routers/deployments.ts';
+import { eventsRouter } from './routers/events.ts';
 import { grantsRouter } from './routers/grants.ts';
 import { promotionsRouter } from './routers/promotions.ts';
 import { meRouter, principalsRouter, tokensRouter } from './routers/principals.ts';
@@ -20,6 +21,7 @@ export const appRouter = router({
   me: meRouter,
   principals: principalsRouter,
   tokens: tokensRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -13,6 +13,12 @@ const t = initTRPC
   .meta<OpenApiMeta>()
   .create({
     isDev: false,
+    // Subscriptions (SSE): a ping comment keeps idle streams (and proxies) alive;
+    // a client that hears nothing for twice that reconnects, resuming by id.
+    sse: {
+      ping: { enabled: true, intervalMs: 10_000 },
+      client: { reconnectAfterInactivityMs: 25_000 },
+    },
     /**
      * The single place where errors get their wire shape, for /trpc and /api
      * alike. A 500 says only "internal error" and the request id; its cause

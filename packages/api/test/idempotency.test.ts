@@ -77,7 +77,7 @@ describe(`idempotency keys (${TEST_STORE})`, () => {
 
   it('an error the work decided (412, 409 PRODUCTION_CHANGED) is replayed; a schema failure is not kept', async () => {
     const { caller, agent } = await builtAgent(f);
-    const pending = await caller.deployments.create({ agent_id: agent.id });
+    const pending = await caller.deployments.create({ docker_image: "img:test", agent_id: agent.id });
     const first = await rejection(caller.deployments.promote({ agent_id: agent.id, deployment_id: pending.id, idempotency_key: 'p-412' }));
     expect(first.code).toBe('PRECONDITION_FAILED');
     // Now it is Ready, but the key's answer stays the first one.
@@ -94,9 +94,9 @@ describe(`idempotency keys (${TEST_STORE})`, () => {
     expect(c2).toMatchObject({ code: 'CONFLICT', reason: 'PRODUCTION_CHANGED', details: { current_deployment_id: null } });
     expect(c2.message).toBe(c1.message);
 
-    const bad = await rejection(caller.deployments.create({ agent_id: 'not-a-uuid', idempotency_key: 'schema' }));
+    const bad = await rejection(caller.deployments.create({ docker_image: "img:test", agent_id: 'not-a-uuid', idempotency_key: 'schema' }));
     expect(bad.code).toBe('UNPROCESSABLE_CONTENT');
-    await caller.deployments.create({ agent_id: agent.id, idempotency_key: 'schema' }); // the key was left free
+    await caller.deployments.create({ docker_image: "img:test", agent_id: agent.id, idempotency_key: 'schema' }); // the key was left free
   });
 
   it('concurrent duplicates: exactly one execution, all get the same answer', async () => {
@@ -151,7 +151,7 @@ describe(`idempotency keys (${TEST_STORE})`, () => {
 
   it('a bad key is a 422 naming it', async () => {
     const { caller, agent } = await builtAgent(f);
-    const bad = await rejection(caller.deployments.create({ agent_id: agent.id, idempotency_key: 'has space' }));
+    const bad = await rejection(caller.deployments.create({ docker_image: "img:test", agent_id: agent.id, idempotency_key: 'has space' }));
     expect(['UNPROCESSABLE_CONTENT', 'BAD_REQUEST']).toContain(bad.code);
   });
 });

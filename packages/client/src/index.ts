@@ -1,4 +1,5 @@
-import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import type { AppRouter } from '@agentex/api';
 import { agentexFetch } from './fetch.ts';
 import { agentexLink } from './retry.ts';
@@ -54,6 +55,11 @@ export function createClient(opts: ClientOptions): AgentexClient {
   const base = opts.url.replace(/\/+$/, '');
   // 0 (like leaving it out) means no timeout.
   const timeoutMs = nonNegative('timeoutMs', opts.timeoutMs, 0) || undefined;
+  const headers = () => ({
+    ...opts.headers,
+    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+  });
+  const baseFetch = opts.fetch ?? globalThis.fetch;
   return createTRPCClient<AppRouter>({
     links: [
       agentexLink({
@@ -61,14 +67,25 @@ export function createClient(opts: ClientOptions): AgentexClient {
         baseDelayMs: nonNegative('retryBaseDelayMs', opts.retryBaseDelayMs, 200),
         maxDelayMs: nonNegative('retryMaxDelayMs', opts.retryMaxDelayMs, 5000),
       }),
-      httpBatchLink({
-        url: `${base}/trpc`,
-        // The server refuses batches over AGENTEX_TRPC_MAX_BATCH (default 10): never send more.
-        maxItems: MAX_BATCH_ITEMS,
-        fetch: agentexFetch({ fetch: opts.fetch, timeoutMs }),
-        headers: () => ({
-          ...opts.headers,
-          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        // Subscriptions (events.watch) over SSE. The `eventsource` package is
+        // used everywhere (Node 20 has no EventSource; a browser's cannot send
+        // an Authorization header): it reconnects by itself, and tRPC resumes
+        // from the last event id it saw. No request timeout applies to a stream.
+        true: httpSubscriptionLink({
+          url: `${base}/trpc`,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (url, init) => baseFetch(url, { ...init, headers: { ...init.headers, ...headers() } }),
+          }),
+        }),
+        false: httpBatchLink({
+          url: `${base}/trpc`,
+          // The server refuses batches over AGENTEX_TRPC_MAX_BATCH (default 10): never send more.
+          maxItems: MAX_BATCH_ITEMS,
+          fetch: agentexFetch({ fetch: opts.fetch, timeoutMs }),
+          headers,
         }),
       }),
     ],

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { inProcessNotifier, postgresNotifier } from './notify.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
 
@@ -14,6 +15,16 @@ export interface Database {
   ping(timeoutMs?: number): Promise<boolean>;
   /** Pool figures for /metrics; the embedded store has one session. */
   poolStats(): { total: number; idle: number; waiting: number };
+  /**
+   * Notifications on `channel` from every replica (Postgres LISTEN on one
+   * dedicated connection per process, re-LISTENed after a reconnect; the
+   * embedded store is one process, so an in-process emitter). A notification
+   * is a wake-up: one sent while the listener was reconnecting is lost.
+   * Resolves to the unsubscribe function.
+   */
+  subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /** NOTIFY `channel` (lowercase identifier) with `payload` (< 8000 bytes). */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,12 +69,18 @@ export function connectPostgres(opts: PostgresOptions): Database {
     client.on('error', (err) => opts.onPoolError?.(err));
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const notifier = postgresNotifier({ url: opts.url, pool, ...(opts.onPoolError ? { onError: opts.onPoolError } : {}) });
   return {
     db,
     kind: 'postgres',
     ping: (timeoutMs) => ping(db, timeoutMs),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => db.destroy(),
+    subscribe: notifier.subscribe,
+    notify: notifier.notify,
+    close: async () => {
+      await notifier.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -76,13 +93,19 @@ export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Prom
     ...(loadDataDir ? { loadDataDir } : {}),
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  const notifier = inProcessNotifier();
   return {
     db,
     pglite,
     kind: 'embedded',
     ping: (timeoutMs) => ping(db, timeoutMs),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
-    close: () => db.destroy(),
+    subscribe: notifier.subscribe,
+    notify: notifier.notify,
+    close: async () => {
+      await notifier.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -14,6 +14,8 @@ export const AGENT_INPUT_TYPES = ['text', 'json'] as const;
 export type AgentInputType = (typeof AGENT_INPUT_TYPES)[number];
 export const DEPLOYMENT_STATUSES = ['Pending', 'Ready', 'Failed'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+export const DEPLOYMENT_HEALTH = ['Unknown', 'Healthy', 'Unhealthy'] as const;
+export type DeploymentHealth = (typeof DEPLOYMENT_HEALTH)[number];
 export const PRINCIPAL_KINDS = ['user', 'service_account', 'agent'] as const;
 export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
 export const AGENT_ROLES = ['viewer', 'deployer', 'owner'] as const;
@@ -64,6 +66,12 @@ export interface AgentsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
+  health_url: string | null;
+  health_failures: Generated<number>;
+  health_successes: Generated<number>;
+  health_next_at: NullableTimestamp;
+  health_lease_until: NullableTimestamp;
+  health_lease: string | null;
 }
 
 export interface DeploymentsTable {
@@ -80,6 +88,14 @@ export interface DeploymentsTable {
   created_at: Timestamp;
   promoted_at: NullableTimestamp;
   expires_at: NullableTimestamp;
+  health: Generated<DeploymentHealth>;
+  health_reason: string | null;
+  health_url: string | null;
+  health_failures: Generated<number>;
+  health_successes: Generated<number>;
+  health_next_at: NullableTimestamp;
+  health_lease_until: NullableTimestamp;
+  health_lease: string | null;
 }
 
 export interface GrantsTable {
@@ -155,7 +171,25 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
+/** The change feed's outbox (ids from `event_counter`, in commit order). */
+export interface EventsTable {
+  id: number;
+  type: string;
+  agent_id: string;
+  deployment_id: string | null;
+  readers: ColumnType<string[], string[] | undefined, string[]>;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+export interface EventCounterTable {
+  one: Generated<boolean>;
+  last_id: number;
+}
+
 export interface DB {
+  events: EventsTable;
+  event_counter: EventCounterTable;
   principals: PrincipalsTable;
   promotions: PromotionsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -176,3 +210,4 @@ export type AgentApiKeyRow = Selectable<AgentApiKeysTable>;
 export type PromotionRow = Selectable<PromotionsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type DeploymentHistoryRow = Selectable<DeploymentHistoryTable>;
+export type EventRow = Selectable<EventsTable>;

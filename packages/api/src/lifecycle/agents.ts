@@ -1,11 +1,12 @@
-import type { AgentApiKeyRow, AgentRow, DB, Transaction } from '@agentex/db';
+import type { AgentApiKeyRow, AgentRow, DB, DeploymentRow, Transaction } from '@agentex/db';
 import { sql, type UpdateObject } from 'kysely';
 import { actorId } from '../auth.ts';
 import { assertAllowed, authorize, canCreateAgents, roleOn, type EffectiveRole } from '../access.ts';
 import { deriveAgentKey } from '../crypto.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { findLiveAgentByName, insertAgentIfNameFree, lockLiveAgent, recordRename, updateAgent } from '../queries/agents.ts';
-import { demoteProduction, findDeploymentAnyAgent, upsertRegisteredDeployment } from '../queries/deployments.ts';
+import { demoteProduction, findDeployment, findDeploymentAnyAgent, upsertRegisteredDeployment } from '../queries/deployments.ts';
+import { grantHolders } from '../queries/events.ts';
 import { deleteAllGrants, putGrant } from '../queries/grants.ts';
 import { ensureInternalKey, findLiveInternalKey, revokeKeys } from '../queries/keys.ts';
 import type { DeletedResponse } from '../schemas/common.ts';
@@ -13,6 +14,8 @@ import type { RegisterBuildInput, RegisterInput } from '../schemas/agent.ts';
 import { inTransaction, type Actor, type Emit } from './actor.ts';
 import { recordDeploymentHistory } from './deployment-history.ts';
 import { recordProductionChange } from './deployments.ts';
+import { agentChange, deploymentChange, productionChanged } from './changes.ts';
+import { RESET_HEALTH } from './health.ts';
 import { stableJson } from './stable-json.ts';
 
 const BUILD_ONLY_REASON = 'Built but not deployed: no deployment has been promoted yet';
@@ -59,7 +62,7 @@ async function createOwned(
       role: 'owner',
       granted_by: actorId(actor.principal),
     });
-    emit('agent_created');
+    emit('agent_created', agentChange('agent.created', inserted, [actor.principal.id]));
   }
   return inserted;
 }
@@ -149,13 +152,37 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
     }
 
     if (deploymentId) {
-      agent = await registerDeployment(trx, actor, agent, deploymentId, input);
+      const registered = await registerDeployment(trx, actor, agent, deploymentId, input);
+      agent = registered.agent;
+      // Every pod registers at start: only a deployment that became Ready, or moved, is news.
+      const news = registered.before?.status !== 'Ready' || registered.before.acp_url !== registered.deployment.acp_url;
+      emit('registration', ...(news ? [deploymentChange('deployment.ready', registered.deployment)] : []));
     } else if (!created) {
+      const before = agent;
       agent = await registerLegacy(trx, actor, agent, input);
+      const cleared = before.production_deployment_id !== null && agent.production_deployment_id === null;
+      emit(
+        'registration',
+        // Unchanged input writes nothing, not even an event.
+        ...(agent !== before ? [agentChange('agent.registered', agent)] : []),
+        // Cleared by a legacy register: the agent now serves its own URL.
+        ...(cleared
+          ? [
+              productionChanged(agent.id, {
+                from: before.production_deployment_id,
+                to: null,
+                acp_url: agent.acp_url,
+                status: agent.status,
+                cause: 'register',
+              }),
+            ]
+          : []),
+      );
+    } else {
+      emit('registration', agentChange('agent.registered', agent));
     }
     await recordDeploymentHistory(trx, agent.id, input.registration_metadata, deploymentId ?? null);
     const key = await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
-    emit('registration');
     return { agent, key };
   });
 }
@@ -205,7 +232,8 @@ async function registerDeployment(
   agent: AgentRow,
   deploymentId: string,
   input: RegisterInput,
-): Promise<AgentRow> {
+): Promise<{ agent: AgentRow; deployment: DeploymentRow; before: DeploymentRow | undefined }> {
+  const before = await findDeployment(trx, agent.id, deploymentId);
   const deployment = await upsertRegisteredDeployment(trx, {
     id: deploymentId,
     agent_id: agent.id,
@@ -220,9 +248,9 @@ async function registerDeployment(
   }
   // The agent row is otherwise left alone, but its URL must keep naming its production deployment's.
   if (deployment.is_production && agent.acp_url !== deployment.acp_url) {
-    return updateAgent(trx, agent.id, { acp_url: deployment.acp_url });
+    return { agent: await updateAgent(trx, agent.id, { acp_url: deployment.acp_url }), deployment, before };
   }
-  return agent;
+  return { agent, deployment, before };
 }
 
 async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRow, input: RegisterInput): Promise<AgentRow> {
@@ -265,6 +293,8 @@ async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRo
     status_reason: null,
     registered_at: sql<Date>`now()`,
     production_deployment_id: null,
+    // A register declares the agent Ready at this URL: health checks start over.
+    ...RESET_HEALTH,
   };
   return updateAgent(trx, agent.id, patch);
 }
@@ -276,6 +306,8 @@ export async function deleteAgent(actor: Actor, by: { id: string } | { name: str
     const agent = await lockLiveAgent(trx, by);
     if (!agent) throw notFound('Agent', ref);
     await authorize(trx, actor.principal, agent, 'own', ref);
+    // Its readers are taken before its grants go, so they still see it leave.
+    const readers = await grantHolders(trx, agent.id);
     await trx
       .updateTable('agents')
       .set({ status: 'Deleted', status_reason: 'Deleted', deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
@@ -283,7 +315,7 @@ export async function deleteAgent(actor: Actor, by: { id: string } | { name: str
       .execute();
     await deleteAllGrants(trx, agent.id);
     await revokeKeys(trx, { agentId: agent.id });
-    emit('agent_deleted');
+    emit('agent_deleted', agentChange('agent.deleted', { ...agent, status: 'Deleted', status_reason: 'Deleted' }, readers));
     return { id: agent.id, message: `Agent '${ref}' deleted successfully` };
   });
 }

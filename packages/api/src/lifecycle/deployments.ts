@@ -9,6 +9,7 @@ import { effectiveHistory, insertPromotion } from '../queries/promotions.ts';
 import type { DeletedResponse } from '../schemas/common.ts';
 import type { CreateDeploymentInput } from '../schemas/deployment.ts';
 import { inTransaction, type Actor, type Emit } from './actor.ts';
+import { deploymentChange, productionChanged as productionChangedEvent } from './changes.ts';
 
 /**
  * Every write to a deployment first locks its agent row. One lock order
@@ -37,7 +38,7 @@ export async function createDeployment(actor: Actor, input: CreateDeploymentInpu
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    emit('deployment_created');
+    emit('deployment_created', deploymentChange('deployment.created', row));
     return row;
   });
 }
@@ -103,7 +104,7 @@ async function cutover(
   await demoteProduction(trx, agent.id);
   const promoted = await markProduction(trx, target.id);
   const firstPromotion = agent.status === 'BuildOnly';
-  await updateAgent(trx, agent.id, {
+  const updated = await updateAgent(trx, agent.id, {
     production_deployment_id: promoted.id,
     acp_url: promoted.acp_url,
     ...(firstPromotion ? { status: 'Ready', status_reason: null, registered_at: sql<Date>`now()` } : {}),
@@ -116,7 +117,16 @@ async function cutover(
     undoes_id: ledger.undoes_id ?? null,
     reason: ledger.reason ?? null,
   });
-  emit('promotion');
+  emit(
+    'promotion',
+    productionChangedEvent(agent.id, {
+      from: agent.production_deployment_id,
+      to: promoted.id,
+      acp_url: updated.acp_url,
+      status: updated.status,
+      cause: ledger.kind,
+    }),
+  );
   return { deployment: promoted, promotion };
 }
 
@@ -213,7 +223,7 @@ export async function rollback(actor: Actor, agentId: string, opts: RollbackOpti
 
 /** Soft delete: sets `expires_at`. The production deployment cannot go (promote another first). */
 export async function deleteDeployment(actor: Actor, agentId: string, deploymentId: string): Promise<DeletedResponse> {
-  return inTransaction(actor, async (trx) => {
+  return inTransaction(actor, async (trx, emit) => {
     await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
     const deployment = await findDeployment(trx, agentId, deploymentId);
     if (!deployment || deployment.expires_at) throw notFound('Deployment', deploymentId);
@@ -221,6 +231,7 @@ export async function deleteDeployment(actor: Actor, agentId: string, deployment
       throw conflict(`deployment '${deploymentId}' is the production deployment; promote another one first`);
     }
     await trx.updateTable('deployments').set({ expires_at: sql<Date>`now()` }).where('id', '=', deploymentId).execute();
+    emit('deployment_deleted', deploymentChange('deployment.deleted', deployment));
     return { id: deploymentId, message: `Deployment '${deploymentId}' deleted successfully` };
   });
 }

@@ -114,6 +114,9 @@ export async function upsertRegisteredDeployment(
           acp_url: (eb) => eb.ref('excluded.acp_url'),
           status: 'Ready',
           registration_metadata: sql<string>`coalesce(deployments.registration_metadata, '{}'::jsonb) || excluded.registration_metadata`,
+          // A new URL is a new server: its health is not known yet.
+          health: sql<'Unknown'>`case when deployments.acp_url is distinct from excluded.acp_url then 'Unknown' else deployments.health end`,
+          health_reason: sql<string | null>`case when deployments.acp_url is distinct from excluded.acp_url then null else deployments.health_reason end`,
         })
         .where('deployments.agent_id', '=', values.agent_id)
         .where('deployments.expires_at', 'is', null),

@@ -1,9 +1,12 @@
-import { DEPLOYMENT_STATUSES, type DeploymentRow } from '@agentex/db';
+import { DEPLOYMENT_HEALTH, DEPLOYMENT_STATUSES, type DeploymentRow } from '@agentex/db';
 import { z } from 'zod';
 import { Cursor, IsoTimestamp, JsonObject, Uuid, iso, text } from './common.ts';
 import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from './agent.ts';
 
 export const DeploymentStatus = z.enum(DEPLOYMENT_STATUSES).meta({ id: 'DeploymentStatus' });
+
+/** What the health checks last concluded about a Ready deployment's URL (its `status` is lifecycle only). */
+export const DeploymentHealth = z.enum(DEPLOYMENT_HEALTH).meta({ id: 'DeploymentHealth' });
 
 export const Deployment = z
   .object({
@@ -19,6 +22,8 @@ export const Deployment = z
     created_at: IsoTimestamp,
     promoted_at: IsoTimestamp.nullable(),
     expires_at: IsoTimestamp.nullable(),
+    health: DeploymentHealth,
+    health_reason: z.string().nullable(),
   })
   .meta({ id: 'Deployment' });
 export type Deployment = z.infer<typeof Deployment>;
@@ -70,5 +75,7 @@ export function toDeployment(row: DeploymentRow): Deployment {
     created_at: iso(row.created_at),
     promoted_at: iso(row.promoted_at),
     expires_at: iso(row.expires_at),
+    health: row.health,
+    health_reason: row.health_reason,
   };
 }

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { DB, Kysely } from '@agentex/db';
+import type { Logger } from './context.ts';
+import { recordProbe, type HealthPolicy, type ProbeResult } from './lifecycle/health.ts';
+import { claimDueAgents, claimDueDeployments, type ProbeTarget } from './queries/health.ts';
+
+export interface HealthCheckerOptions extends HealthPolicy {
+  db: Kysely<DB>;
+  /** Path appended to each registered URL (default `/healthz`). */
+  path: string;
+  timeoutMs: number;
+  /** How often this replica looks for due targets (default a quarter of the interval, at most 1 s). */
+  tickMs?: number;
+  /** Targets probed at once by this replica. */
+  concurrency?: number;
+  /** A health change committed: the last event id (the host NOTIFYs the feed). */
+  onChange?: (lastEventId: number) => void;
+  log?: Logger;
+}
+
+/** The URL probed for a registered `acp_url`: the health path under it. Nothing else is ever requested. */
+export function probeUrl(acpUrl: string, path: string): string | null {
+  let base: URL;
+  try {
+    base = new URL(acpUrl);
+  } catch {
+    return null;
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') return null;
+  const prefix = base.pathname.replace(/\/+$/, '');
+  base.pathname = `${prefix}${path.startsWith('/') ? path : `/${path}`}`;
+  base.search = '';
+  base.hash = '';
+  return base.toString();
+}
+
+/** One GET, no redirects followed (a 3xx is a failure), bounded by `timeoutMs`; 2xx is healthy. */
+export async function probe(acpUrl: string, path: string, timeoutMs: number): Promise<ProbeResult> {
+  const url = probeUrl(acpUrl, path);
+  if (!url) return { ok: false, error: 'the registered URL is not an http(s) URL' };
+  try {
+    const res = await fetch(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel().catch(() => {});
+    if (res.status >= 200 && res.status < 300) return { ok: true, error: null };
+    return { ok: false, error: `HTTP ${res.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { ok: false, error: `no answer within ${timeoutMs} ms` };
+    return { ok: false, error: e.cause?.code ? `connection failed (${e.cause.code})` : 'connection failed' };
+  }
+}
+
+/**
+ * Probes due targets on a timer. Any number of replicas run one each: a
+ * target is claimed under a lease in the database (SKIP LOCKED), so exactly
+ * one replica probes it at a time; if that replica dies, the lease expires
+ * (timeout + a quarter interval, at most 1 s) and another claims the target.
+ */
+export class HealthChecker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+  private readonly lease = randomUUID();
+
+  constructor(private readonly opts: HealthCheckerOptions) {}
+
+  start(): void {
+    const tick = this.opts.tickMs ?? Math.max(20, Math.min(1_000, Math.floor(this.opts.intervalMs / 4)));
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.round().finally(() => (this.running = null));
+    }, tick);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => {});
+  }
+
+  /** One round: claim what is due, probe it all concurrently (bounded), record each result. */
+  async round(): Promise<number> {
+    const limit = this.opts.concurrency ?? 32;
+    // Long enough for the probe and its recording; short enough that a dead replica's
+    // targets are free again within one interval (the timeout is below the interval).
+    const leaseMs = this.opts.timeoutMs + Math.min(1_000, Math.max(100, Math.floor(this.opts.intervalMs / 4)));
+    let targets: ProbeTarget[];
+    try {
+      targets = [
+        ...(await claimDueAgents(this.opts.db, this.lease, leaseMs, limit)),
+        ...(await claimDueDeployments(this.opts.db, this.lease, leaseMs, limit)),
+      ];
+    } catch (err) {
+      this.opts.log?.warn({ err }, 'health checks: could not claim targets');
+      return 0;
+    }
+    await Promise.all(
+      targets.map(async (target) => {
+        if (this.stopped) return;
+        const result = await probe(target.url, this.opts.path, this.opts.timeoutMs);
+        try {
+          const { lastEventId } = await recordProbe(this.opts.db, target, this.lease, result, this.opts);
+          if (lastEventId !== null) this.opts.onChange?.(lastEventId);
+        } catch (err) {
+          this.opts.log?.warn({ err, target: target.id }, 'health checks: could not record a result');
+        }
+      }),
+    );
+    return targets.length;
+  }
+}
