@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { embeddedNotifier, postgresNotifier } from './notify.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
 
@@ -14,6 +15,17 @@ export interface Database {
   ping(timeoutMs?: number): Promise<boolean>;
   /** Pool figures for /metrics; the embedded store has one session. */
   poolStats(): { total: number; idle: number; waiting: number };
+  /**
+   * Calls `handler` with every payload NOTIFYed on `channel`, by any replica
+   * (this one included). Postgres: one dedicated LISTEN connection per process,
+   * reconnected after a restart; embedded: an in-process emitter. Resolves once
+   * listening; the returned function unsubscribes.
+   */
+  subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /** `pg_notify(channel, payload)`: reaches every subscriber on every replica (best effort, as NOTIFY is). */
+  notify(channel: string, payload: string): Promise<void>;
+  /** Changes whenever the LISTEN connection (re)connects; null while it is down (messages may be missed then). */
+  listenerEpoch(): number | null;
   close(): Promise<void>;
 }
 
@@ -58,12 +70,25 @@ export function connectPostgres(opts: PostgresOptions): Database {
     client.on('error', (err) => opts.onPoolError?.(err));
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const notifier = postgresNotifier({
+    url: opts.url,
+    send: async (channel, payload) => {
+      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    ...(opts.onPoolError ? { onError: opts.onPoolError } : {}),
+  });
   return {
     db,
     kind: 'postgres',
     ping: (timeoutMs) => ping(db, timeoutMs),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => db.destroy(),
+    subscribe: notifier.subscribe,
+    notify: notifier.notify,
+    listenerEpoch: notifier.epoch,
+    close: async () => {
+      await notifier.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -76,13 +101,21 @@ export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Prom
     ...(loadDataDir ? { loadDataDir } : {}),
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  // One process owns the embedded store: an in-process emitter is every replica there is.
+  const notifier = embeddedNotifier();
   return {
     db,
     pglite,
     kind: 'embedded',
     ping: (timeoutMs) => ping(db, timeoutMs),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
-    close: () => db.destroy(),
+    subscribe: notifier.subscribe,
+    notify: notifier.notify,
+    listenerEpoch: notifier.epoch,
+    close: async () => {
+      await notifier.close();
+      await db.destroy();
+    },
   };
 }
 
