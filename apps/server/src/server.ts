@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appRouter, createContextInner, type LifecycleEvents } from '@agentex/api';
+import { AuthCache, appRouter, createContextInner, type AuthCacheOptions, type LifecycleEvents } from '@agentex/api';
 import type { Database } from '@agentex/db';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
@@ -20,6 +20,12 @@ export interface ServerOptions {
   metricsToken?: string | null;
   /** Where log lines go (tests); stdout by default. */
   logStream?: { write(line: string): void };
+  /**
+   * The in-process cache of authenticated principals (default: 10,000 entries,
+   * 5 s); `false` asks the database on every call. Invalidated at once on this
+   * replica and over LISTEN/NOTIFY on the others.
+   */
+  authCache?: Pick<AuthCacheOptions, 'max' | 'ttlMs'> | false;
   /** Extra routes (metrics, docs) registered by the host. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -65,8 +71,18 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     },
   };
 
+  const auth =
+    opts.authCache === false
+      ? null
+      : new AuthCache(opts.database, { ...opts.authCache, onError: (err) => app.log.warn({ err }, 'auth cache: invalidation channel') });
+  if (auth) {
+    await auth.start();
+    app.addHook('onClose', () => auth.stop());
+  }
+
   const createContext = ({ req }: { req: FastifyRequest }) =>
     createContextInner({
+      auth,
       db: opts.database.db,
       secretKey: opts.secretKey,
       token: bearer(req),

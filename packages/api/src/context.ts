@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DB, Kysely } from '@agentex/db';
 import type { Principal } from './auth.ts';
+import type { AuthCache } from './auth-cache.ts';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -26,6 +27,8 @@ export interface ContextOptions {
   requestId?: string;
   log?: Logger;
   events?: LifecycleEvents;
+  /** The server's principal cache; also how revoke/delete code invalidates credentials. Absent: every call asks the database. */
+  auth?: AuthCache | null;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
@@ -40,6 +43,7 @@ export function createContextInner(opts: ContextOptions) {
     requestId: opts.requestId ?? randomUUID(),
     log: opts.log ?? silent,
     events: opts.events ?? {},
+    auth: opts.auth ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { withTransaction, type DB, type Kysely, type Transaction } from '@agentex/db';
 import type { Principal } from '../auth.ts';
+import type { AuthInvalidation } from '../auth-cache.ts';
 import type { LifecycleEvent, LifecycleEvents } from '../context.ts';
 
 /** What lifecycle code needs from a request: the store, the caller, the server secret. */
@@ -8,6 +9,8 @@ export interface Actor {
   principal: Principal;
   secretKey: Buffer;
   events: LifecycleEvents;
+  /** Told after commit when a change alters what a credential authenticates as. */
+  auth?: AuthInvalidation | null;
 }
 
 export type Emit = (event: LifecycleEvent) => void;

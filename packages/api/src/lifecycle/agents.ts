@@ -199,7 +199,7 @@ async function registerLegacy(trx: Transaction<DB>, agent: AgentRow, input: Regi
 /** Soft delete: the row stays for history; the name, grants and keys are released at once. */
 export async function deleteAgent(actor: Actor, by: { id: string } | { name: string }): Promise<DeletedResponse> {
   const ref = 'id' in by ? by.id : by.name;
-  return inTransaction(actor, async (trx, emit) => {
+  const deleted = await inTransaction(actor, async (trx, emit) => {
     const agent = await lockLiveAgent(trx, by);
     if (!agent) throw notFound('Agent', ref);
     await authorize(trx, actor.principal, agent, 'own', ref);
@@ -213,4 +213,7 @@ export async function deleteAgent(actor: Actor, by: { id: string } | { name: str
     emit('agent_deleted');
     return { id: agent.id, message: `Agent '${ref}' deleted successfully` };
   });
+  // Its keys were revoked in the transaction; cached authentications of them go now.
+  await actor.auth?.agent(deleted.id);
+  return deleted;
 }

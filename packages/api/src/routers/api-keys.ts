@@ -61,6 +61,7 @@ export const agentApiKeysRouter = router({
       if (!role) throw notFound('Agent API key', input.id);
       assertAllowed(role, 'own', agent.id);
       await revokeKeys(ctx.db, { id: key.id });
+      await ctx.auth?.credential(key.id);
       return { id: key.id, message: `Agent API key '${key.id}' revoked` };
     }),
 });
