@@ -1,5 +1,5 @@
-import type { AgentRow, DB, Kysely, Transaction } from '@agentex/db';
-import { sql, type Expression, type ExpressionBuilder, type InsertObject, type SqlBool, type UpdateObject } from 'kysely';
+import type { AgentRole, AgentRow, DB, Kysely, Transaction } from '@agentex/db';
+import { CompiledQuery, sql, type Expression, type ExpressionBuilder, type InsertObject, type SqlBool, type UpdateObject } from 'kysely';
 import type { Principal } from '../auth.ts';
 import type { AgentOrderBy, OrderDirection } from '../schemas/agent.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -10,6 +10,34 @@ export async function findLiveAgentById(db: Kysely<DB>, id: string): Promise<Age
 
 export async function findLiveAgentByName(db: Kysely<DB>, name: string): Promise<AgentRow | undefined> {
   return db.selectFrom('agents').selectAll().where('name', '=', name).where('status', '<>', 'Deleted').executeTakeFirst();
+}
+
+// Precompiled: the hottest read skips Kysely's per-call query building.
+const AGENT_BY_ID = `select * from agents where id = $1 and status <> 'Deleted'`;
+const AGENT_BY_NAME = `select * from agents where name = $1 and status <> 'Deleted'`;
+const AGENT_BY_ID_WITH_GRANT = `select agents.*, (select g.role from grants g where g.agent_id = agents.id and g.principal_id = $2) as caller_role
+  from agents where id = $1 and status <> 'Deleted'`;
+const AGENT_BY_NAME_WITH_GRANT = `select agents.*, (select g.role from grants g where g.agent_id = agents.id and g.principal_id = $2) as caller_role
+  from agents where name = $1 and status <> 'Deleted'`;
+
+/**
+ * A live agent and, when `grantee` is given, that principal's grant on it: the
+ * read and its access check in one round trip.
+ */
+export async function findLiveAgentWithGrant(
+  db: Kysely<DB>,
+  by: { id: string } | { name: string },
+  grantee: string | null,
+): Promise<{ agent: AgentRow; grant: AgentRole | null } | undefined> {
+  const key = 'id' in by ? by.id : by.name;
+  const query = grantee
+    ? CompiledQuery.raw('id' in by ? AGENT_BY_ID_WITH_GRANT : AGENT_BY_NAME_WITH_GRANT, [key, grantee])
+    : CompiledQuery.raw('id' in by ? AGENT_BY_ID : AGENT_BY_NAME, [key]);
+  const { rows } = await db.executeQuery<AgentRow & { caller_role?: AgentRole | null }>(query);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { caller_role, ...agent } = row;
+  return { agent, grant: caller_role ?? null };
 }
 
 /** Locks the agent row: every write to an agent or its deployments takes this lock first. */

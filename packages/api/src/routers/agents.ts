@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { authorize } from '../access.ts';
-import { notFound } from '../errors.ts';
+import { loadAuthorized } from '../access.ts';
 import { deleteAgent, register, registerBuild } from '../lifecycle/agents.ts';
-import { findLiveAgentById, findLiveAgentByName, listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
+import { listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
 import {
   Agent,
   AgentIdInput,
@@ -58,23 +57,17 @@ export const agentsRouter = router({
     .meta({ openapi: { method: 'GET', path: '/agents/{agent_id}', tags, summary: 'Get an agent by id' } })
     .input(AgentIdInput)
     .output(Agent)
-    .query(async ({ ctx, input }) => {
-      const agent = await findLiveAgentById(ctx.db, input.agent_id);
-      if (!agent) throw notFound('Agent', input.agent_id);
-      await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_id);
-      return toAgent(agent);
-    }),
+    .query(async ({ ctx, input }) =>
+      toAgent(await loadAuthorized(ctx.db, ctx.principal, { id: input.agent_id }, 'read', input.agent_id)),
+    ),
 
   getByName: authedProcedure
     .meta({ openapi: { method: 'GET', path: '/agents/name/{agent_name}', tags, summary: 'Get an agent by name' } })
     .input(AgentNameInput)
     .output(Agent)
-    .query(async ({ ctx, input }) => {
-      const agent = await findLiveAgentByName(ctx.db, input.agent_name);
-      if (!agent) throw notFound('Agent', input.agent_name);
-      await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_name);
-      return toAgent(agent);
-    }),
+    .query(async ({ ctx, input }) =>
+      toAgent(await loadAuthorized(ctx.db, ctx.principal, { name: input.agent_name }, 'read', input.agent_name)),
+    ),
 
   list: authedProcedure
     .meta({

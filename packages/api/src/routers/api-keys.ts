@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { actorId } from '../auth.ts';
-import { assertAllowed, authorize, roleOn } from '../access.ts';
+import { assertAllowed, loadAuthorized, roleOn } from '../access.ts';
 import { notFound } from '../errors.ts';
-import { findLiveAgentById, findLiveAgentByName } from '../queries/agents.ts';
+import { findLiveAgentById } from '../queries/agents.ts';
 import { createExternalKey, findLiveKey, listLiveKeys, revokeKeys } from '../queries/keys.ts';
 import {
   AgentApiKey,
@@ -24,11 +24,8 @@ export const agentApiKeysRouter = router({
     .output(CreatedAgentApiKey)
     .mutation(async ({ ctx, input }) => {
       const ref = input.agent_id ?? input.agent_name ?? '';
-      const agent = input.agent_id
-        ? await findLiveAgentById(ctx.db, input.agent_id)
-        : await findLiveAgentByName(ctx.db, input.agent_name ?? '');
-      if (!agent) throw notFound('Agent', ref);
-      await authorize(ctx.db, ctx.principal, agent, 'own', ref);
+      const by = input.agent_id ? { id: input.agent_id } : { name: input.agent_name ?? '' };
+      const agent = await loadAuthorized(ctx.db, ctx.principal, by, 'own', ref);
       const { row, key } = await createExternalKey(ctx.db, {
         agent_id: agent.id,
         name: input.name,
@@ -43,9 +40,7 @@ export const agentApiKeysRouter = router({
     .input(ListAgentApiKeysInput)
     .output(z.array(AgentApiKey))
     .query(async ({ ctx, input }) => {
-      const agent = await findLiveAgentById(ctx.db, input.agent_id);
-      if (!agent) throw notFound('Agent', input.agent_id);
-      await authorize(ctx.db, ctx.principal, agent, 'own', input.agent_id);
+      const agent = await loadAuthorized(ctx.db, ctx.principal, { id: input.agent_id }, 'own', input.agent_id);
       return (await listLiveKeys(ctx.db, agent.id)).map(toAgentApiKey);
     }),
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { authorize } from '../access.ts';
+import { loadAuthorized } from '../access.ts';
 import { notFound } from '../errors.ts';
 import { createDeployment, deleteDeployment, promote } from '../lifecycle/deployments.ts';
-import { findLiveAgentById } from '../queries/agents.ts';
 import { findDeployment, listLiveDeployments } from '../queries/deployments.ts';
 import { DeletedResponse } from '../schemas/common.ts';
 import {
@@ -20,11 +19,8 @@ import type { Principal } from '../auth.ts';
 
 const tags = ['deployments'];
 
-async function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
-  const agent = await findLiveAgentById(ctx.db, agentId);
-  if (!agent) throw notFound('Agent', agentId);
-  await authorize(ctx.db, ctx.principal, agent, 'read', agentId);
-  return agent;
+function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
+  return loadAuthorized(ctx.db, ctx.principal, { id: agentId }, 'read', agentId);
 }
 
 export const deploymentsRouter = router({
