@@ -3,7 +3,7 @@ import { AuthCache, appRouter, createContextInner, type AuthCacheOptions, type L
 import type { Database } from '@agentex/db';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { installDocs } from './docs.ts';
 import { createMetrics } from './metrics.ts';
@@ -43,6 +43,15 @@ function bearer(req: FastifyRequest): string | null {
   return typeof agentKey === 'string' && agentKey ? agentKey : null;
 }
 
+/** REST lists keep their bare-array body; the next page is announced in headers. */
+function setNextCursor(req: FastifyRequest, reply: FastifyReply, cursor: string) {
+  const url = new URL(req.originalUrl, 'http://localhost');
+  url.searchParams.delete('page_number');
+  url.searchParams.set('cursor', cursor);
+  reply.header('x-next-cursor', cursor);
+  reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
+}
+
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'info', ...(opts.logStream ? { stream: opts.logStream } : {}) },
@@ -80,9 +89,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     app.addHook('onClose', () => auth.stop());
   }
 
-  const createContext = ({ req }: { req: FastifyRequest }) =>
+  const createContext = ({ req, res }: { req: FastifyRequest; res: FastifyReply }) =>
     createContextInner({
       auth,
+      onNextCursor: req.originalUrl.startsWith('/api/') ? (cursor) => setNextCursor(req, res, cursor) : null,
       db: opts.database.db,
       secretKey: opts.secretKey,
       token: bearer(req),

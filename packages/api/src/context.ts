@@ -27,6 +27,11 @@ export interface ContextOptions {
   requestId?: string;
   log?: Logger;
   events?: LifecycleEvents;
+  /**
+   * REST lists keep the bare-array body; the transport puts the cursor of the
+   * next page in response headers (`x-next-cursor`, `Link: rel="next"`).
+   */
+  onNextCursor?: ((cursor: string) => void) | null;
   /** The server's principal cache; also how revoke/delete code invalidates credentials. Absent: every call asks the database. */
   auth?: AuthCache | null;
 }
@@ -44,6 +49,7 @@ export function createContextInner(opts: ContextOptions) {
     log: opts.log ?? silent,
     events: opts.events ?? {},
     auth: opts.auth ?? null,
+    onNextCursor: opts.onNextCursor ?? null,
   };
 }
 

@@ -121,13 +121,50 @@ function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
   return query.orderBy(sql`${expr} ${dir}`).orderBy(sql`agents.id ${dir}`).limit(q.limit);
 }
 
+/**
+ * A page by offset, as cheap as an offset can be: the skipped rows are walked
+ * in the (sort key, id) index only (a deferred join), and only the page's rows
+ * are fetched. Also returns the keyset cursor after the page, so a client can
+ * switch to `cursor` for the next one.
+ */
 export async function listAgentsByOffset(
   db: Kysely<DB>,
   principal: Principal,
   q: AgentListQuery & { offset: number },
-): Promise<AgentRow[]> {
-  const rows = await baseList(db, principal, q).offset(q.offset).execute();
-  return rows.map(({ sort_key: _, ...row }) => row);
+): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
+  const expr = SORT_EXPR[q.orderBy];
+  const dir = sql.raw(q.direction);
+  let ids = db
+    .selectFrom('agents')
+    .select('agents.id')
+    .where('agents.status', '<>', 'Deleted')
+    .where(visibleTo(principal));
+  if (q.status) ids = ids.where('agents.status', '=', q.status);
+  const page = ids
+    .orderBy(sql`${expr} ${dir}`)
+    .orderBy(sql`agents.id ${dir}`)
+    .limit(q.limit + 1)
+    .offset(q.offset);
+  const rows = await db
+    .selectFrom('agents')
+    .innerJoin(page.as('page'), 'page.id', 'agents.id')
+    .selectAll('agents')
+    .select(sql<string>`(${expr})::text`.as('sort_key'))
+    .orderBy(sql`${expr} ${dir}`)
+    .orderBy(sql`agents.id ${dir}`)
+    .execute();
+  return pageOf(rows, q.limit, listScope(q));
+}
+
+function listScope(q: AgentListQuery): string {
+  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}`;
+}
+
+function pageOf(rows: Array<AgentRow & { sort_key: string }>, limit: number, scope: string) {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
+  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
 }
 
 export async function listAgentsByCursor(
@@ -135,7 +172,7 @@ export async function listAgentsByCursor(
   principal: Principal,
   q: AgentListQuery & { cursor?: string | null | undefined },
 ): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
-  const scope = `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}`;
+  const scope = listScope(q);
   let query = baseList(db, principal, { ...q, limit: q.limit + 1 });
   if (q.cursor) {
     const after = decodeCursor(q.cursor, scope);
@@ -145,9 +182,5 @@ export async function listAgentsByCursor(
       sql<boolean>`(${SORT_EXPR[q.orderBy]}, agents.id) ${op} (${after.key}::${type}, ${after.id}::uuid)`,
     );
   }
-  const rows = await query.execute();
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > q.limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
-  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+  return pageOf(await query.execute(), q.limit, scope);
 }

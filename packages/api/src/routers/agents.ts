@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadAuthorized } from '../access.ts';
+import { invalid } from '../errors.ts';
 import { deleteAgent, register, registerBuild } from '../lifecycle/agents.ts';
 import { listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
 import {
@@ -76,20 +77,23 @@ export const agentsRouter = router({
         path: '/agents',
         tags,
         summary: 'List the agents you can read',
-        description: 'A bare JSON array (Agentex shape). Deleted agents are never listed.',
+        description:
+          'A bare JSON array (Agentex shape). Deleted agents are never listed. When there is a next page its cursor is in the `x-next-cursor` header and `Link: <…>; rel="next"`; pass it back as `cursor` for pages that stay fast at any depth.',
       },
     })
     .input(ListAgentsInput)
     .output(z.array(Agent))
     .query(async ({ ctx, input }) => {
+      if (input.cursor !== undefined && input.page_number !== undefined) {
+        throw invalid([{ field: 'cursor', message: 'give either cursor or page_number, not both' }]);
+      }
       if (input.status === 'Deleted') return [];
-      const rows = await listAgentsByOffset(ctx.db, ctx.principal, {
-        orderBy: input.order_by,
-        direction: input.order_direction,
-        status: input.status,
-        limit: input.limit,
-        offset: (input.page_number - 1) * input.limit,
-      });
+      const q = { orderBy: input.order_by, direction: input.order_direction, status: input.status, limit: input.limit };
+      const { rows, nextCursor } =
+        input.cursor !== undefined
+          ? await listAgentsByCursor(ctx.db, ctx.principal, { ...q, cursor: input.cursor })
+          : await listAgentsByOffset(ctx.db, ctx.principal, { ...q, offset: ((input.page_number ?? 1) - 1) * input.limit });
+      if (nextCursor) ctx.onNextCursor?.(nextCursor);
       return rows.map(toAgent);
     }),
 

@@ -37,14 +37,16 @@ export const deploymentsRouter = router({
         path: '/agents/{agent_id}/deployments',
         tags,
         summary: "List an agent's deployments, newest first",
-        description: 'Deleted (expired) deployments are left out.',
+        description:
+          'Deleted (expired) deployments are left out. When there is a next page its cursor is in the `x-next-cursor` header and `Link: <…>; rel="next"`.',
       },
     })
     .input(ListDeploymentsInput)
     .output(z.array(Deployment))
     .query(async ({ ctx, input }) => {
       await readableAgent(ctx, input.agent_id);
-      const { rows } = await listLiveDeployments(ctx.db, input.agent_id, input.limit);
+      const { rows, nextCursor } = await listLiveDeployments(ctx.db, input.agent_id, input.limit, input.cursor);
+      if (nextCursor) ctx.onNextCursor?.(nextCursor);
       return rows.map(toDeployment);
     }),
 

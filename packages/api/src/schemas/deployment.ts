@@ -34,12 +34,17 @@ export const CreateDeploymentInput = z.object({
 });
 export type CreateDeploymentInput = z.infer<typeof CreateDeploymentInput>;
 
-export const ListDeploymentsInput = z.object({
+const deploymentListFilters = {
   agent_id: Uuid,
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
+};
+
+export const ListDeploymentsInput = z.object({
+  ...deploymentListFilters,
+  cursor: Cursor.optional().meta({ description: 'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL)' }),
 });
 
-export const ListDeploymentsPageInput = ListDeploymentsInput.extend({ cursor: Cursor.nullish() });
+export const ListDeploymentsPageInput = z.object({ ...deploymentListFilters, cursor: Cursor.nullish() });
 
 export const DeploymentPage = z.object({ items: z.array(Deployment), next_cursor: z.string().nullable() });
 
