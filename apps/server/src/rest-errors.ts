@@ -16,7 +16,7 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-function errorBody(request: FastifyRequest, status: number, code: string, message: string, issues?: unknown[]): ErrorBody {
+export function errorBody(request: FastifyRequest, status: number, code: string, message: string, issues?: unknown[]): ErrorBody {
   return { status_code: status, message, code, ...(issues ? { issues } : {}), request_id: request.id };
 }
 
@@ -42,10 +42,10 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 }
 
 /**
- * Every error leaving the server carries the SPEC body. Procedure errors were
- * shaped by the router's errorFormatter; this flattens the REST bridge's copy
- * to `{status_code, message, code, issues?}` and gives the same shape to
- * errors Fastify raises before a route runs (bad JSON, too large, wrong type).
+ * Every error leaving the server carries the SPEC body. Procedure errors are
+ * written in it by the REST bridge (rest-bridge.ts); this gives the same shape
+ * to errors Fastify raises before a route runs (bad JSON, too large, wrong
+ * type, unknown route).
  */
 export function installRestErrors(app: FastifyInstance) {
   // Agentex clients POST actions such as promote with no body at all.
@@ -92,24 +92,6 @@ export function installRestErrors(app: FastifyInstance) {
     if (path.split(/[\\/]/).some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) {
       return reply.code(400).send(errorBody(request, 400, 'BAD_REQUEST', 'the path must not contain dot segments'));
     }
-  });
-
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode < 400 || !request.originalUrl.startsWith('/api/') || typeof payload !== 'string') return payload;
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(payload) as Record<string, unknown>;
-    } catch {
-      return payload;
-    }
-    if (typeof parsed.message !== 'string' || 'request_id' in parsed) return payload;
-    const data = (parsed.data ?? {}) as { code?: unknown; issues?: unknown };
-    const issues = Array.isArray(parsed.issues) ? parsed.issues : Array.isArray(data.issues) ? data.issues : undefined;
-    const status = reply.statusCode;
-    const code = typeof parsed.code === 'string' ? parsed.code : typeof data.code === 'string' ? data.code : 'INTERNAL_SERVER_ERROR';
-    const message = status >= 500 && status !== 503 ? `internal error (request id ${request.id})` : parsed.message;
-    reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(errorBody(request, status, code, message, issues));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -4,10 +4,10 @@ import type { Database } from '@agentex/db';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import { installDocs } from './docs.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { installRestBridge } from './rest-bridge.ts';
 import { frameworkErrors, installRestErrors } from './rest-errors.ts';
 
 export interface ServerOptions {
@@ -60,7 +60,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    routerOptions: { maxParamLength: 5000 },
+    // REST path parameters are validated by their procedures (a uuid, a 63-char name): let an
+    // over-long one reach that check (a 422 naming the field); Node's header limit bounds the URL.
+    routerOptions: { maxParamLength: 16_384 },
     frameworkErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -116,7 +118,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       typeof appRouter
     >['trpcOptions'],
   });
-  await app.register(fastifyTRPCOpenApiPlugin, { basePath: '/api', router: appRouter, createContext, onError });
+  installRestBridge(app, { prefix: '/api', router: appRouter, createContext });
 
   const document = openApiDocument();
   app.get('/api/openapi.json', async () => document);
