@@ -115,6 +115,9 @@ export function createMetrics(opts: { database: Database; token?: string | null 
       return names.map((name) => ({ transport: 'trpc', procedure: trpcProcedures.has(name) ? name : 'unknown' }));
     }
     if (path.startsWith('/api/') && path !== '/api/openapi.json') {
+      // The REST bridge's routes carry their procedure name (resolved once, at start).
+      const procedure = (req.routeOptions.config as { procedure?: unknown } | undefined)?.procedure;
+      if (typeof procedure === 'string') return [{ transport: 'rest', procedure }];
       const match = rest.find((r) => r.method === req.method && r.pattern.test(path));
       return [{ transport: 'rest', procedure: match?.procedure ?? 'unknown' }];
     }

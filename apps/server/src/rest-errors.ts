@@ -35,8 +35,6 @@ function protoKeyOf(text: string): string | null {
     return null;
   }
 }
-/** Keys of the formatted tRPC error that are not a domain error's details. */
-const SHAPE_KEYS = new Set(['message', 'code', 'data', 'status_code', 'issues', 'request_id']);
 
 /** Far above any nesting a valid input has (registration_metadata allows 16). */
 export const MAX_JSON_NESTING = 64;
@@ -60,10 +58,10 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 }
 
 /**
- * Every error leaving the server carries the SPEC body. Procedure errors were
- * shaped by the router's errorFormatter; this flattens the REST bridge's copy
- * to `{status_code, message, code, issues?}` and gives the same shape to
- * errors Fastify raises before a route runs (bad JSON, too large, wrong type).
+ * Every error leaving the server carries the SPEC body. Procedure errors are
+ * written in it by the REST bridge (rest-bridge.ts); this gives the same shape
+ * to errors Fastify raises before a route runs (bad JSON, too large, wrong
+ * type, unknown route).
  */
 export function installRestErrors(app: FastifyInstance) {
   // Agentex clients POST actions such as promote with no body at all.
@@ -114,28 +112,6 @@ export function installRestErrors(app: FastifyInstance) {
   });
 
   // Dot segments, fragments and absolute-form targets are refused before routing: see hardening.ts.
-
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode < 400 || !request.originalUrl.startsWith('/api/') || typeof payload !== 'string') return payload;
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(payload) as Record<string, unknown>;
-    } catch {
-      return payload;
-    }
-    if (typeof parsed.message !== 'string' || 'request_id' in parsed) return payload;
-    const data = (parsed.data ?? {}) as { code?: unknown; issues?: unknown };
-    const issues = Array.isArray(parsed.issues) ? parsed.issues : Array.isArray(data.issues) ? data.issues : undefined;
-    const status = reply.statusCode;
-    // data.code is the errorFormatter's (a finer code such as PRODUCTION_CHANGED when there is one); the
-    // bridge's top-level code is always the tRPC one.
-    const code = typeof data.code === 'string' ? data.code : typeof parsed.code === 'string' ? parsed.code : 'INTERNAL_SERVER_ERROR';
-    const message = status >= 500 && status !== 503 ? `internal error (request id ${request.id})` : parsed.message;
-    // The domain error's own fields (e.g. current_deployment_id), which the errorFormatter put beside the shape.
-    const details = status < 500 ? Object.fromEntries(Object.entries(parsed).filter(([k]) => !SHAPE_KEYS.has(k))) : {};
-    reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(errorBody(request, status, code, message, issues, details));
-  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;

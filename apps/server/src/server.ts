@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { appRouter, createContextInner, FEED_CHANNEL, FeedHub, HealthChecker, type LifecycleEvents } from '@agentex/api';
+import { AuthCache, appRouter, createContextInner, FEED_CHANNEL, FeedHub, HealthChecker, type AuthCacheOptions, type LifecycleEvents } from '@agentex/api';
 import type { Database } from '@agentex/db';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import type { EventsConfig, HealthConfig } from './config.ts';
 import { installDocs } from './docs.ts';
 import { installForward } from './forward.ts';
@@ -12,6 +11,7 @@ import { installEventsRoute } from './events-route.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from './hardening.ts';
+import { installRestBridge } from './rest-bridge.ts';
 import { frameworkErrors, installRestErrors } from './rest-errors.ts';
 
 export interface ServerOptions {
@@ -42,6 +42,12 @@ export interface ServerOptions {
   feed?: Partial<EventsConfig>;
   /** Health checks of registered URLs; off unless given (main.ts passes the configuration). */
   health?: HealthConfig | null;
+  /**
+   * The in-process cache of authenticated principals (default: 10,000 entries,
+   * 5 s); `false` asks the database on every call. Invalidated at once on this
+   * replica and over LISTEN/NOTIFY on the others.
+   */
+  authCache?: Pick<AuthCacheOptions, 'max' | 'ttlMs'> | false;
   /** Extra routes (metrics, docs) registered by the host. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -72,6 +78,15 @@ function idempotencyKeyHeader(req: FastifyRequest): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
+/** REST lists keep their bare-array body; the next page is announced in headers. */
+function setNextCursor(req: FastifyRequest, reply: FastifyReply, cursor: string) {
+  const url = new URL(req.originalUrl, 'http://localhost');
+  url.searchParams.delete('page_number');
+  url.searchParams.set('cursor', cursor);
+  reply.header('x-next-cursor', cursor);
+  reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
+}
+
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const bodyLimit = opts.bodyLimitBytes ?? 1024 * 1024;
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs;
@@ -95,7 +110,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    routerOptions: { maxParamLength: 5000 },
+    // REST path parameters are validated by their procedures (a uuid, a 63-char name): let an
+    // over-long one reach that check (a 422 naming the field); Node's header limit bounds the URL.
+    routerOptions: { maxParamLength: 16_384 },
     frameworkErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -161,9 +178,19 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await checker?.stop();
     await feed.stop();
   });
+  const auth =
+    opts.authCache === false
+      ? null
+      : new AuthCache(opts.database, { ...opts.authCache, onError: (err) => app.log.warn({ err }, 'auth cache: invalidation channel') });
+  if (auth) {
+    await auth.start();
+    app.addHook('onClose', () => auth.stop());
+  }
 
   const createContext = ({ req, res }: { req: FastifyRequest; res: FastifyReply }) =>
     createContextInner({
+      auth,
+      onNextCursor: req.originalUrl.startsWith('/api/') ? (cursor) => setNextCursor(req, res, cursor) : null,
       db: opts.database.db,
       secretKey: opts.secretKey,
       token: bearer(req),
@@ -198,7 +225,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     >['trpcOptions'],
   });
   installEventsRoute(app, { database: opts.database, secretKey: opts.secretKey, feed, bearer });
-  await app.register(fastifyTRPCOpenApiPlugin, { basePath: '/api', router: appRouter, createContext, onError });
+  installRestBridge(app, { prefix: '/api', router: appRouter, createContext });
 
   const document = openApiDocument();
   app.get('/api/openapi.json', async () => document);

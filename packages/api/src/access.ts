@@ -1,6 +1,7 @@
 import type { AgentRole, AgentRow, DB, Kysely } from '@agentex/db';
 import type { Principal } from './auth.ts';
 import { forbidden, notFound } from './errors.ts';
+import { findLiveAgentWithGrant } from './queries/agents.ts';
 
 /** What a call wants to do with one agent. */
 export type AgentAction = 'read' | 'register' | 'deploy' | 'own';
@@ -26,6 +27,33 @@ export async function roleOn(db: Kysely<DB>, principal: Principal, agentId: stri
     .where('principal_id', '=', principal.id)
     .executeTakeFirst();
   return grant?.role ?? null;
+}
+
+/** The caller's role on an agent, given its grant row there (if any). */
+export function effectiveRole(principal: Principal, agentId: string, grant: AgentRole | null): EffectiveRole | null {
+  if (principal.admin) return 'owner';
+  if (principal.kind === 'agent') return principal.agent_id === agentId ? 'self' : null;
+  return grant;
+}
+
+/**
+ * Loads a live agent and checks `action` on it with one query (the caller's
+ * grant is read in the same SELECT). 404 if it does not exist or the caller
+ * may not read it; 403 if the caller may read but not act.
+ */
+export async function loadAuthorized(
+  db: Kysely<DB>,
+  principal: Principal,
+  by: { id: string } | { name: string },
+  action: AgentAction,
+  ref: string,
+): Promise<AgentRow> {
+  const grantee = principal.admin || principal.kind === 'agent' ? null : principal.id;
+  if (principal.kind === 'agent' && 'id' in by && by.id !== principal.agent_id) throw notFound('Agent', ref);
+  const found = await findLiveAgentWithGrant(db, by, grantee);
+  if (!found) throw notFound('Agent', ref);
+  assertAllowed(effectiveRole(principal, found.agent.id, found.grant), action, ref);
+  return found.agent;
 }
 
 export function canCreateAgents(principal: Principal): boolean {

@@ -12,6 +12,8 @@ export interface Principal {
   agent_id: string | null;
   /** The token or key that authenticated this call. */
   credential_id: string | null;
+  /** When the credential stops working, if it carries an expiry; caches check it on every request. */
+  expires_at?: Date | null;
 }
 
 /**

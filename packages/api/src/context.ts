@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DB, Kysely } from '@agentex/db';
 import type { Principal } from './auth.ts';
 import type { FeedHub } from './feed.ts';
+import type { AuthCache } from './auth-cache.ts';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -47,6 +48,13 @@ export interface ContextOptions {
   feed?: FeedHub | null;
   /** Ends the underlying connection at once (a subscriber too slow to keep up). */
   abortConnection?: (() => void) | null;
+  /**
+   * REST lists keep the bare-array body; the transport puts the cursor of the
+   * next page in response headers (`x-next-cursor`, `Link: rel="next"`).
+   */
+  onNextCursor?: ((cursor: string) => void) | null;
+  /** The server's principal cache; also how revoke/delete code invalidates credentials. Absent: every call asks the database. */
+  auth?: AuthCache | null;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
@@ -65,6 +73,8 @@ export function createContextInner(opts: ContextOptions) {
     setHeader: opts.setHeader ?? (() => {}),
     feed: opts.feed ?? null,
     abortConnection: opts.abortConnection ?? null,
+    auth: opts.auth ?? null,
+    onNextCursor: opts.onNextCursor ?? null,
   };
 }
 

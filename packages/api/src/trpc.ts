@@ -101,7 +101,7 @@ const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   let principal = ctx.principal;
   if (!principal) {
     if (!ctx.token) throw unauthenticated();
-    principal = await authenticate(ctx.db, ctx.token);
+    principal = ctx.auth ? await ctx.auth.authenticate(ctx.token) : await authenticate(ctx.db, ctx.token);
     if (!principal) throw unauthenticated();
   }
   return next({ ctx: { principal } });

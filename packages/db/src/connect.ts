@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { inProcessNotifier, postgresNotifier } from './notify.ts';
+import { embeddedNotifier, postgresNotifier } from './notify.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
 
@@ -16,15 +16,16 @@ export interface Database {
   /** Pool figures for /metrics; the embedded store has one session. */
   poolStats(): { total: number; idle: number; waiting: number };
   /**
-   * Notifications on `channel` from every replica (Postgres LISTEN on one
-   * dedicated connection per process, re-LISTENed after a reconnect; the
-   * embedded store is one process, so an in-process emitter). A notification
-   * is a wake-up: one sent while the listener was reconnecting is lost.
-   * Resolves to the unsubscribe function.
+   * Calls `handler` with every payload NOTIFYed on `channel`, by any replica
+   * (this one included). Postgres: one dedicated LISTEN connection per process,
+   * reconnected after a restart; embedded: an in-process emitter. Resolves once
+   * listening; the returned function unsubscribes.
    */
   subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
-  /** NOTIFY `channel` (lowercase identifier) with `payload` (< 8000 bytes). */
+  /** `pg_notify(channel, payload)`: reaches every subscriber on every replica (best effort, as NOTIFY is). */
   notify(channel: string, payload: string): Promise<void>;
+  /** Changes whenever the LISTEN connection (re)connects; null while it is down (messages may be missed then). */
+  listenerEpoch(): number | null;
   close(): Promise<void>;
 }
 
@@ -69,7 +70,13 @@ export function connectPostgres(opts: PostgresOptions): Database {
     client.on('error', (err) => opts.onPoolError?.(err));
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  const notifier = postgresNotifier({ url: opts.url, pool, ...(opts.onPoolError ? { onError: opts.onPoolError } : {}) });
+  const notifier = postgresNotifier({
+    url: opts.url,
+    send: async (channel, payload) => {
+      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    ...(opts.onPoolError ? { onError: opts.onPoolError } : {}),
+  });
   return {
     db,
     kind: 'postgres',
@@ -77,6 +84,7 @@ export function connectPostgres(opts: PostgresOptions): Database {
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     subscribe: notifier.subscribe,
     notify: notifier.notify,
+    listenerEpoch: notifier.epoch,
     close: async () => {
       await notifier.close();
       await db.destroy();
@@ -86,14 +94,15 @@ export function connectPostgres(opts: PostgresOptions): Database {
 
 /** `dataDir` is a directory, or `memory://` for a store that lives and dies with the process. */
 export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Promise<Database & { pglite: PGlite }> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, {
     // Durable: every commit is flushed before the call returns.
     relaxedDurability: false,
     ...(loadDataDir ? { loadDataDir } : {}),
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
-  const notifier = inProcessNotifier();
+  // One process owns the embedded store: an in-process emitter is every replica there is.
+  const notifier = embeddedNotifier();
   return {
     db,
     pglite,
@@ -102,6 +111,7 @@ export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Prom
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     subscribe: notifier.subscribe,
     notify: notifier.notify,
+    listenerEpoch: notifier.epoch,
     close: async () => {
       await notifier.close();
       await db.destroy();

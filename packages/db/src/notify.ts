@@ -1,26 +1,30 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 
-export type Unsubscribe = () => Promise<void>;
-
-/** Cross-process (Postgres LISTEN/NOTIFY) or in-process (embedded) notifications. */
+/**
+ * Cross-replica signals over Postgres LISTEN/NOTIFY (and an in-process emitter
+ * for the embedded store, which is one process). Delivery is best-effort, as
+ * NOTIFY is: a message sent while a replica's listener is reconnecting is lost
+ * to it. `epoch()` lets a consumer that caches notice that: it changes at every
+ * (re)connect and is null while the listener is down.
+ */
 export interface Notifier {
-  subscribe(channel: string, handler: (payload: string) => void): Promise<Unsubscribe>;
+  /** Calls `handler` with each payload sent on `channel` (from any replica, this one included). Resolves once listening. */
+  subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Sends `payload` (≤ 7999 bytes) to every subscriber of `channel` on every replica. */
   notify(channel: string, payload: string): Promise<void>;
+  /** A number that changes whenever the listener (re)connects; null while it is down. */
+  epoch(): number | null;
   close(): Promise<void>;
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function checkChannel(channel: string) {
-  if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel '${channel}'`);
+  if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel name: ${channel}`);
 }
 
-/**
- * The embedded store is one process: notifications are an in-process emitter,
- * delivered asynchronously (never inside the caller's stack), like NOTIFY.
- */
-export function inProcessNotifier(): Notifier {
+export function embeddedNotifier(): Notifier {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
@@ -28,14 +32,13 @@ export function inProcessNotifier(): Notifier {
       checkChannel(channel);
       const listener = (payload: string) => handler(payload);
       emitter.on(channel, listener);
-      return async () => {
-        emitter.off(channel, listener);
-      };
+      return async () => void emitter.off(channel, listener);
     },
     async notify(channel, payload) {
       checkChannel(channel);
-      setImmediate(() => emitter.emit(channel, payload));
+      emitter.emit(channel, payload);
     },
+    epoch: () => 0,
     async close() {
       emitter.removeAllListeners();
     },
@@ -43,31 +46,28 @@ export function inProcessNotifier(): Notifier {
 }
 
 /**
- * One dedicated connection per process LISTENs on every channel anyone
- * subscribed to. When Postgres drops it (restart, failover), it reconnects
- * with backoff and LISTENs again; notifications sent meanwhile are lost, so
- * subscribers must treat a notification as a wake-up and re-read state
- * (`onReconnect` handlers run after each re-LISTEN for that purpose).
- * NOTIFY goes through the ordinary pool.
+ * One dedicated connection per process LISTENs on every subscribed channel
+ * (opened on the first subscribe). When Postgres drops it (restart, failover)
+ * it reconnects with backoff and LISTENs again; notifications go through the
+ * ordinary pool.
  */
 export function postgresNotifier(opts: {
   url: string;
-  pool: pg.Pool;
+  send: (channel: string, payload: string) => Promise<void>;
   onError?: (err: Error) => void;
-  /** Called after a reconnect re-LISTENed: anything sent while down was missed. */
-  onReconnect?: () => void;
 }): Notifier {
   const handlers = new Map<string, Set<(payload: string) => void>>();
   let client: pg.Client | null = null;
-  let connecting: Promise<pg.Client> | null = null;
+  let connecting: Promise<void> | null = null;
+  let epoch: number | null = null;
+  let generation = 0;
   let closed = false;
   let retryTimer: NodeJS.Timeout | null = null;
-  let everConnected = false;
 
   const dispatch = (msg: pg.Notification) => {
-    for (const handler of handlers.get(msg.channel) ?? []) {
+    for (const h of handlers.get(msg.channel) ?? []) {
       try {
-        handler(msg.payload ?? '');
+        h(msg.payload ?? '');
       } catch (err) {
         opts.onError?.(err as Error);
       }
@@ -75,46 +75,43 @@ export function postgresNotifier(opts: {
   };
 
   const scheduleReconnect = (delayMs: number) => {
-    if (closed || retryTimer || handlers.size === 0) return;
+    if (closed || retryTimer) return;
     retryTimer = setTimeout(() => {
       retryTimer = null;
-      connect().catch(() => scheduleReconnect(Math.min(delayMs * 2, 5_000)));
+      connect().catch(() => scheduleReconnect(Math.min(delayMs * 2, 2_000)));
     }, delayMs);
     retryTimer.unref();
   };
 
-  const connect = (): Promise<pg.Client> => {
-    if (client) return Promise.resolve(client);
+  const connect = (): Promise<void> => {
     if (connecting) return connecting;
     connecting = (async () => {
-      const c = new pg.Client({ connectionString: opts.url, keepAlive: true });
-      c.on('notification', dispatch);
+      const c = new pg.Client({ connectionString: opts.url });
       const lost = (err?: Error) => {
+        if (client !== c) return;
+        client = null;
+        epoch = null;
         if (err) opts.onError?.(err);
-        if (client === c) client = null;
-        c.removeAllListeners('notification');
-        void c.end().catch(() => {});
-        scheduleReconnect(100);
+        c.end().catch(() => {});
+        scheduleReconnect(50);
       };
       c.on('error', lost);
       c.on('end', () => lost());
+      c.on('notification', dispatch);
       try {
         await c.connect();
-        for (const channel of handlers.keys()) await c.query(`LISTEN ${channel}`);
+        for (const channel of handlers.keys()) await c.query(`listen ${channel}`);
       } catch (err) {
-        c.removeAllListeners();
-        c.on('error', () => {});
-        void c.end().catch(() => {});
+        c.removeAllListeners('end');
+        c.end().catch(() => {});
         throw err;
       }
       if (closed) {
         await c.end().catch(() => {});
-        throw new Error('notifier closed');
+        return;
       }
       client = c;
-      if (everConnected) opts.onReconnect?.();
-      everConnected = true;
-      return c;
+      epoch = ++generation;
     })().finally(() => {
       connecting = null;
     });
@@ -125,40 +122,39 @@ export function postgresNotifier(opts: {
     async subscribe(channel, handler) {
       checkChannel(channel);
       let set = handlers.get(channel);
-      const first = !set;
+      const fresh = !set;
       if (!set) handlers.set(channel, (set = new Set()));
       set.add(handler);
-      try {
-        const c = await connect();
-        if (first) await c.query(`LISTEN ${channel}`);
-      } catch (err) {
-        // Not connected now: the reconnect loop LISTENs when Postgres is back.
-        opts.onError?.(err as Error);
-        scheduleReconnect(100);
-      }
+      if (!client) {
+        try {
+          await connect();
+        } catch (err) {
+          scheduleReconnect(50);
+          throw err;
+        }
+      } else if (fresh) await client.query(`listen ${channel}`);
       return async () => {
-        const current = handlers.get(channel);
-        if (!current) return;
-        current.delete(handler);
-        if (current.size > 0) return;
-        handlers.delete(channel);
-        await client?.query(`UNLISTEN ${channel}`).catch(() => {});
+        set.delete(handler);
+        if (set.size === 0 && handlers.get(channel) === set) {
+          handlers.delete(channel);
+          await client?.query(`unlisten ${channel}`).catch(() => {});
+        }
       };
     },
     async notify(channel, payload) {
       checkChannel(channel);
-      await opts.pool.query('select pg_notify($1, $2)', [channel, payload]);
+      await opts.send(channel, payload);
     },
+    epoch: () => epoch,
     async close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
-      const c = client ?? (connecting ? await connecting.catch(() => null) : null);
+      await connecting?.catch(() => {});
+      const c = client;
       client = null;
-      if (c) {
-        c.removeAllListeners();
-        c.on('error', () => {});
-        await c.end().catch(() => {});
-      }
+      epoch = null;
+      handlers.clear();
+      await c?.end().catch(() => {});
     },
   };
 }

@@ -2,6 +2,7 @@ import { withTransaction, type DB, type Kysely, type Transaction } from '@agente
 import type { Principal } from '../auth.ts';
 import type { LifecycleEvent, LifecycleEvents, Logger } from '../context.ts';
 import { appendEvents, type NewEvent } from '../queries/events.ts';
+import type { AuthInvalidation } from '../auth-cache.ts';
 
 /** What lifecycle code needs from a request: the store, the caller, the server secret. */
 export interface Actor {
@@ -13,6 +14,8 @@ export interface Actor {
   log?: Logger;
   /** Recorded in the promotion ledger. */
   requestId: string;
+  /** Told after commit when a change alters what a credential authenticates as. */
+  auth?: AuthInvalidation | null;
 }
 
 /** Records a lifecycle event (metrics) and the change-feed events it produced. */

@@ -214,7 +214,7 @@ async function renameAgent(
  * next register.
  */
 export async function rotateInternalKey(actor: Actor, agentId: string): Promise<{ row: AgentApiKeyRow; key: string }> {
-  return inTransaction(actor, async (trx) => {
+  const rotated = await inTransaction(actor, async (trx) => {
     const agent = await lockLiveAgent(trx, { id: agentId });
     if (!agent) throw notFound('Agent', agentId);
     await authorize(trx, actor.principal, agent, 'own', agentId);
@@ -224,6 +224,9 @@ export async function rotateInternalKey(actor: Actor, agentId: string): Promise<
     if (!row) throw new Error('internal key vanished after minting');
     return { row, key: deriveAgentKey(actor.secretKey, row.id) };
   });
+  // The old key stops here at once, and on the other replicas within the NOTIFY.
+  await actor.auth?.agent(agentId);
+  return rotated;
 }
 
 async function registerDeployment(
@@ -302,7 +305,7 @@ async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRo
 /** Soft delete: the row stays for history; the name, grants and keys are released at once. */
 export async function deleteAgent(actor: Actor, by: { id: string } | { name: string }): Promise<DeletedResponse> {
   const ref = 'id' in by ? by.id : by.name;
-  return inTransaction(actor, async (trx, emit) => {
+  const deleted = await inTransaction(actor, async (trx, emit) => {
     const agent = await lockLiveAgent(trx, by);
     if (!agent) throw notFound('Agent', ref);
     await authorize(trx, actor.principal, agent, 'own', ref);
@@ -318,4 +321,7 @@ export async function deleteAgent(actor: Actor, by: { id: string } | { name: str
     emit('agent_deleted', agentChange('agent.deleted', { ...agent, status: 'Deleted', status_reason: 'Deleted' }, readers));
     return { id: agent.id, message: `Agent '${ref}' deleted successfully` };
   });
+  // Its keys were revoked in the transaction; cached authentications of them go now.
+  await actor.auth?.agent(deleted.id);
+  return deleted;
 }

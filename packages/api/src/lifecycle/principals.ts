@@ -15,12 +15,15 @@ function notSelf(actor: Actor, id: string, what: string) {
 /** Disabling stops every token of the principal at once (authenticate checks it); enabling brings them back. */
 export async function setDisabled(actor: Actor, id: string, disabled: boolean): Promise<PrincipalRow> {
   requireAdmin(actor);
-  return inTransaction(actor, async (trx) => {
+  const result = await inTransaction(actor, async (trx) => {
     const row = await lockLivePrincipal(trx, id, 'update');
     if (!row) throw notFound('Principal', id);
     if (disabled) notSelf(actor, id, 'disable');
     return setPrincipalDisabled(trx, id, disabled);
   });
+  // Its cached tokens stop here at once, and on the other replicas within the NOTIFY.
+  await actor.auth?.principal(id);
+  return result;
 }
 
 /**
@@ -32,7 +35,7 @@ export async function setDisabled(actor: Actor, id: string, disabled: boolean): 
  */
 export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: string; message: string }> {
   requireAdmin(actor);
-  return inTransaction(actor, async (trx) => {
+  const result = await inTransaction(actor, async (trx) => {
     notSelf(actor, id, 'delete');
     const owned = await lockOwnedAgents(trx, id);
     const row = await lockLivePrincipal(trx, id, 'update');
@@ -46,6 +49,9 @@ export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: s
     await markPrincipalDeleted(trx, id);
     return { id, message: `Principal '${id}' deleted successfully` };
   });
+  // Its cached tokens stop here at once, and on the other replicas within the NOTIFY.
+  await actor.auth?.principal(id);
+  return result;
 }
 
 /** A new token for a live principal, taken under its row lock so it cannot outlive a concurrent delete. */

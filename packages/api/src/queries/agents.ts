@@ -1,5 +1,5 @@
-import type { AgentRow, DB, Kysely, Transaction } from '@agentex/db';
-import { sql, type Expression, type ExpressionBuilder, type InsertObject, type SqlBool, type UpdateObject } from 'kysely';
+import type { AgentRole, AgentRow, DB, Kysely, Transaction } from '@agentex/db';
+import { CompiledQuery, sql, type Expression, type ExpressionBuilder, type InsertObject, type SqlBool, type UpdateObject } from 'kysely';
 import type { Principal } from '../auth.ts';
 import type { AgentOrderBy, OrderDirection } from '../schemas/agent.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -10,6 +10,34 @@ export async function findLiveAgentById(db: Kysely<DB>, id: string): Promise<Age
 
 export async function findLiveAgentByName(db: Kysely<DB>, name: string): Promise<AgentRow | undefined> {
   return db.selectFrom('agents').selectAll().where('name', '=', name).where('status', '<>', 'Deleted').executeTakeFirst();
+}
+
+// Precompiled: the hottest read skips Kysely's per-call query building.
+const AGENT_BY_ID = `select * from agents where id = $1 and status <> 'Deleted'`;
+const AGENT_BY_NAME = `select * from agents where name = $1 and status <> 'Deleted'`;
+const AGENT_BY_ID_WITH_GRANT = `select agents.*, (select g.role from grants g where g.agent_id = agents.id and g.principal_id = $2) as caller_role
+  from agents where id = $1 and status <> 'Deleted'`;
+const AGENT_BY_NAME_WITH_GRANT = `select agents.*, (select g.role from grants g where g.agent_id = agents.id and g.principal_id = $2) as caller_role
+  from agents where name = $1 and status <> 'Deleted'`;
+
+/**
+ * A live agent and, when `grantee` is given, that principal's grant on it: the
+ * read and its access check in one round trip.
+ */
+export async function findLiveAgentWithGrant(
+  db: Kysely<DB>,
+  by: { id: string } | { name: string },
+  grantee: string | null,
+): Promise<{ agent: AgentRow; grant: AgentRole | null } | undefined> {
+  const key = 'id' in by ? by.id : by.name;
+  const query = grantee
+    ? CompiledQuery.raw('id' in by ? AGENT_BY_ID_WITH_GRANT : AGENT_BY_NAME_WITH_GRANT, [key, grantee])
+    : CompiledQuery.raw('id' in by ? AGENT_BY_ID : AGENT_BY_NAME, [key]);
+  const { rows } = await db.executeQuery<AgentRow & { caller_role?: AgentRole | null }>(query);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { caller_role, ...agent } = row;
+  return { agent, grant: caller_role ?? null };
 }
 
 /** Locks the agent row: every write to an agent or its deployments takes this lock first. */
@@ -100,13 +128,50 @@ function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
   return query.orderBy(sql`${expr} ${dir}`).orderBy(sql`agents.id ${dir}`).limit(q.limit);
 }
 
+/**
+ * A page by offset, as cheap as an offset can be: the skipped rows are walked
+ * in the (sort key, id) index only (a deferred join), and only the page's rows
+ * are fetched. Also returns the keyset cursor after the page, so a client can
+ * switch to `cursor` for the next one.
+ */
 export async function listAgentsByOffset(
   db: Kysely<DB>,
   principal: Principal,
   q: AgentListQuery & { offset: number },
-): Promise<AgentRow[]> {
-  const rows = await baseList(db, principal, q).offset(q.offset).execute();
-  return rows.map(({ sort_key: _, ...row }) => row);
+): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
+  const expr = SORT_EXPR[q.orderBy];
+  const dir = sql.raw(q.direction);
+  let ids = db
+    .selectFrom('agents')
+    .select('agents.id')
+    .where('agents.status', '<>', 'Deleted')
+    .where(visibleTo(principal));
+  if (q.status) ids = ids.where('agents.status', '=', q.status);
+  const page = ids
+    .orderBy(sql`${expr} ${dir}`)
+    .orderBy(sql`agents.id ${dir}`)
+    .limit(q.limit + 1)
+    .offset(q.offset);
+  const rows = await db
+    .selectFrom('agents')
+    .innerJoin(page.as('page'), 'page.id', 'agents.id')
+    .selectAll('agents')
+    .select(sql<string>`(${expr})::text`.as('sort_key'))
+    .orderBy(sql`${expr} ${dir}`)
+    .orderBy(sql`agents.id ${dir}`)
+    .execute();
+  return pageOf(rows, q.limit, listScope(q));
+}
+
+function listScope(q: AgentListQuery): string {
+  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}`;
+}
+
+function pageOf(rows: Array<AgentRow & { sort_key: string }>, limit: number, scope: string) {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
+  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
 }
 
 export async function listAgentsByCursor(
@@ -114,7 +179,7 @@ export async function listAgentsByCursor(
   principal: Principal,
   q: AgentListQuery & { cursor?: string | null | undefined },
 ): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
-  const scope = `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}`;
+  const scope = listScope(q);
   let query = baseList(db, principal, { ...q, limit: q.limit + 1 });
   if (q.cursor) {
     const after = decodeCursor(q.cursor, scope);
@@ -124,9 +189,5 @@ export async function listAgentsByCursor(
       sql<boolean>`(${SORT_EXPR[q.orderBy]}, agents.id) ${op} (${after.key}::${type}, ${after.id}::uuid)`,
     );
   }
-  const rows = await query.execute();
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > q.limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
-  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+  return pageOf(await query.execute(), q.limit, scope);
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { authorize } from '../access.ts';
-import { notFound } from '../errors.ts';
+import { loadAuthorized } from '../access.ts';
+import { invalid } from '../errors.ts';
 import { deleteAgent, register, registerBuild, rotateInternalKey } from '../lifecycle/agents.ts';
 import { RotatedAgentKey, toAgentApiKey } from '../schemas/access.ts';
-import { findLiveAgentById, findLiveAgentByName, listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
+import { listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
 import {
   Agent,
   AgentIdInput,
@@ -59,23 +59,17 @@ export const agentsRouter = router({
     .meta({ openapi: { method: 'GET', path: '/agents/{agent_id}', tags, summary: 'Get an agent by id' } })
     .input(AgentIdInput)
     .output(Agent)
-    .query(async ({ ctx, input }) => {
-      const agent = await findLiveAgentById(ctx.db, input.agent_id);
-      if (!agent) throw notFound('Agent', input.agent_id);
-      await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_id);
-      return toAgent(agent);
-    }),
+    .query(async ({ ctx, input }) =>
+      toAgent(await loadAuthorized(ctx.db, ctx.principal, { id: input.agent_id }, 'read', input.agent_id)),
+    ),
 
   getByName: authedProcedure
     .meta({ openapi: { method: 'GET', path: '/agents/name/{agent_name}', tags, summary: 'Get an agent by name' } })
     .input(AgentNameInput)
     .output(Agent)
-    .query(async ({ ctx, input }) => {
-      const agent = await findLiveAgentByName(ctx.db, input.agent_name);
-      if (!agent) throw notFound('Agent', input.agent_name);
-      await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_name);
-      return toAgent(agent);
-    }),
+    .query(async ({ ctx, input }) =>
+      toAgent(await loadAuthorized(ctx.db, ctx.principal, { name: input.agent_name }, 'read', input.agent_name)),
+    ),
 
   list: authedProcedure
     .meta({
@@ -84,20 +78,23 @@ export const agentsRouter = router({
         path: '/agents',
         tags,
         summary: 'List the agents you can read',
-        description: 'A bare JSON array (Agentex shape). Deleted agents are never listed.',
+        description:
+          'A bare JSON array (Agentex shape). Deleted agents are never listed. When there is a next page its cursor is in the `x-next-cursor` header and `Link: <…>; rel="next"`; pass it back as `cursor` for pages that stay fast at any depth.',
       },
     })
     .input(ListAgentsInput)
     .output(z.array(Agent))
     .query(async ({ ctx, input }) => {
+      if (input.cursor !== undefined && input.page_number !== undefined) {
+        throw invalid([{ field: 'cursor', message: 'give either cursor or page_number, not both' }]);
+      }
       if (input.status === 'Deleted') return [];
-      const rows = await listAgentsByOffset(ctx.db, ctx.principal, {
-        orderBy: input.order_by,
-        direction: input.order_direction,
-        status: input.status,
-        limit: input.limit,
-        offset: (input.page_number - 1) * input.limit,
-      });
+      const q = { orderBy: input.order_by, direction: input.order_direction, status: input.status, limit: input.limit };
+      const { rows, nextCursor } =
+        input.cursor !== undefined
+          ? await listAgentsByCursor(ctx.db, ctx.principal, { ...q, cursor: input.cursor })
+          : await listAgentsByOffset(ctx.db, ctx.principal, { ...q, offset: ((input.page_number ?? 1) - 1) * input.limit });
+      if (nextCursor) ctx.onNextCursor?.(nextCursor);
       return rows.map(toAgent);
     }),
 

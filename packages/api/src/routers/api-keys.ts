@@ -99,6 +99,7 @@ export const agentApiKeysRouter = router({
       const key = await findLiveKeyByName(ctx.db, agent.id, input.api_key_type, name);
       if (!key) throw new DomainError('not_found', `Agent api_key '${name}' not found for agent ID ${agent.id}`);
       await revokeKeys(ctx.db, { id: key.id });
+      await ctx.auth?.credential(key.id);
       return `Agent api_key '${name}' deleted`;
     }),
 
@@ -115,6 +116,7 @@ export const agentApiKeysRouter = router({
     .mutation(async ({ ctx, input }) => {
       const key = await ownedKey(ctx, input.id);
       await revokeKeys(ctx.db, { id: key.id });
+      await ctx.auth?.credential(key.id);
       return `Agent API key with ID ${key.id} deleted`;
     }),
 });

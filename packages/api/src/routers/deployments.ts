@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { authorize } from '../access.ts';
+import { loadAuthorized } from '../access.ts';
 import { notFound } from '../errors.ts';
 import { createDeployment, deleteDeployment, promote } from '../lifecycle/deployments.ts';
-import { findLiveAgentById } from '../queries/agents.ts';
 import { findDeployment, listLiveDeployments, listLiveDeploymentsByPage } from '../queries/deployments.ts';
 import { DeletedResponse } from '../schemas/common.ts';
 import {
@@ -21,11 +20,8 @@ import type { Principal } from '../auth.ts';
 
 const tags = ['deployments'];
 
-async function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
-  const agent = await findLiveAgentById(ctx.db, agentId);
-  if (!agent) throw notFound('Agent', agentId);
-  await authorize(ctx.db, ctx.principal, agent, 'read', agentId);
-  return agent;
+function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
+  return loadAuthorized(ctx.db, ctx.principal, { id: agentId }, 'read', agentId);
 }
 
 export const deploymentsRouter = router({
@@ -42,13 +38,22 @@ export const deploymentsRouter = router({
         path: '/agents/{agent_id}/deployments',
         tags,
         summary: "List an agent's deployments, newest first",
-        description: 'Deleted (expired) deployments are left out. `limit` (default 50), `page_number`, `order_by` (created_at, promoted_at), `order_direction`.',
+        description:
+          'Deleted (expired) deployments are left out. `limit` (default 50), `page_number`, `order_by` (created_at, promoted_at), `order_direction`; or an opaque `cursor`. When there is a next page its cursor is in the `x-next-cursor` header and `Link: <…>; rel="next"`.',
       },
     })
     .input(ListDeploymentsInput)
     .output(z.array(Deployment))
     .query(async ({ ctx, input }) => {
       await readableAgent(ctx, input.agent_id);
+      // Keyset when the caller follows a cursor, or asks for the first page in the default order (so a next
+      // cursor can be offered); Agentex's offset pages otherwise.
+      const keyset = input.cursor !== undefined || (input.page_number === 1 && input.order_by === 'created_at' && input.order_direction === 'desc');
+      if (keyset) {
+        const { rows, nextCursor } = await listLiveDeployments(ctx.db, input.agent_id, input.limit, input.cursor);
+        if (nextCursor) ctx.onNextCursor?.(nextCursor);
+        return rows.map(toDeployment);
+      }
       const rows = await listLiveDeploymentsByPage(ctx.db, input.agent_id, {
         limit: input.limit,
         pageNumber: input.page_number,

@@ -1,9 +1,9 @@
 import { withTransaction } from '@agentex/db';
 import { z } from 'zod';
 import { actorId } from '../auth.ts';
-import { authorize } from '../access.ts';
+import { authorize, loadAuthorized } from '../access.ts';
 import { conflict, notFound } from '../errors.ts';
-import { findLiveAgentById, lockLiveAgent } from '../queries/agents.ts';
+import { lockLiveAgent } from '../queries/agents.ts';
 import { countOwners, deleteGrant, findGrant, listGrants, putGrant } from '../queries/grants.ts';
 import { lockLivePrincipal } from '../queries/principals.ts';
 import { AgentIdInput } from '../schemas/agent.ts';
@@ -20,9 +20,7 @@ export const grantsRouter = router({
     .input(AgentIdInput)
     .output(z.array(Grant))
     .query(async ({ ctx, input }) => {
-      const agent = await findLiveAgentById(ctx.db, input.agent_id);
-      if (!agent) throw notFound('Agent', input.agent_id);
-      await authorize(ctx.db, ctx.principal, agent, 'own', input.agent_id);
+      const agent = await loadAuthorized(ctx.db, ctx.principal, { id: input.agent_id }, 'own', input.agent_id);
       return (await listGrants(ctx.db, agent.id)).map(toGrant);
     }),
 

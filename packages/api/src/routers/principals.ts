@@ -128,6 +128,7 @@ export const tokensRouter = router({
       const mine = token?.principal_id === ctx.principal.id && ctx.principal.kind !== 'agent';
       if (!token || !(ctx.principal.admin || mine)) throw notFound('Token', input.token_id);
       await revokeToken(ctx.db, token.id);
+      await ctx.auth?.credential(token.id);
       return { id: token.id, message: `Token '${token.id}' revoked` };
     }),
 });

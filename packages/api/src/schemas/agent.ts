@@ -70,7 +70,10 @@ const listFilters = {
 
 export const ListAgentsInput = z.object({
   ...listFilters,
-  page_number: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).default(1),
+  page_number: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).optional().meta({ description: '1-based page (default 1); or page with `cursor`' }),
+  cursor: Cursor.optional().meta({
+    description: 'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL): pages stay fast at any depth. Not with `page_number`.',
+  }),
 });
 export type ListAgentsInput = z.infer<typeof ListAgentsInput>;
 

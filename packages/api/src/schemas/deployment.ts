@@ -49,6 +49,7 @@ export const ListDeploymentsInput = z.object({
   page_number: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).default(1),
   order_by: z.enum(DEPLOYMENT_ORDER_BY).default('created_at'),
   order_direction: OrderDirection.default('desc'),
+  cursor: Cursor.optional().meta({ description: 'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL); newest first' }),
 });
 export type ListDeploymentsInput = z.infer<typeof ListDeploymentsInput>;
 
