@@ -1,5 +1,5 @@
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
-import type { AppRouter } from '@agentex/api';
+import type { AppRouter } from './router.ts';
 import { agentexFetch } from './fetch.ts';
 import { agentexLink } from './retry.ts';
 
