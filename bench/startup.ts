@@ -75,6 +75,21 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** CPU seconds (user + system) the tree has used: a start-up figure that does not depend on how busy the machine is. */
+function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of tree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
 /** RSS of the serving process (the largest in the tree) and of the whole tree. */
 function memory(pid: number): { serving: number; tree: number; processes: number } {
   const pids = tree(pid);
@@ -86,6 +101,7 @@ interface Running {
   child: ChildProcess;
   url: string;
   startMs: number;
+  startCpu: number;
   stop(): Promise<void>;
 }
 
@@ -131,6 +147,7 @@ async function start(env: Record<string, string>): Promise<Running> {
     child,
     url,
     startMs,
+    startCpu: cpuSeconds(child.pid!),
     async stop() {
       for (const p of tree(child.pid!).slice(1).reverse()) {
         try {
@@ -198,7 +215,7 @@ async function scenario(store: string, freshEnv: () => Promise<{ env: Record<str
     const load = await readLoad(warm);
     await warm.stop();
     console.log(
-      `${store.padEnd(9)} cold start fresh ${f(cold.startMs)}, existing ${f(warm.startMs)} | ` +
+      `${store.padEnd(9)} cold start to /healthz: fresh ${f(cold.startMs)} (${cold.startCpu.toFixed(2)} s CPU), existing ${f(warm.startMs)} (${warm.startCpu.toFixed(2)} s CPU) | ` +
         `RSS idle ${mb(idle.serving)} (tree ${mb(idle.tree)}, ${idle.processes} process${idle.processes > 1 ? 'es' : ''}), ` +
         `under read load ${mb(load.peak)} (${load.rps.toFixed(0)} req/s) | RSS right after fresh start ${mb(coldMem.serving)}`,
     );

@@ -10,7 +10,7 @@
  *     compiled to dist/migrations, and the CLI (dist/agentex.js, everything
  *     inlined: the published CLI has no runtime dependencies).
  *  4. The embedded store's pre-initialised, pre-migrated image
- *     (apps/server/dist/embedded-image.tar), from the compiled migrations.
+ *     (apps/server/dist/embedded-image.tar.gz), from the compiled migrations.
  * Then it records the inputs' fingerprint, which `pnpm start` compares.
  */
 import { spawnSync } from 'node:child_process';

@@ -24,7 +24,7 @@ export const DIST_DIR = import.meta.url.endsWith('.js') ? fileURLToPath(new URL(
 /** The migrations compiled beside the bundle (dist/migrations), or null from source. */
 export const COMPILED_MIGRATIONS_DIR = DIST_DIR && existsSync(join(DIST_DIR, 'migrations')) ? join(DIST_DIR, 'migrations') : null;
 
-export const IMAGE_FILE = 'embedded-image.tar';
+export const IMAGE_FILE = 'embedded-image.tar.gz';
 export const IMAGE_META_FILE = 'embedded-image.json';
 
 export function migrationsFingerprint(dir: string): string {
@@ -44,7 +44,7 @@ export function loadEmbeddedImage(): Blob | null {
   try {
     const { fingerprint } = JSON.parse(readFileSync(meta, 'utf8')) as { fingerprint?: string };
     if (fingerprint !== migrationsFingerprint(COMPILED_MIGRATIONS_DIR)) return null;
-    return new Blob([readFileSync(tar)]);
+    return new Blob([readFileSync(tar)], { type: 'application/x-gzip' });
   } catch {
     return null;
   }

@@ -11,7 +11,7 @@ if (!DIST_DIR || !COMPILED_MIGRATIONS_DIR) throw new Error('run the compiled ima
 const started = performance.now();
 const database = await connectEmbedded('memory://');
 const result = await migrateToLatest(database.db, COMPILED_MIGRATIONS_DIR);
-const dump = await database.pglite.dumpDataDir('none');
+const dump = await database.pglite.dumpDataDir('gzip');
 await database.close();
 writeFileSync(join(DIST_DIR, IMAGE_FILE), Buffer.from(await dump.arrayBuffer()));
 const migrations = (result.results ?? []).map((r) => r.migrationName);
