@@ -130,9 +130,9 @@ async function start(env: Record<string, string>): Promise<Running> {
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (gone) throw new Error(`server exited before it was ready:\n${stderr}`);
-    if (performance.now() - t0 > 120_000) {
+    if (performance.now() - t0 > 300_000) {
       child.kill('SIGKILL');
-      throw new Error(`server not ready in 120 s:\n${stderr}`);
+      throw new Error(`server not ready in 300 s:\n${stderr}`);
     }
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
@@ -219,8 +219,10 @@ async function scenario(store: string, freshEnv: () => Promise<{ env: Record<str
         `RSS idle ${mb(idle.serving)} (tree ${mb(idle.tree)}, ${idle.processes} process${idle.processes > 1 ? 'es' : ''}), ` +
         `under read load ${mb(load.peak)} (${load.rps.toFixed(0)} req/s) | RSS right after fresh start ${mb(coldMem.serving)}`,
     );
+  } catch (err) {
+    console.log(`${store.padEnd(9)} failed: ${(err as Error).message}`);
   } finally {
-    await cleanup();
+    await cleanup().catch((err: Error) => console.log(`cleanup: ${err.message}`));
   }
 }
 
@@ -232,7 +234,7 @@ export async function benchStartup(): Promise<void> {
   console.log(`server: ${[cmd, ...args].join(' ')}`);
   await scenario('embedded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentex-bench-'));
-    return { env: { AGENTEX_DATA_DIR: join(dir, 'data') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { env: { AGENTEX_DATA_DIR: join(dir, 'data') }, cleanup: async () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) };
   });
   const url = process.env.DATABASE_URL;
   if (url) {
