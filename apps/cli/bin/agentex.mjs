@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the CLI's TypeScript sources through tsx, like the server: no build step.
+// Runs the CLI from its TypeScript sources through tsx (development and the in-repo tests);
+// the installed `agentex` is the compiled bundle, dist/agentex.js (src/bin.ts).
 import { register } from 'tsx/esm/api';
 
 // `agentex agents list | head -1`: a reader that goes away is not an error.

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connectEmbedded, connectPostgres, migrateToLatest, type Database } from '@agentex/db';
 import type { Config } from './config.ts';
+import { COMPILED_MIGRATIONS_DIR, loadEmbeddedImage } from './embedded-image.ts';
 
 export interface Store {
   database: Database;
@@ -134,7 +135,9 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
   }
   let database: Database;
   try {
-    database = await connectEmbedded(config.dataDir);
+    // A fresh directory (or memory://) starts from the pre-built, pre-migrated image when there is one.
+    const fresh = config.dataDir.startsWith('memory://') || !existsSync(join(config.dataDir, 'PG_VERSION'));
+    database = await connectEmbedded(config.dataDir, (fresh && loadEmbeddedImage()) || undefined);
   } catch (err) {
     release();
     throw err;
@@ -150,6 +153,7 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
 }
 
 export async function migrate(store: Store): Promise<string[]> {
-  const result = await migrateToLatest(store.database.db);
+  // Compiled, the migrations compiled beside the server; from source, the repository's migrations/.
+  const result = await migrateToLatest(store.database.db, COMPILED_MIGRATIONS_DIR ?? undefined);
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -1,5 +1,5 @@
 import { TRPCClientError } from '@trpc/client';
-import type { AppRouter, FieldIssue } from '@agentex/api';
+import type { AppRouter, FieldIssue } from './router.ts';
 
 /** One offending input field, as the server names it (422 responses). */
 export type { FieldIssue };

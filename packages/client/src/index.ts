@@ -1,6 +1,6 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
 import { EventSource } from 'eventsource';
-import type { AppRouter } from '@agentex/api';
+import type { AppRouter } from './router.ts';
 import { agentexFetch } from './fetch.ts';
 import { agentexLink } from './retry.ts';
 

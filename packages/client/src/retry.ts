@@ -1,5 +1,5 @@
 import type { TRPCLink } from '@trpc/client';
-import type { AppRouter } from '@agentex/api';
+import type { AppRouter } from './router.ts';
 import { observable } from '@trpc/server/observable';
 import { AgentexError } from './errors.ts';
 

@@ -1,4 +1,4 @@
-import type { AppRouter, RouterInputs, RouterOutputs } from '@agentex/api';
+import type { AppRouter, RouterInputs, RouterOutputs } from './router.ts';
 
 export type { AppRouter, RouterInputs, RouterOutputs };
 

@@ -92,12 +92,21 @@ export function connectPostgres(opts: PostgresOptions): Database {
   };
 }
 
+/**
+ * PostgreSQL settings of the embedded store. initdb's default shared_buffers
+ * (128 MB) is allocated and zeroed inside the WASM heap at every start, so it
+ * was resident from the first second whether used or not; a registry's
+ * working set is a few MB, and the OS page cache still holds the files.
+ */
+export const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
+
 /** `dataDir` is a directory, or `memory://` for a store that lives and dies with the process. */
 export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Promise<Database & { pglite: PGlite }> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, {
     // Durable: every commit is flushed before the call returns.
     relaxedDurability: false,
+    startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],
     ...(loadDataDir ? { loadDataDir } : {}),
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
