@@ -87,10 +87,17 @@ const prop = (type, name) => {
 
 // tRPC's own types used in the error shape, imported from '@trpc/server' in the generated file.
 const trpcNames = new Set();
+let usesTrackedData = false;
 const FLAGS = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias | ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType;
 const TRPC_PUBLIC = ['TRPC_ERROR_CODE_KEY', 'TRPC_ERROR_CODE_NUMBER'];
 const print = (type) => {
-  const text = checker.typeToString(type, probeFile, FLAGS);
+  // A subscription yields tRPC's TrackedData ({ id, data }: resumable events), which its bundled
+  // declarations name `Tr` internally: print the name @trpc/server exports it under.
+  let text = checker.typeToString(type, probeFile, FLAGS);
+  if (/import\("[^"]*@trpc\/server\/dist\/[^"]*"\)\.Tr</.test(text)) {
+    text = text.replace(/import\("[^"]*@trpc\/server\/dist\/[^"]*"\)\.Tr</g, 'TrackedData<');
+    usesTrackedData = true;
+  }
   for (const name of TRPC_PUBLIC) if (new RegExp(`\\b${name}\\b`).test(text)) trpcNames.add(name);
   return text;
 };
@@ -115,8 +122,9 @@ function record(type, indent) {
       const kindName = kind && kind.isStringLiteral() ? kind.value : null;
       if (!kindName || !KINDS[kindName]) throw new Error(`${symbol.name}: unknown procedure kind`);
       const types = prop(def, '$types');
+      const output = prop(types, 'output');
       lines.push(
-        `${indent}${key}: ${KINDS[kindName]}<{\n${indent}  input: ${print(prop(types, 'input'))};\n${indent}  output: ${print(prop(types, 'output'))};\n${indent}  meta: object;\n${indent}}>;`,
+        `${indent}${key}: ${KINDS[kindName]}<{\n${indent}  input: ${print(prop(types, 'input'))};\n${indent}  output: ${print(output)};\n${indent}  meta: object;\n${indent}}>;`,
       );
       procedures++;
     } else if (def && prop(def, 'record')) {
@@ -144,7 +152,7 @@ import type {
   TRPCSubscriptionProcedure,
   inferRouterInputs,
   inferRouterOutputs,${[...trpcNames].sort().map((n) => `\n  ${n},`).join('')}
-} from '@trpc/server';
+} from '@trpc/server';${usesTrackedData ? "\nimport type { TrackedData } from '@trpc/server/unstable-core-do-not-import';" : ''}
 
 /** One offending input field, as the server names it (422 responses). */
 export interface FieldIssue ${fieldIssue}
