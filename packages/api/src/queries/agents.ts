@@ -77,7 +77,14 @@ export interface AgentListQuery {
   orderBy: AgentOrderBy;
   direction: OrderDirection;
   status?: AgentRow['status'] | undefined;
+  /** Case-insensitive substring of the name. */
+  search?: string | undefined;
   limit: number;
+}
+
+/** `%`, `_` and `\\` in a search are literal characters, not patterns. */
+function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
@@ -90,6 +97,7 @@ function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
     .where('agents.status', '<>', 'Deleted')
     .where(visibleTo(principal));
   if (q.status) query = query.where('agents.status', '=', q.status);
+  if (q.search) query = query.where('agents.name', 'ilike', likePattern(q.search));
   return query.orderBy(sql`${expr} ${dir}`).orderBy(sql`agents.id ${dir}`).limit(q.limit);
 }
 
@@ -107,7 +115,7 @@ export async function listAgentsByCursor(
   principal: Principal,
   q: AgentListQuery & { cursor?: string | null | undefined },
 ): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
-  const scope = `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}`;
+  const scope = `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}:${q.search ?? ''}`;
   let query = baseList(db, principal, { ...q, limit: q.limit + 1 });
   if (q.cursor) {
     const after = decodeCursor(q.cursor, scope);
@@ -122,4 +130,16 @@ export async function listAgentsByCursor(
   const last = page[page.length - 1];
   const nextCursor = rows.length > q.limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
   return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+}
+
+/** How many live agents the principal may read, per status (one grouped query). */
+export async function countAgentsByStatus(db: Kysely<DB>, principal: Principal): Promise<Array<{ status: AgentRow['status']; count: number }>> {
+  const rows = await db
+    .selectFrom('agents')
+    .select(['agents.status', sql<number>`count(*)::int`.as('count')])
+    .where('agents.status', '<>', 'Deleted')
+    .where(visibleTo(principal))
+    .groupBy('agents.status')
+    .execute();
+  return rows;
 }
