@@ -5,6 +5,7 @@ import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
+import { installConsole } from './console.ts';
 import { installDocs } from './docs.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -95,6 +96,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const document = openApiDocument();
   app.get('/api/openapi.json', async () => document);
   installDocs(app);
+  installConsole(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const ok = await opts.database.ping(2_000);

@@ -9,7 +9,8 @@ import { Flash } from '../../components/Flash.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useSession } from '../../session-context.tsx';
 
-type Pending = { kind: 'promote'; to: Deployment } | { kind: 'rollback' };
+/** What the operator reviewed in the dialog: `expected` is production as the dialog showed it. */
+type Pending = { kind: 'promote'; to: Deployment; expected: string | null } | { kind: 'rollback'; expected: string | null };
 
 function short(id: string | null | undefined): string {
   return id ? id.slice(0, 8) : 'none';
@@ -40,13 +41,13 @@ export function DeploymentsSection({ agent, canDeploy }: { agent: Agent; canDepl
         return client.deployments.promote.mutate({
           agent_id: agent.id,
           deployment_id: p.to.id,
-          expected_current_deployment_id: current,
+          expected_current_deployment_id: p.expected,
           reason: 'promoted from the console',
         });
       }
       return client.deployments.rollback.mutate({
         agent_id: agent.id,
-        expected_current_deployment_id: current,
+        expected_current_deployment_id: p.expected,
         reason: 'rolled back from the console',
       });
     },
@@ -72,7 +73,7 @@ export function DeploymentsSection({ agent, canDeploy }: { agent: Agent; canDepl
     <section aria-labelledby="deployments-title">
       <h2 id="deployments-title">Deployments</h2>
       {canDeploy && current && (
-        <ActionButton pending={action.isPending && action.variables?.kind === 'rollback'} onClick={() => setPending({ kind: 'rollback' })}>
+        <ActionButton pending={action.isPending && action.variables?.kind === 'rollback'} onClick={() => setPending({ kind: 'rollback', expected: current })}>
           Roll back
         </ActionButton>
       )}
@@ -125,7 +126,7 @@ export function DeploymentsSection({ agent, canDeploy }: { agent: Agent; canDepl
                   {d.id !== current && d.status === 'Ready' && (
                     <ActionButton
                       pending={action.isPending && action.variables?.kind === 'promote' && action.variables.to.id === d.id}
-                      onClick={() => setPending({ kind: 'promote', to: d })}
+                      onClick={() => setPending({ kind: 'promote', to: d, expected: current })}
                       aria-label={`Promote deployment ${short(d.id)}`}
                     >
                       Promote
@@ -155,13 +156,19 @@ export function DeploymentsSection({ agent, canDeploy }: { agent: Agent; canDepl
         >
           {pending.kind === 'promote' ? (
             <p className="cutover">
-              <span className="mono">{short(current)}</span>
-              {current && byId.get(current)?.acp_url ? ` (${byId.get(current)?.acp_url})` : ''} →{' '}
+              <span className="mono">{short(pending.expected)}</span>
+              {pending.expected && byId.get(pending.expected)?.acp_url ? ` (${byId.get(pending.expected)?.acp_url})` : ''} →{' '}
               <span className="mono">{short(pending.to.id)}</span> ({pending.to.acp_url ?? 'no URL'})
             </p>
           ) : (
             <p className="cutover">
-              <span className="mono">{short(current)}</span> → the previous production deployment in the ledger
+              <span className="mono">{short(pending.expected)}</span> → the previous production deployment in the ledger
+            </p>
+          )}
+          {pending.expected !== current && (
+            <p className="notice" role="alert">
+              Production changed while this dialog was open (now <span className="mono">{short(current)}</span>). Confirming
+              will be refused; cancel and review.
             </p>
           )}
           <p>Traffic forwarded to {agent.name} moves at once. Nothing is done if production changed meanwhile.</p>
