@@ -15,7 +15,9 @@ export function useLiveInvalidation(agentId: string | null): LiveState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>('connecting');
   useEffect(() => {
-    const sub = client.events.watch.subscribe(agentId ? { agent_id: agentId } : {}, {
+    let sub: { unsubscribe(): void };
+    try {
+      sub = client.events.watch.subscribe(agentId ? { agent_id: agentId } : {}, {
       onStarted: () => setState('live'),
       onData: (event) => {
         setState('live');
@@ -25,7 +27,12 @@ export function useLiveInvalidation(agentId: string | null): LiveState {
       },
       onError: () => setState('offline'),
       onConnectionStateChange: (s) => setState(s.state === 'pending' ? 'live' : s.state === 'connecting' ? 'connecting' : 'offline'),
-    });
+      });
+    } catch {
+      // A client without a subscription transport: the page still works, it just is not live.
+      setState('offline');
+      return;
+    }
     return () => sub.unsubscribe();
   }, [client, queryClient, agentId]);
   return state;
