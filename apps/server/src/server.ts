@@ -5,6 +5,7 @@ import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { EventsConfig, HealthConfig } from './config.ts';
+import { installConsole } from './console.ts';
 import { installDocs } from './docs.ts';
 import { installForward } from './forward.ts';
 import { installEventsRoute } from './events-route.ts';
@@ -238,6 +239,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     maxResponseBytes: opts.forwardMaxResponseBytes ?? 32 * 1024 * 1024,
     onOutcome: metrics.forwardOutcome,
   });
+  installConsole(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   // Agentex's probe path.
   app.get('/healthcheck', async () => ({ status: 'ok' }));

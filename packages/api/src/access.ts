@@ -80,3 +80,8 @@ export function assertAllowed(role: EffectiveRole | null, action: AgentAction, r
   if (!ALLOWED[role].has(action)) throw forbidden(`your role '${role}' does not allow '${action}' on agent '${ref}'`);
   return role;
 }
+
+/** The actions a role allows, for callers that show or hide controls (the console). */
+export function allowedActions(role: EffectiveRole): AgentAction[] {
+  return [...ALLOWED[role]];
+}

@@ -112,7 +112,14 @@ export interface AgentListQuery {
   orderBy: AgentOrderBy;
   direction: OrderDirection;
   status?: AgentRow['status'] | undefined;
+  /** Case-insensitive substring of the name. */
+  search?: string | undefined;
   limit: number;
+}
+
+/** `%`, `_` and `\\` in a search are literal characters, not patterns. */
+function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
@@ -125,6 +132,7 @@ function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
     .where('agents.status', '<>', 'Deleted')
     .where(visibleTo(principal));
   if (q.status) query = query.where('agents.status', '=', q.status);
+  if (q.search) query = query.where('agents.name', 'ilike', likePattern(q.search));
   return query.orderBy(sql`${expr} ${dir}`).orderBy(sql`agents.id ${dir}`).limit(q.limit);
 }
 
@@ -164,7 +172,7 @@ export async function listAgentsByOffset(
 }
 
 function listScope(q: AgentListQuery): string {
-  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}`;
+  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}:${q.search ?? ''}`;
 }
 
 function pageOf(rows: Array<AgentRow & { sort_key: string }>, limit: number, scope: string) {
@@ -190,4 +198,16 @@ export async function listAgentsByCursor(
     );
   }
   return pageOf(await query.execute(), q.limit, scope);
+}
+
+/** How many live agents the principal may read, per status (one grouped query). */
+export async function countAgentsByStatus(db: Kysely<DB>, principal: Principal): Promise<Array<{ status: AgentRow['status']; count: number }>> {
+  const rows = await db
+    .selectFrom('agents')
+    .select(['agents.status', sql<number>`count(*)::int`.as('count')])
+    .where('agents.status', '<>', 'Deleted')
+    .where(visibleTo(principal))
+    .groupBy('agents.status')
+    .execute();
+  return rows;
 }

@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { loadAuthorized } from '../access.ts';
-import { invalid } from '../errors.ts';
+import { allowedActions, authorize, loadAuthorized } from '../access.ts';
+import { invalid, notFound } from '../errors.ts';
 import { deleteAgent, register, registerBuild, rotateInternalKey } from '../lifecycle/agents.ts';
 import { RotatedAgentKey, toAgentApiKey } from '../schemas/access.ts';
-import { listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
+import { countAgentsByStatus, findLiveAgentById, listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
 import {
   Agent,
+  AgentCounts,
   AgentIdInput,
+  AgentPermissions,
   AgentNameInput,
   AgentPage,
   ListAgentsInput,
@@ -110,6 +112,7 @@ export const agentsRouter = router({
         status: input.status,
         limit: input.limit,
         cursor: input.cursor,
+        search: input.search,
       });
       return { items: rows.map(toAgent), next_cursor: nextCursor };
     }),
@@ -130,6 +133,40 @@ export const agentsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { row, key } = await rotateInternalKey(ctx, input.agent_id);
       return { ...toAgentApiKey(row), agent_api_key: key };
+    }),
+
+  /** Live agents the caller can read, per status (tRPC only; the console's filter counts). */
+  counts: authedProcedure
+    .input(z.void())
+    .output(AgentCounts)
+    .query(async ({ ctx }) => {
+      const by_status = { BuildOnly: 0, Ready: 0, Unhealthy: 0, Failed: 0, Unknown: 0 };
+      let total = 0;
+      for (const row of await countAgentsByStatus(ctx.db, ctx.principal)) {
+        if (row.status === 'Deleted') continue;
+        by_status[row.status] = row.count;
+        total += row.count;
+      }
+      return { total, by_status };
+    }),
+
+  permissions: authedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/agents/{agent_id}/permissions',
+        tags,
+        summary: 'What the caller may do on an agent',
+        description: 'The caller\'s effective role (admin, owner, deployer, viewer, or self for an agent key) and the actions it allows.',
+      },
+    })
+    .input(AgentIdInput)
+    .output(AgentPermissions)
+    .query(async ({ ctx, input }) => {
+      const agent = await findLiveAgentById(ctx.db, input.agent_id);
+      if (!agent) throw notFound('Agent', input.agent_id);
+      const role = await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_id);
+      return { agent_id: agent.id, role: ctx.principal.admin ? 'admin' : role, actions: allowedActions(role) };
     }),
 
   delete: mutationProcedure

@@ -77,10 +77,37 @@ export const ListAgentsInput = z.object({
 });
 export type ListAgentsInput = z.infer<typeof ListAgentsInput>;
 
-export const ListAgentsPageInput = z.object({ ...listFilters, cursor: Cursor.nullish() });
+export const ListAgentsPageInput = z.object({
+  ...listFilters,
+  cursor: Cursor.nullish(),
+  search: text(63).optional().meta({ description: 'Only agents whose name contains this (case-insensitive)' }),
+});
 export type ListAgentsPageInput = z.infer<typeof ListAgentsPageInput>;
 
 export const AgentPage = z.object({ items: z.array(Agent), next_cursor: z.string().nullable() });
+
+/** Live agents the caller may read, per status (Deleted is never counted). */
+export const AgentCounts = z
+  .object({
+    total: z.number().int(),
+    by_status: z.object({
+      BuildOnly: z.number().int(),
+      Ready: z.number().int(),
+      Unhealthy: z.number().int(),
+      Failed: z.number().int(),
+      Unknown: z.number().int(),
+    }),
+  })
+  .meta({ id: 'AgentCounts' });
+export type AgentCounts = z.infer<typeof AgentCounts>;
+
+export const AgentPermissions = z
+  .object({
+    agent_id: Uuid,
+    role: z.enum(['viewer', 'deployer', 'owner', 'admin', 'self']),
+    actions: z.array(z.enum(['read', 'register', 'deploy', 'own'])),
+  })
+  .meta({ id: 'AgentPermissions', description: 'What the caller may do on this agent' });
 
 export function toAgent(row: AgentRow): Agent {
   return {
