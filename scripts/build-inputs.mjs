@@ -29,7 +29,7 @@ export function buildInputs() {
       const dir = join(ROOT, group, pkg);
       if (!statSync(dir).isDirectory()) continue;
       walk(join(dir, 'src'), files);
-      for (const f of ['package.json', 'tsconfig.build.json']) if (existsSync(join(dir, f))) files.push(join(dir, f));
+      for (const f of ['package.json', 'tsconfig.build.json', 'tsconfig.json', 'index.html', 'vite.config.ts']) if (existsSync(join(dir, f))) files.push(join(dir, f));
     }
   }
   walk(join(ROOT, 'migrations'), files);

@@ -9,7 +9,8 @@
  *     server starts as one node process without a loader) with its migrations
  *     compiled to dist/migrations, and the CLI (dist/agentex.js, everything
  *     inlined: the published CLI has no runtime dependencies).
- *  4. The embedded store's pre-initialised, pre-migrated image
+ *  4. The operator console (vite build of apps/console into apps/console/dist).
+ *  5. The embedded store's pre-initialised, pre-migrated image
  *     (apps/server/dist/embedded-image.tar.gz), from the compiled migrations.
  * Then it records the inputs' fingerprint, which `pnpm start` compares.
  */
@@ -104,7 +105,20 @@ await esbuild.build({
 });
 step(`esbuild (server, ${migrations.length} migrations, cli)`);
 
-// 4. The embedded store's image, by the compiled server code itself.
+// 4. The operator console (apps/console): a static page the server serves at /console.
+// Type-checked first (vite only strips types), against the router's types like any client.
+run([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'apps/console/tsconfig.json', '--noEmit'], 'console types');
+const vite = spawnSync(process.execPath, [join(ROOT, 'apps/console/node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+  cwd: join(ROOT, 'apps/console'),
+  stdio: 'inherit',
+});
+if (vite.status !== 0) {
+  console.error('build: console failed');
+  process.exit(vite.status ?? 1);
+}
+step('console');
+
+// 5. The embedded store's image, by the compiled server code itself.
 run([join(serverDist, 'image-cli.js')], 'embedded image');
 step('embedded image');
 

@@ -45,11 +45,12 @@ export function DeploymentsSection({ agent, canDeploy }: { agent: Agent; canDepl
           reason: 'promoted from the console',
         });
       }
-      return client.deployments.rollback.mutate({
+      const { deployment } = await client.promotions.rollback.mutate({
         agent_id: agent.id,
         expected_current_deployment_id: p.expected,
         reason: 'rolled back from the console',
       });
+      return deployment;
     },
     onSuccess: (deployment, p) => {
       setPending(null);

@@ -5,7 +5,7 @@ import { useSession } from '../../session-context.tsx';
 const KIND_LABEL: Record<string, string> = {
   promote: 'Promoted',
   rollback: 'Rolled back',
-  legacy_register: 'Cleared by a legacy register',
+  cleared: 'Cleared by a legacy register',
 };
 
 function short(id: string | null | undefined): string {
@@ -34,7 +34,7 @@ export function LedgerSection({ agentId }: { agentId: string }) {
               <strong>{KIND_LABEL[r.kind] ?? r.kind}</strong>: <span className="mono">{short(r.from_deployment_id)}</span> →{' '}
               <span className="mono">{short(r.to_deployment_id)}</span>
             </span>
-            <span className="who">by {r.actor_name ?? r.actor_id ?? 'unknown'}</span>
+            <span className="who">by {r.actor.name} ({r.actor.kind})</span>
             {r.reason && <span className="why">“{r.reason}”</span>}
           </li>
         ))}
