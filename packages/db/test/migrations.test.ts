@@ -14,7 +14,7 @@ async function tablesOf(db: Parameters<typeof migrateToLatest>[0]) {
   return rows.map((r) => r.table_name);
 }
 
-describe(`migrations (${TEST_STORE})`, () => {
+describe(`migrations (${TEST_STORE})`, { timeout: 120_000 }, () => {
   it('apply from empty and are idempotent', async () => {
     if (TEST_STORE === 'embedded') {
       const store = await connectEmbedded('memory://');
