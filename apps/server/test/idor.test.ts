@@ -267,7 +267,8 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       proc: 'agents.registerBuild',
       input: () => ({ name: agent.name, description: 'squatter' }),
       B: 409,
-      key: 409,
+      // An agent key cannot create agents: the same 403 a free name gets (no oracle).
+      key: 403,
       viewer: {
         status: 200,
         check: (d) => expect(d).toMatchObject({ id: agent.id, description: agent.description, acp_url: agent.acpUrl, status: 'Ready' }),
@@ -278,7 +279,8 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       proc: 'agents.register',
       input: () => ({ name: agent.name, description: 'hijack', acp_url: 'http://evil.example:1', acp_type: 'async' }),
       B: 409,
-      key: 409,
+      // Agent keys never register (issue 9): refused before any lookup.
+      key: 403,
       viewer: 403,
     },
     {
@@ -286,7 +288,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       proc: 'agents.register',
       input: () => ({ agent_id: agent.id, name: `hijack-${randomBytes(3).toString('hex')}`, description: 'x', acp_url: 'http://evil.example:1', acp_type: 'async' }),
       B: 404,
-      key: 404,
+      key: 403,
       viewer: 403,
     },
     {
@@ -301,7 +303,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
         registration_metadata: { deployment_id: dep.pending },
       }),
       B: 404,
-      key: 404,
+      key: 403,
       viewer: 403,
     },
     { name: 'get agent', proc: 'agents.get', input: () => ({ agent_id: agent.id }), B: 404, key: 404, viewer: { status: 200, check: (d) => expect(d.id).toBe(agent.id) } },
@@ -460,6 +462,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       key: 404,
       viewer: { status: 200, check: (d) => expect(d).toMatchObject({ id: history.id, commit_hash: 'idor-commit' }) },
     },
+    { name: "rotate A's internal key", proc: 'agents.rotateKey', input: () => ({ agent_id: agent.id }), B: 404, key: 404, viewer: 403 },
     { name: 'revoke external key', proc: 'agentApiKeys.revoke', input: () => ({ id: keys.externalId }), B: 404, key: 404, viewer: 403 },
     { name: 'revoke internal key', proc: 'agentApiKeys.revoke', input: () => ({ id: keys.internalId }), B: 404, key: 404, viewer: 403 },
     {
@@ -479,6 +482,9 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       viewer: 403,
     },
     { name: 'list principals', proc: 'principals.list', input: () => undefined, B: 403, key: 403, viewer: 403 },
+    { name: 'disable A', proc: 'principals.disable', input: () => ({ principal_id: A.id }), B: 403, key: 403, viewer: 403 },
+    { name: 'enable A', proc: 'principals.enable', input: () => ({ principal_id: A.id }), B: 403, key: 403, viewer: 403 },
+    { name: 'delete A', proc: 'principals.delete', input: () => ({ principal_id: A.id }), B: 403, key: 403, viewer: 403 },
     { name: "issue a token for A", proc: 'tokens.create', input: () => ({ principal_id: A.id }), B: 403, key: 403, viewer: 403 },
     { name: "list A's tokens", proc: 'tokens.list', input: () => ({ principal_id: A.id }), B: 404, key: 404, viewer: 404 },
     { name: "revoke A's first token", proc: 'tokens.revoke', input: () => ({ token_id: A.tokenId }), B: 404, key: 404, viewer: 404 },

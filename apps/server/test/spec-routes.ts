@@ -27,6 +27,11 @@ export const ACCESS_ROUTES = [
   'POST /agent_api_keys',
   'GET /agent_api_keys',
   'DELETE /agent_api_keys/{id}',
+  // Issue 9: key rotation and principal administration.
+  'POST /agents/{agent_id}/keys/rotate',
+  'POST /principals/{principal_id}/disable',
+  'POST /principals/{principal_id}/enable',
+  'DELETE /principals/{principal_id}',
 ] as const;
 
 /** Agentex routes served for parity (issue 12): the whole agent API key surface and deployment history. */
