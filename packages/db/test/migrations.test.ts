@@ -18,7 +18,8 @@ async function tablesOf(db: Parameters<typeof migrateToLatest>[0]) {
 }
 
 describe(`migrations (${TEST_STORE})`, () => {
-  it('apply from empty and are idempotent', async () => {
+  // A fresh PGlite (initdb in WASM) plus every migration: slow on a loaded machine.
+  it('apply from empty and are idempotent', { timeout: 120_000 }, async () => {
     if (TEST_STORE === 'embedded') {
       const store = await connectEmbedded('memory://');
       const first = await migrateToLatest(store.db);
