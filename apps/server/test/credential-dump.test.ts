@@ -86,6 +86,16 @@ describe(`credential dump (${TEST_STORE})`, () => {
     expect(reminted.agent_api_key).not.toBe(registered.agent_api_key);
     credentials['re-minted internal key'] = reminted.agent_api_key;
 
+    // Issued under an Idempotency-Key: the stored (replayable) answer holds the key, sealed.
+    const keyed = async (body: unknown) => {
+      const res = await s.api('POST', '/api/agent_api_keys', { token: a.token, body, headers: { 'idempotency-key': 'dump-keyed' } });
+      if (res.status !== 200) throw new Error(`keyed key: ${res.status} ${JSON.stringify(res.body)}`);
+      return res;
+    };
+    const keyedKey = await keyed({ agent_id: registered.id, name: 'k-keyed' });
+    expect((await keyed({ agent_id: registered.id, name: 'k-keyed' })).headers.get('idempotent-replayed')).toBe('true');
+    credentials['key issued under an idempotency key'] = keyedKey.body.api_key;
+
     // An agent that is deleted afterwards: its keys are revoked but their rows stay.
     const doomed = await call('POST', '/api/agents/register', a.token, {
       name: `${name}-gone`,
@@ -99,7 +109,7 @@ describe(`credential dump (${TEST_STORE})`, () => {
     await call('DELETE', `/api/agents/${doomed.id}`, a.token);
 
     // Every live credential works (they are real), the revoked ones do not.
-    for (const label of ['A first token', 'B first token', 'A extra token', 'external key', 're-minted internal key']) {
+    for (const label of ['A first token', 'B first token', 'A extra token', 'external key', 're-minted internal key', 'key issued under an idempotency key']) {
       expect((await s.api('GET', '/api/me', { token: credentials[label]! })).status, label).toBe(200);
     }
     // Webhook signing secrets verify signatures; they are never API credentials.

@@ -29,7 +29,7 @@ interface Reply {
   text: string;
 }
 
-type Expect = 401 | 403 | 404 | 409 | { status: 200; check: (data: any, who: Attacker) => void };
+type Expect = 401 | 403 | 404 | 409 | 412 | { status: 200; check: (data: any, who: Attacker) => void };
 
 interface Case {
   name: string;
@@ -381,6 +381,31 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       key: 404,
       viewer: 403,
     },
+    {
+      name: 'read the promotion ledger',
+      proc: 'promotions.list',
+      input: () => ({ agent_id: agent.id }),
+      B: 404,
+      key: 404,
+      viewer: { status: 200, check: (d) => expect(d.items.map((x: any) => x.to_deployment_id)).toEqual([dep.prod]) },
+    },
+    {
+      name: 'production at a time',
+      proc: 'promotions.productionAt',
+      input: () => ({ agent_id: agent.id }),
+      B: 404,
+      key: 404,
+      viewer: { status: 200, check: (d) => expect(d.deployment_id).toBe(dep.prod) },
+    },
+    { name: 'roll back', proc: 'promotions.rollback', input: () => ({ agent_id: agent.id }), B: 404, key: 404, viewer: 403 },
+    {
+      name: "roll B's agent back to A's deployment",
+      proc: 'promotions.rollback',
+      input: () => ({ agent_id: B.agentId, to_deployment_id: dep.ready }),
+      B: 412,
+      key: 403,
+      viewer: 404,
+    },
     // Cross-agent references: the caller's own agent (B's) with A's deployment ids.
     {
       name: "get A's deployment through B's agent",
@@ -501,7 +526,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
     'pending deployment',
     'history record id',
   ];
-  const CODES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT' };
+  const CODES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 412: 'PRECONDITION_FAILED' };
   const counts: Record<string, Record<string, number>> = { rest: {}, trpc: {} };
 
   function expectationFor(c: Case, who: Attacker): Expect {

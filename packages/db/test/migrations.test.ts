@@ -1,13 +1,15 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { connectEmbedded, connectPostgres, migrateToLatest } from '../src/index.ts';
+import { readdirSync } from 'node:fs';
+import { MIGRATIONS_DIR, connectEmbedded, connectPostgres, migrateToLatest } from '../src/index.ts';
 import { TEST_STORE, createTestDatabase } from '../src/testing.ts';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 
-const TABLES = ['agent_api_keys', 'agent_renames', 'agents', 'api_tokens', 'deployment_history', 'deployments', 'grants', 'principals'];
-const MIGRATION_COUNT = readdirSync(new URL('../../../migrations/', import.meta.url)).filter((f) => f.endsWith('.ts')).length;
+const TABLES = ['agent_api_keys', 'agent_renames', 'agents', 'api_tokens', 'deployment_history', 'deployments', 'grants', 'idempotency_keys', 'principals', 'promotions'];
+/** Every migration file, each applied exactly once. */
+const MIGRATION_COUNT = readdirSync(MIGRATIONS_DIR).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).length;
 
 async function tablesOf(db: Parameters<typeof migrateToLatest>[0]) {
   const { rows } = await sql<{ table_name: string }>`

@@ -285,8 +285,7 @@ async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRo
       agent_id: agent.id,
       from: agent.production_deployment_id,
       to: null,
-      kind: 'cleared',
-      reason: 'cleared by a legacy register (no registration_metadata.deployment_id)',
+      kind: 'cleared', // a register without registration_metadata.deployment_id; it takes no reason
     });
   }
   const patch: UpdateObject<DB, 'agents'> = {
