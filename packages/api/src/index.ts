@@ -8,4 +8,4 @@ export { MAX_PAGE_SIZE } from './schemas/agent.ts';
 export { FeedHub, FEED_CHANNEL, HEARTBEAT, type FeedOptions } from './feed.ts';
 export { openWatch } from './lifecycle/events.ts';
 export { HealthChecker, probe, probeUrl, type HealthCheckerOptions } from './health-checker.ts';
-export { ChangeEvent, EVENT_TYPES, WatchInput, type EventType } from './schemas/event.ts';
+export { ChangeEvent, EVENT_TYPES, WatchInput, changeEventJsonSchema, type EventType } from './schemas/event.ts';
