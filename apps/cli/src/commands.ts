@@ -44,12 +44,16 @@ export interface Output {
   json: unknown;
   /** What a person reads. */
   human: string;
+  /** Already printed piece by piece through `print` (a stream): nothing more to print. */
+  streamed?: boolean;
 }
 
 export interface RunContext {
   client: AgentexClient;
   values: Record<string, string | boolean | undefined>;
   args: string[];
+  /** Prints one piece of a streaming command's output now (`human`, or `json` as one line with --json). */
+  print?: (human: string, json: unknown) => void;
 }
 
 export interface Command {
@@ -153,6 +157,8 @@ const promotionOut = (p: Promotion): Output => ({ json: p, human: record(p as un
 
 const metadataOption: OptionSpec = { type: 'string', value: '<json>', description: 'registration_metadata, a JSON object' };
 const inputTypeOption: OptionSpec = { type: 'string', value: '<text|json>', description: 'agent_input_type' };
+
+import { watchCommand } from './watch.ts';
 
 export const COMMANDS: Command[] = [
   {
@@ -448,4 +454,5 @@ export const COMMANDS: Command[] = [
       return { json: principals, human: table(principals as Row[], PRINCIPAL_COLUMNS, '(no principals)') };
     },
   },
+  watchCommand,
 ];

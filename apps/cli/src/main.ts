@@ -241,8 +241,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   const client = createClient({ url, token, timeoutMs });
   try {
-    const out = await command.run({ client, values, args });
-    io.stdout(json ? `${JSON.stringify(out.json, null, 2)}\n` : out.human);
+    const print = (human: string, value: unknown) => io.stdout(json ? `${JSON.stringify(value)}\n` : human);
+    const out = await command.run({ client, values, args, print });
+    if (!out.streamed) io.stdout(json ? `${JSON.stringify(out.json, null, 2)}\n` : out.human);
     return EXIT.ok;
   } catch (err) {
     if (err instanceof UsageError) return usage(io, json, err.message, `agentex ${command.name}`);

@@ -1,4 +1,4 @@
-import { appRouter } from '@agentex/api';
+import { appRouter, changeEventJsonSchema } from '@agentex/api';
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 
 /** Routes outside the REST bridge that need no token; they live at the server root, not under `/api`. */
@@ -70,8 +70,47 @@ export function openApiDocument() {
     ...readyz.get.responses,
     '503': { description: 'The store is unreachable', content: statusBody(['unavailable']) },
   } as typeof readyz.get.responses;
+  // The change feed is a Fastify route (the bridge has no subscriptions): described here by hand.
+  doc.components = { ...doc.components, schemas: { ...doc.components?.schemas, ChangeEvent: changeEventJsonSchema() as never } };
+  const schemas = doc.components.schemas ?? {};
+  const errorResponse = (description: string, code: string) =>
+    `error.${code}` in schemas
+      ? { description, content: { 'application/json': { schema: { $ref: `#/components/schemas/error.${code}` } } } }
+      : { description };
   doc.paths = {
     ...doc.paths,
+    '/events': {
+      get: {
+        operationId: 'events-watch',
+        summary: 'Live change feed (Server-Sent Events)',
+        description: [
+          'A `text/event-stream` of changes to the agents the caller may read (admins: all), in commit order, across all replicas. The same stream is the tRPC subscription `events.watch`.',
+          '',
+          'Each event is `id: <n>`, `event: <type>`, `data: <ChangeEvent JSON>`. Types: `agent.created`, `agent.registered`, `agent.deleted`, `deployment.created`, `deployment.ready`, `deployment.deleted`, `production.changed` (`data.from_deployment_id`, `data.to_deployment_id`, `data.cause`: promote | rollback | register), `health.changed` (`data.target`: agent | deployment, `data.from`, `data.to`, `data.reason`).',
+          '',
+          'Resume with the `Last-Event-ID` header (EventSource sends it on reconnect) or `last_event_id`: missed events are replayed from the retention window (`AGENTEX_EVENTS_RETENTION_MS`). When they are no longer retained, the stream starts with one `reset` event (its id is where it resumed) and the client must re-read the state it needs.',
+          '',
+          'A quiet stream gets a `: keep-alive` comment every `AGENTEX_EVENTS_HEARTBEAT_MS`; the token is re-checked then. A stream ends with `event: error` and `{code, message}` when its token is revoked (UNAUTHORIZED), when it falls more than `AGENTEX_EVENTS_MAX_LAG` events behind (TOO_MANY_REQUESTS, "slow consumer") or when the server shuts down (SERVICE_UNAVAILABLE).',
+        ].join('\n'),
+        tags: ['events'],
+        security: [{ Authorization: [] }],
+        parameters: [
+          { name: 'agent_id', in: 'query', required: false, description: "Only this agent's events (404 if the caller may not read it).", schema: { type: 'string', format: 'uuid' } },
+          { name: 'last_event_id', in: 'query', required: false, description: 'Resume after this event id (the Last-Event-ID header wins).', schema: { type: 'string', pattern: '^\\d{1,15}$' } },
+          { name: 'Last-Event-ID', in: 'header', required: false, description: 'Resume after this event id.', schema: { type: 'string', pattern: '^\\d{1,15}$' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The event stream; each `data:` line is a ChangeEvent.',
+            content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/ChangeEvent' } } },
+          },
+          '401': errorResponse('Missing or invalid token', 'UNAUTHORIZED'),
+          '404': errorResponse('The agent does not exist or the caller may not read it', 'NOT_FOUND'),
+          '422': errorResponse('A malformed agent_id or event id', 'UNPROCESSABLE_CONTENT'),
+          '429': errorResponse('Too many open streams for this principal on this server (`AGENTEX_EVENTS_MAX_PER_PRINCIPAL`)', 'TOO_MANY_REQUESTS'),
+        },
+      },
+    },
     '/healthz': publicGet('operations', 'Liveness', 'The process is up.', statusBody(['ok'])),
     '/readyz': readyz,
     '/api/openapi.json': publicGet('operations', 'OpenAPI document', 'This document.', { 'application/json': { schema: { type: 'object' } } }),

@@ -174,8 +174,13 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       })
     : null;
   checker?.start();
-  // Open streams end before the server waits for its connections to close.
+  // Open streams end before the server waits for its connections to close; nothing here
+  // waits on the database, so a probe stuck behind a row lock cannot hold the listener open.
   app.addHook('preClose', async () => {
+    checker?.halt();
+    feed.endStreams();
+  });
+  app.addHook('onClose', async () => {
     await checker?.stop();
     await feed.stop();
   });

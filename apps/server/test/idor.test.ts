@@ -240,8 +240,44 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
     };
   }
 
+  /** A subscription over SSE: its first event decides (an error event, or an open stream that says nothing = 200). */
+  async function viaSubscription(proc: string, input: Record<string, unknown> | undefined, who: Attacker): Promise<Reply> {
+    const abort = new AbortController();
+    const cred = credentialOf(who);
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...cred.headers };
+    if (cred.token) headers.authorization = `Bearer ${cred.token}`;
+    const res = await fetch(`${s.url}/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`, { headers, signal: abort.signal });
+    if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      const body = await res.json();
+      return { status: res.status, code: body?.error?.data?.code, message: body?.error?.message, data: undefined, text: JSON.stringify(body) };
+    }
+    const decoder = new TextDecoder();
+    let text = '';
+    const reader = res.body!.getReader();
+    const timer = setTimeout(() => abort.abort(), 1_500);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        const error = /event: serialized-error\ndata: (.*)\n/.exec(text);
+        if (error) {
+          const body = JSON.parse(error[1]!);
+          return { status: body.data.httpStatus, code: body.data.code, message: body.message, data: undefined, text };
+        }
+      }
+    } catch {
+      // aborted: the stream stayed open without an error
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+    }
+    return { status: 200, code: undefined, message: undefined, data: undefined, text };
+  }
+
   async function viaTrpc(proc: string, input: Record<string, unknown> | undefined, who: Attacker): Promise<Reply> {
     const type = PROCS[proc]!._def.type;
+    if (type === 'subscription') return viaSubscription(proc, input, who);
     const res =
       type === 'query'
         ? await s.api('GET', `/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, credentialOf(who))
@@ -405,6 +441,15 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       B: 412,
       key: 403,
       viewer: 404,
+    },
+    {
+      name: "watch A's events",
+      proc: 'events.watch',
+      input: () => ({ agent_id: agent.id }),
+      B: 404,
+      key: 404,
+      // The stream opens (and stays open: nothing happens to A's agent meanwhile).
+      viewer: { status: 200, check: (d) => expect(d).toBeUndefined() },
     },
     // Cross-agent references: the caller's own agent (B's) with A's deployment ids.
     {

@@ -119,6 +119,8 @@ export async function startServer(opts: {
       PORT: String(port),
       LOG_LEVEL: 'warn',
       AGENTEX_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+      // Tests register made-up URLs: nothing probes them unless a test turns the checks on.
+      AGENTEX_HEALTH_CHECKS: 'off',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -29,6 +29,9 @@ const DEPLOYMENT_KEYS = [
   'created_at',
   'docker_image',
   'expires_at',
+  // Beyond Agentex: what the health checks concluded about its URL.
+  'health',
+  'health_reason',
   'helm_release_name',
   'id',
   'is_production',

@@ -102,10 +102,15 @@ export class FeedHub {
     this.timers.push(poll, purge);
   }
 
-  async stop(): Promise<void> {
+  /** Ends every open stream (they tell their clients to reconnect elsewhere); returns at once. */
+  endStreams(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const sub of this.subs) this.close(sub, SHUTDOWN);
+  }
+
+  async stop(): Promise<void> {
+    this.endStreams();
     await this.unsubscribe?.();
     await this.refreshing?.catch(() => {});
   }

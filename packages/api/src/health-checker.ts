@@ -72,9 +72,15 @@ export class HealthChecker {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /** No new rounds, and results not yet probed are not started (returns at once). */
+  halt(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Halts and waits for the round in progress. */
+  async stop(): Promise<void> {
+    this.halt();
     await this.running?.catch(() => {});
   }
 

@@ -11,5 +11,5 @@ export { decideForward, type ForwardDecision, type ForwardRequest } from './life
 export { FeedHub, FEED_CHANNEL, HEARTBEAT, type FeedOptions } from './feed.ts';
 export { openWatch } from './lifecycle/events.ts';
 export { HealthChecker, probe, probeUrl, type HealthCheckerOptions } from './health-checker.ts';
-export { ChangeEvent, EVENT_TYPES, WatchInput, type EventType } from './schemas/event.ts';
+export { ChangeEvent, EVENT_TYPES, WatchInput, changeEventJsonSchema, type EventType } from './schemas/event.ts';
 export { AuthCache, AUTH_CHANNEL, type AuthCacheOptions, type AuthInvalidation } from './auth-cache.ts';

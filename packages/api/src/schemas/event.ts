@@ -50,3 +50,9 @@ export function toChangeEvent(row: EventRow): ChangeEvent {
     data: row.data ?? {},
   };
 }
+
+/** ChangeEvent as JSON Schema, for the OpenAPI description of `GET /api/events` (not a bridge route). */
+export function changeEventJsonSchema(): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(ChangeEvent, { target: 'draft-2020-12', unrepresentable: 'any', metadata: z.registry(), reused: 'inline' }) as Record<string, unknown>;
+  return schema;
+}
