@@ -8,6 +8,7 @@ import { installDocs } from './docs.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { installRestBridge } from './rest-bridge.ts';
+import { installTrpcFastPath } from './trpc-fast.ts';
 import { frameworkErrors, installRestErrors } from './rest-errors.ts';
 
 export interface ServerOptions {
@@ -112,6 +113,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (error.code === 'INTERNAL_SERVER_ERROR' && !path) req.log.error({ err: error.cause ?? error }, 'transport error');
   };
 
+  installTrpcFastPath(app, { prefix: '/trpc', router: appRouter, createContext });
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: { router: appRouter, createContext, onError } satisfies FastifyTRPCPluginOptions<
