@@ -13,6 +13,7 @@ import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from './hardening.ts';
 import { installRestBridge } from './rest-bridge.ts';
+import { installTrpcFastPath } from './trpc-fast.ts';
 import { frameworkErrors, installRestErrors } from './rest-errors.ts';
 
 export interface ServerOptions {
@@ -218,6 +219,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (error.code === 'INTERNAL_SERVER_ERROR' && !path) req.log.error({ err: error.cause ?? error }, 'transport error');
   };
 
+  installTrpcFastPath(app, { prefix: '/trpc', router: appRouter, createContext });
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
