@@ -219,14 +219,15 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (error.code === 'INTERNAL_SERVER_ERROR' && !path) req.log.error({ err: error.cause ?? error }, 'transport error');
   };
 
-  installTrpcFastPath(app, { prefix: '/trpc', router: appRouter, createContext });
+  const maxBatchSize = opts.trpcMaxBatch ?? DEFAULT_LIMITS.trpcMaxBatch;
+  installTrpcFastPath(app, { prefix: '/trpc', router: appRouter, createContext, maxBatchSize });
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
       createContext,
       onError,
-      maxBatchSize: opts.trpcMaxBatch ?? DEFAULT_LIMITS.trpcMaxBatch,
+      maxBatchSize,
       maxBodySize: bodyLimit,
     } satisfies FastifyTRPCPluginOptions<
       typeof appRouter

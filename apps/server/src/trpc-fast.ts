@@ -22,6 +22,8 @@ export function installTrpcFastPath<TContext>(
   opts: {
     router: AnyRouter;
     prefix: string;
+    /** The adapter's `maxBatchSize`: a larger batch falls through, so the adapter refuses it (400). */
+    maxBatchSize: number;
     createContext(o: { req: FastifyRequest; res: FastifyReply }): TContext | Promise<TContext>;
   },
 ) {
@@ -43,6 +45,7 @@ export function installTrpcFastPath<TContext>(
     const query = request.query as Record<string, unknown>;
     const batch = query.batch === '1';
     const names = batch ? path.split(',') : [path];
+    if (names.length > opts.maxBatchSize) return;
     const type = method === 'GET' ? 'query' : 'mutation';
     const calls: Array<{ name: string; procedure: AnyProcedure; input: unknown }> = [];
     let inputs: unknown;
