@@ -5,7 +5,6 @@ import { MIGRATIONS_DIR, connectEmbedded, connectPostgres, migrateToLatest } fro
 import { TEST_STORE, createTestDatabase } from '../src/testing.ts';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 
 const TABLES = ['agent_api_keys', 'agent_renames', 'agents', 'api_tokens', 'deployment_history', 'deployments', 'event_counter', 'events', 'grants', 'idempotency_keys', 'principals', 'promotions'];
 /** Every migration file, each applied exactly once. */
