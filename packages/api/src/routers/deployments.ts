@@ -91,6 +91,20 @@ export const deploymentsRouter = router({
     .output(Deployment)
     .mutation(async ({ ctx, input }) => toDeployment(await promote(ctx, input.agent_id, input.deployment_id))),
 
+  /** Agentex's rollback: promoting an earlier deployment, with the same atomic cutover and rules. */
+  rollback: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/agents/{agent_id}/deployments/{deployment_id}/rollback',
+        tags,
+        summary: 'Roll back to an earlier Ready deployment (promotes it to production)',
+      },
+    })
+    .input(DeploymentRef)
+    .output(Deployment)
+    .mutation(async ({ ctx, input }) => toDeployment(await promote(ctx, input.agent_id, input.deployment_id))),
+
   delete: authedProcedure
     .meta({
       openapi: {
