@@ -8,8 +8,10 @@ import {
   type AgentexError,
   type AgentRole,
   type AgentStatus,
+  type AgentApiKeyType,
   type Deployment,
   type Promotion,
+  type DeploymentHistory,
   type RegisteredAgent,
   type RouterInputs,
   type RouterOutputs,
@@ -33,6 +35,10 @@ export async function checks(agentId: string, deploymentId: string): Promise<voi
   assertType<Equal<Agent['created_at'], string>>(); // ISO string, no transformer
   assertType<Equal<Deployment['status'], 'Pending' | 'Ready' | 'Failed'>>();
   assertType<Equal<Deployment['is_production'], boolean>>();
+  assertType<Equal<Deployment['docker_image'], string>>(); // never null (Agentex's strict clients)
+  assertType<Equal<DeploymentHistory['commit_hash'], string>>();
+  assertType<Equal<AgentApiKeyType, 'internal' | 'external' | 'github' | 'slack'>>();
+  assertType<Equal<RouterOutputs['agentApiKeys']['revoke'], string>>();
   assertType<Equal<RegisteredAgent['agent_api_key'], string>>();
   assertType<Equal<AgentRole, 'viewer' | 'deployer' | 'owner'>>();
   assertType<Equal<RouterOutputs['agents']['list'], Agent[]>>();

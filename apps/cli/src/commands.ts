@@ -15,6 +15,8 @@ import {
   DEPLOYMENT_COLUMNS,
   DEPLOYMENT_KEYS,
   GRANT_COLUMNS,
+  HISTORY_COLUMNS,
+  KEY_COLUMNS,
   PRINCIPAL_COLUMNS,
   PROMOTION_COLUMNS,
   PROMOTION_KEYS,
@@ -116,6 +118,11 @@ async function findAgent(client: AgentexClient, ref: string): Promise<Agent> {
 
 async function agentId(client: AgentexClient, ref: string): Promise<string> {
   return UUID.test(ref) ? ref : (await findAgent(client, ref)).id;
+}
+
+/** Agentex's key and history routes take the agent by id or by name. */
+function agentRefInput(ref: string): { agent_id: string } | { agent_name: string } {
+  return UUID.test(ref) ? { agent_id: ref } : { agent_name: ref };
 }
 
 /** `<agent> <deployment-id>`: the agent resolved to its id. */
@@ -383,6 +390,65 @@ export const COMMANDS: Command[] = [
     details: AGENT_ARG_HELP,
     async run(ctx) {
       return messageOut(await ctx.client.deployments.delete.mutate(await deploymentRef(ctx)));
+    },
+  },
+  {
+    name: 'deployments history',
+    summary: "An agent's deployment history: one row per new commit it was registered with, newest first",
+    args: ['<agent>'],
+    details: `${AGENT_ARG_HELP}\nRecorded by register from registration_metadata (commit_hash or agent_commit, branch_name, author_name, author_email, build_timestamp).`,
+    options: {
+      commit: { type: 'string', value: '<hash>', description: 'only this commit' },
+      limit: { type: 'string', value: '<n>', description: 'page size (default 50)' },
+      page: { type: 'string', value: '<n>', description: 'page number (default 1)' },
+    },
+    async run(ctx) {
+      const rows = await ctx.client.deploymentHistory.list.query({
+        ...agentRefInput(arg(ctx, 0, '<agent>')),
+        commit_hash: str(ctx.values, 'commit'),
+        limit: int(ctx.values, 'limit'),
+        page_number: int(ctx.values, 'page'),
+      });
+      return { json: rows, human: table(rows as Row[], HISTORY_COLUMNS, '(no deployment history)') };
+    },
+  },
+  {
+    name: 'keys list',
+    summary: "List an agent's API keys (owner/admin); never the secrets",
+    args: ['<agent>'],
+    details: AGENT_ARG_HELP,
+    async run(ctx) {
+      const keys = await ctx.client.agentApiKeys.list.query({ ...agentRefInput(arg(ctx, 0, '<agent>')), limit: 1000 });
+      return { json: keys, human: table(keys as Row[], KEY_COLUMNS, '(no keys)') };
+    },
+  },
+  {
+    name: 'keys create',
+    summary: 'Create an API key or a GitHub/Slack webhook signing secret for an agent (owner/admin); shown once',
+    args: ['<agent>'],
+    details: `${AGENT_ARG_HELP}\nFor github the name is the repository (owner/repo); for slack, the app id (api_app_id).`,
+    options: {
+      name: { type: 'string', value: '<name>', description: 'key name', required: true },
+      type: { type: 'string', value: '<external|github|slack>', description: 'default external' },
+      value: { type: 'string', value: '<secret>', description: 'use this value (16+ characters) instead of a generated one' },
+    },
+    async run(ctx) {
+      const key = await ctx.client.agentApiKeys.create.mutate({
+        ...agentRefInput(arg(ctx, 0, '<agent>')),
+        name: requiredStr(ctx.values, 'name'),
+        api_key_type: (str(ctx.values, 'type') ?? 'external') as RouterInputs['agentApiKeys']['create']['api_key_type'],
+        api_key: str(ctx.values, 'value'),
+      });
+      return { json: key, human: record(key as Row) };
+    },
+  },
+  {
+    name: 'keys revoke',
+    summary: 'Revoke an agent API key by id (owner/admin)',
+    args: ['<key-id>'],
+    async run(ctx) {
+      const message = await ctx.client.agentApiKeys.revoke.mutate({ id: arg(ctx, 0, '<key-id>') });
+      return { json: message, human: `${message}\n` };
     },
   },
   {

@@ -120,3 +120,20 @@ export const PROMOTION_KEYS = [
   'reason',
   'request_id',
 ] satisfies (keyof Promotion)[];
+
+export const KEY_COLUMNS: Column[] = [
+  col('ID', 'id'),
+  col('NAME', 'name'),
+  col('TYPE', 'api_key_type'),
+  col('PREFIX', 'key_prefix'),
+  col('CREATED', 'created_at'),
+];
+
+export const HISTORY_COLUMNS: Column[] = [
+  col('COMMIT', 'commit_hash'),
+  col('BRANCH', 'branch_name'),
+  col('AUTHOR', 'author_email'),
+  col('BUILT', 'build_timestamp'),
+  col('DEPLOYED', 'deployment_timestamp'),
+  col('DEPLOYMENT', 'deployment_id'),
+];

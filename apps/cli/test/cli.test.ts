@@ -56,6 +56,10 @@ const COMMAND_NAMES = [
   'deployments get',
   'deployments promote',
   'deployments delete',
+  'deployments history',
+  'keys list',
+  'keys create',
+  'keys revoke',
   'grants list',
   'grants set',
   'grants revoke',
@@ -78,9 +82,12 @@ describe('agentex --help (no server needed)', { timeout: 120_000 }, () => {
   });
 
   it('has --help on every command and group, exit 0, without a token', async () => {
-    const runs = await Promise.all(
-      COMMAND_NAMES.map(async (name) => ({ name, r: await exec([...name.split(' '), '--help'], cleanEnv()) })),
-    );
+    // A few processes at a time: twenty CLI start-ups at once can outlast a loaded machine's exec timeout.
+    const runs: Array<{ name: string; r: Result }> = [];
+    for (let i = 0; i < COMMAND_NAMES.length; i += 5) {
+      const batch = COMMAND_NAMES.slice(i, i + 5);
+      runs.push(...(await Promise.all(batch.map(async (name) => ({ name, r: await exec([...name.split(' '), '--help'], cleanEnv()) })))));
+    }
     for (const { name, r } of runs) {
       expect(r.code, name).toBe(0);
       expect(r.stdout, name).toMatch(new RegExp(`^Usage: agentex ${name} `));
@@ -252,6 +259,34 @@ describe('agentex against a real server', { timeout: 120_000 }, () => {
     expect(empty.stdout).toBe('(no agents)\n');
   });
 
+  it('creates, lists and revokes keys; shows deployment history', async () => {
+    const name = uniq('keys');
+    expect((await as(owner, ['register-build', '--name', name, '--description', 'keys agent'])).code).toBe(0);
+    const created = json(await as(owner, ['keys', 'create', name, '--name', 'ci', '--json']));
+    expect(created).toMatchObject({ name: 'ci', api_key_type: 'external' });
+    expect(created.api_key).toMatch(/^agx_key_/);
+    const gh = json(await as(owner, ['keys', 'create', name, '--name', 'octo/repo', '--type', 'github', '--value', 'github-secret-0123456', '--json']));
+    expect(gh).toMatchObject({ api_key_type: 'github', api_key: 'github-secret-0123456', key_prefix: 'gith' });
+    const listed = await as(owner, ['keys', 'list', name]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID +NAME +TYPE +PREFIX +CREATED$/);
+    expect(listed.stdout).toMatch(new RegExp(`^${gh.id} +octo/repo +github +gith `, 'm'));
+    const revoked = await as(owner, ['keys', 'revoke', created.id]);
+    expect(revoked).toMatchObject({ code: 0, stdout: `Agent API key with ID ${created.id} deleted\n` });
+    expect(json(await as(owner, ['keys', 'list', name, '--json'])).map((k: any) => k.id)).toEqual([gh.id]);
+
+    const registered = await as(owner, [
+      ...['register', '--name', name, '--description', 'keys agent', '--acp-url', 'http://keys.internal:8000', '--acp-type', 'async'],
+      ...['--metadata', '{"commit_hash":"abc123","branch_name":"main","author_email":"dev@example.com"}'],
+    ]);
+    expect(registered.code).toBe(0);
+    const history = await as(owner, ['deployments', 'history', name]);
+    expect(history.code).toBe(0);
+    expect(history.stdout.split('\n')[0]).toMatch(/^COMMIT +BRANCH +AUTHOR +BUILT +DEPLOYED +DEPLOYMENT$/);
+    expect(history.stdout).toMatch(/^abc123 +main +dev@example\.com /m);
+    expect(json(await as(owner, ['deployments', 'history', name, '--commit', 'nope', '--json']))).toEqual([]);
+  });
+
   it('lists, sets and revokes grants; an agent keeps its last owner (exit 3)', async () => {
     const name = uniq('share');
     const agentId = json(await as(owner, ['register-build', '--name', name, '--json'])).id;
@@ -285,7 +320,7 @@ describe('agentex against a real server', { timeout: 120_000 }, () => {
   it('deletes deployments and agents, by id and by name', async () => {
     const name = uniq('del');
     const agentId = json(await as(owner, ['register-build', '--name', name, '--json'])).id;
-    const dep = json(await as(owner, ['deployments', 'create', name, '--json']));
+    const dep = json(await as(owner, ['deployments', 'create', name, '--image', 'img:1', '--json']));
     const gone = await as(owner, ['deployments', 'delete', name, dep.id]);
     expect(gone.code).toBe(0);
     expect(gone.stdout).toMatch(/deleted/i);
@@ -355,7 +390,7 @@ describe('agentex against a real server', { timeout: 120_000 }, () => {
   it('exit 3: conflicts and lifecycle preconditions', async () => {
     const name = uniq('pre');
     const agentId = json(await as(owner, ['register-build', '--name', name, '--json'])).id;
-    const dep = json(await as(owner, ['deployments', 'create', agentId, '--json']));
+    const dep = json(await as(owner, ['deployments', 'create', agentId, '--image', 'img:1', '--json']));
 
     const pending = await as(owner, ['deployments', 'promote', agentId, dep.id]);
     expect(pending.code).toBe(3);

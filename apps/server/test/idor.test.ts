@@ -461,6 +461,14 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       viewer: 404,
     },
     {
+      name: "roll A back through B's agent",
+      proc: 'deployments.rollback',
+      input: () => ({ agent_id: B.agentId, deployment_id: dep.ready }),
+      B: 404,
+      key: 403,
+      viewer: 404,
+    },
+    {
       name: "promote A's deployment through B's agent",
       proc: 'deployments.promote',
       input: () => ({ agent_id: B.agentId, deployment_id: dep.ready }),

@@ -123,11 +123,12 @@ describe(`Agentex parity: agent API keys (${TEST_STORE})`, () => {
     const row = await s.db.db.selectFrom('agent_api_keys').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
     expect(row.sealed_secret).toBeNull();
     expect(JSON.stringify({ ...row, key_hash: row.key_hash.toString('hex') })).not.toContain('my-own-key-value-123');
-    for (const [api_key, why] of [
+    const refused: Array<[string, string]> = [
       ['short', 'at least 16'],
       ['agx_key_looks-like-ours-000', 'agx_'],
       ['has white space in it!!', 'whitespace'],
-    ]) {
+    ];
+    for (const [api_key, why] of refused) {
       const res = await s.api('POST', '/api/agent_api_keys', { body: { name: `bad-${why.length}`, agent_id: agent.id, api_key } });
       expect(res.status, api_key).toBe(422);
       expect(res.body.issues[0]).toMatchObject({ field: 'api_key' });

@@ -58,6 +58,19 @@ describe(`Agentex parity: deployments and deployment history (${TEST_STORE})`, (
     expect(bad.body.issues[0].field).toBe('order_by');
   });
 
+  it('rollback promotes an earlier deployment back to production', async () => {
+    const name = uniqueName('rollback');
+    const a = (await registeredAgent(s, name)).id;
+    const v1 = await registeredDeployment(s, name, 'http://v1:8000');
+    const v2 = await registeredDeployment(s, name, 'http://v2:8000');
+    await ok(s, 'POST', `/api/agents/${a}/deployments/${v1}/promote`);
+    await ok(s, 'POST', `/api/agents/${a}/deployments/${v2}/promote`);
+    const back = await ok(s, 'POST', `/api/agents/${a}/deployments/${v1}/rollback`);
+    expect(back).toMatchObject({ id: v1, is_production: true });
+    expect(await ok(s, 'GET', `/api/agents/${a}`)).toMatchObject({ production_deployment_id: v1, acp_url: 'http://v1:8000' });
+    expect((await ok(s, 'GET', `/api/agents/${a}/deployments/${v2}`)).is_production).toBe(false);
+  });
+
   it('the default page is 50, as in Agentex', async () => {
     const name = uniqueName('fifty');
     const a = (await registeredAgent(s, name)).id;

@@ -70,16 +70,17 @@ describe(`Agentex parity: forwarding follows the promote (${TEST_STORE})`, () =>
       }
     };
     const promoter = async () => {
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 12; i++) {
         const to = i % 2 === 0 ? 'A' : 'B';
         const start = performance.now();
         await promote(to);
         promotions.push({ to, start, end: performance.now() });
-        await new Promise((r) => setTimeout(r, 100));
+        // A quiet spell after each promotion, long enough for whole requests to run inside it.
+        await new Promise((r) => setTimeout(r, 400));
       }
       stop = true;
     };
-    await Promise.all([promoter(), client(), client(), client(), client()]);
+    await Promise.all([promoter(), ...Array.from({ length: 6 }, client)]);
 
     // None lost: every request answered 200, by one deployment, which saw it exactly once.
     expect(forwards.length).toBeGreaterThan(20);
@@ -104,7 +105,7 @@ describe(`Agentex parity: forwarding follows the promote (${TEST_STORE})`, () =>
       expect(f.label, `${f.tag} after promotion ${k} to ${promotions[k]!.to}`).toBe(promotions[k]!.to);
       checked++;
     }
-    expect(checked).toBeGreaterThan(0);
+    expect(checked).toBeGreaterThanOrEqual(5);
     const agentRow = await ok(s, 'GET', `/api/agents/${agent.id}`);
     expect(agentRow.production_deployment_id).toBe(dep.B);
     expect(agentRow.acp_url).toBe(up.B.url);

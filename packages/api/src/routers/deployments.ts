@@ -107,6 +107,20 @@ export const deploymentsRouter = router({
       ),
     ),
 
+  /** Agentex's rollback: promoting an earlier deployment, with the same atomic cutover and rules. */
+  rollback: mutationProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/agents/{agent_id}/deployments/{deployment_id}/rollback',
+        tags,
+        summary: 'Roll back to an earlier Ready deployment (Agentex): promotes it, recorded in the ledger as a promote',
+      },
+    })
+    .input(DeploymentRef)
+    .output(Deployment)
+    .mutation(async ({ ctx, input }) => toDeployment(await promote(ctx, input.agent_id, input.deployment_id))),
+
   delete: mutationProcedure
     .meta({
       openapi: {
