@@ -55,7 +55,7 @@ describe('agentex promotions / rollback / promote --expect', { timeout: 400_000 
     out(await cli(['register-build', '--name', name, '--json']));
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const dep = out(await cli(['deployments', 'create', name, '--json']));
+      const dep = out(await cli(['deployments', 'create', name, '--image', 'img:test', '--json']));
       out(await cli(['register', '--name', name, '--acp-url', `http://${name}-${i}.svc`, '--acp-type', 'async', '--deployment-id', dep.id, '--json']));
       ids.push(dep.id);
     }

@@ -38,7 +38,7 @@ describe('agentex watch', () => {
     void w.done.then(() => (exited = true));
     const created: string[] = [];
     while (!exited && created.length < 60) {
-      created.push((await s.api('POST', `/api/agents/${agent.id}/deployments`, { body: {} })).body.id);
+      created.push((await s.api('POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } })).body.id);
       await new Promise((r) => setTimeout(r, 300));
     }
     const result = await w.done;

@@ -1,3 +1,4 @@
+import { FORWARD_PREFIX } from './forward.ts';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
@@ -84,6 +85,9 @@ function hasBody(request: FastifyRequest): boolean {
 export function installContentTypeGuard(app: FastifyInstance) {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!hasBody(request)) return;
+    // Webhook forwarding relays whatever GitHub or Slack send (Slack posts forms); it reads the raw
+    // body itself, under the same body limit, and checks its signature before anything else.
+    if (request.url.startsWith(FORWARD_PREFIX)) return;
     const type = request.headers['content-type'];
     if (type !== undefined && /^application\/json\s*(;|$)/i.test(type)) return;
     const message = `content type '${type ?? '(none)'}' is not supported: send application/json`;

@@ -10,7 +10,7 @@ describe(`change feed over HTTP (${TEST_STORE})`, () => {
   async function agentWithReadyDeployment(token = s.adminToken) {
     const name = `feed-${Math.random().toString(16).slice(2, 10)}`;
     const agent = (await s.api('POST', '/api/agents/register-build', { token, body: { name, description: '' } })).body;
-    const dep = (await s.api('POST', `/api/agents/${agent.id}/deployments`, { token, body: {} })).body;
+    const dep = (await s.api('POST', `/api/agents/${agent.id}/deployments`, { token, body: { docker_image: "img:test" } })).body;
     const reg = await s.api('POST', '/api/agents/register', {
       token,
       body: { name, description: '', acp_url: `http://${name}.svc:8000`, acp_type: 'async', registration_metadata: { deployment_id: dep.id } },
@@ -52,7 +52,7 @@ describe(`change feed over HTTP (${TEST_STORE})`, () => {
     stream.close();
 
     // Changes made while disconnected are replayed, in order, on reconnect.
-    const dep2 = (await s.api('POST', `/api/agents/${agent.id}/deployments`, { body: {} })).body;
+    const dep2 = (await s.api('POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } })).body;
     const del = await s.api('DELETE', `/api/agents/${agent.id}/deployments/${dep2.id}`);
     expect(del.status).toBe(200);
     const resumed = await openSse(`${s.url}/api/events?agent_id=${agent.id}`, { token: s.adminToken, lastEventId: msg!.id! });

@@ -117,7 +117,7 @@ describe(`health checks (${TEST_STORE})`, () => {
     const name = `hcd-${Math.random().toString(16).slice(2, 10)}`;
     const built = (await s.api('POST', '/api/agents/register-build', { body: { name, description: '' } })).body;
     expect(built.status).toBe('BuildOnly');
-    const dep = (await s.api('POST', `/api/agents/${built.id}/deployments`, { body: {} })).body;
+    const dep = (await s.api('POST', `/api/agents/${built.id}/deployments`, { body: { docker_image: "img:test" } })).body;
     expect(dep.health).toBe('Unknown');
     await s.api('POST', '/api/agents/register', {
       body: { name, description: '', acp_url: t.url, acp_type: 'async', registration_metadata: { deployment_id: dep.id } },

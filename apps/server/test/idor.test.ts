@@ -367,6 +367,23 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
       key: { status: 200, check: (d) => expect(d.items.map((x: any) => x.id)).toEqual([B.agentId]) },
       viewer: { status: 200, check: readsAgent(true) },
     },
+    {
+      name: 'count agents by status',
+      proc: 'agents.counts',
+      input: () => undefined,
+      // Each caller counts only what it may read: its own agent (B, B's key) or the one shared with it (viewer).
+      B: { status: 200, check: (d) => expect(d.total).toBe(1) },
+      key: { status: 200, check: (d) => expect(d.total).toBe(1) },
+      viewer: { status: 200, check: (d) => expect(d.total).toBe(1) },
+    },
+    {
+      name: "what the caller may do on A's agent",
+      proc: 'agents.permissions',
+      input: () => ({ agent_id: agent.id }),
+      B: 404,
+      key: 404,
+      viewer: { status: 200, check: (d) => expect(d).toMatchObject({ agent_id: agent.id, role: 'viewer', actions: ['read'] }) },
+    },
     { name: 'delete agent', proc: 'agents.delete', input: () => ({ agent_id: agent.id }), B: 404, key: 404, viewer: 403 },
     { name: 'delete agent by name', proc: 'agents.deleteByName', input: () => ({ agent_name: agent.name }), B: 404, key: 404, viewer: 403 },
     {

@@ -16,7 +16,7 @@ describe(`ledger and idempotency over HTTP (${TEST_STORE})`, () => {
     const agent = (await s.api('POST', '/api/agents/register-build', { body: { name, description: '' } })).body;
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-      const dep = (await s.api('POST', `/api/agents/${agent.id}/deployments`, { body: {} })).body;
+      const dep = (await s.api('POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } })).body;
       await s.api('POST', '/api/agents/register', {
         body: { name, description: '', acp_url: `http://${name}-${i}.svc`, acp_type: 'async', registration_metadata: { deployment_id: dep.id } },
       });

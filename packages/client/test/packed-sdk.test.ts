@@ -104,7 +104,7 @@ describe(`the packed SDK in an app outside the workspace (${TEST_STORE})`, () =>
     const manifest = JSON.parse(readFileSync(join(dir, 'node_modules/@agentex/client/package.json'), 'utf8'));
     expect(manifest.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(manifest.exports['.']).toMatchObject({ types: './dist/index.d.ts', import: './dist/index.js' });
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@trpc/client', '@trpc/server']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['@trpc/client', '@trpc/server', 'eventsource']);
   });
 
   it('type-checks a strict consumer (skipLibCheck off), every @ts-expect-error still an error', { timeout: 180_000 }, async () => {

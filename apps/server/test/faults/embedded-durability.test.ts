@@ -66,7 +66,7 @@ describe('embedded store durability (PGlite data dir, real server processes)', {
     }
     // A promoted deployment too: the cutover is several rows in one transaction.
     const agentId = acked.get('clean-0')!;
-    const dep = record(first, 'createDeployment', await first.api('POST', `/api/agents/${agentId}/deployments`, { body: {} }));
+    const dep = record(first, 'createDeployment', await first.api('POST', `/api/agents/${agentId}/deployments`, { body: { docker_image: "img:test" } }));
     const reg = record(
       first,
       'register',

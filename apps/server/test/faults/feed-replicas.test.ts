@@ -78,7 +78,7 @@ describe.skipIf(SKIP)('change feed and health checks across replicas (skipped wi
     const agent = ok(await server.api('POST', '/api/agents/register-build', { token, body: { name, description: '' } }), 'agent');
     const deps: string[] = [];
     for (let i = 0; i < n; i++) {
-      const dep = ok(await server.api('POST', `/api/agents/${agent.id}/deployments`, { token, body: {} }), 'deployment');
+      const dep = ok(await server.api('POST', `/api/agents/${agent.id}/deployments`, { token, body: { docker_image: "img:test" } }), 'deployment');
       ok(
         await server.api('POST', '/api/agents/register', {
           token,
@@ -120,7 +120,7 @@ describe.skipIf(SKIP)('change feed and health checks across replicas (skipped wi
     first.close();
     // While disconnected: more changes, through both replicas.
     ok(await b.api('POST', `/api/agents/${agent.id}/deployments/${deps[1]}/promote`), 'promote');
-    const extra = ok(await a.api('POST', `/api/agents/${agent.id}/deployments`, { body: {} }), 'create');
+    const extra = ok(await a.api('POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } }), 'create');
     ok(await b.api('DELETE', `/api/agents/${agent.id}/deployments/${extra.id}`), 'delete');
     ok(await a.api('POST', `/api/agents/${agent.id}/deployments/${deps[2]}/promote`), 'promote');
     const resumed = await sse(b, `?agent_id=${agent.id}`, { lastEventId: seen!.id! });

@@ -76,7 +76,7 @@ describe.skipIf(SKIP)('ledger, CAS and idempotency across replicas (skipped with
     const agent = ok(await call(a, 'POST', '/api/agents/register-build', { body: { name, description: '' } }), 'register-build');
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-      const dep = ok(await call(pick(i), 'POST', `/api/agents/${agent.id}/deployments`, { body: {} }), 'create deployment');
+      const dep = ok(await call(pick(i), 'POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } }), 'create deployment');
       ok(
         await call(pick(i + 1), 'POST', '/api/agents/register', {
           body: { name, description: '', acp_url: `http://${name}-${i}.svc:8000`, acp_type: 'async', registration_metadata: { deployment_id: dep.id } },
@@ -199,7 +199,7 @@ describe.skipIf(SKIP)('ledger, CAS and idempotency across replicas (skipped with
     // Concurrent first attempts on both replicas at once: one execution.
     const key2 = `burst-${randomUUID()}`;
     const burst = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => call(pick(i), 'POST', `/api/agents/${agent.id}/deployments`, { body: {}, key: key2 })),
+      Array.from({ length: 16 }, (_, i) => call(pick(i), 'POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" }, key: key2 })),
     );
     expect(burst.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
     expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);

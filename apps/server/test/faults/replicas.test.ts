@@ -318,7 +318,7 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     expect(a, 'replica a did not start').toBeTruthy();
     const server = a!;
     const agent = ok(await server.api('POST', '/api/agents/register-build', { body: { name: 'drain', description: 'd' } }), 'drain agent');
-    const dep = ok(await server.api('POST', `/api/agents/${agent.id}/deployments`, { body: {} }), 'drain deployment');
+    const dep = ok(await server.api('POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } }), 'drain deployment');
     ok(
       await server.api('POST', '/api/agents/register', {
         body: { name: 'drain', description: 'd', acp_url: 'http://127.0.0.1:9/drain', acp_type: 'async', agent_id: agent.id, registration_metadata: { deployment_id: dep.id } },

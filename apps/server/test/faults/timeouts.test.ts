@@ -40,7 +40,7 @@ describe.skipIf(SKIP)('timeouts: a stuck query cannot pin the server (skipped wi
       },
     });
     const created = await server.api('POST', '/api/agents/register-build', { body: { name: 'stuck', description: 's' } });
-    const dep = await server.api('POST', `/api/agents/${created.body.id}/deployments`, { body: {} });
+    const dep = await server.api('POST', `/api/agents/${created.body.id}/deployments`, { body: { docker_image: "img:test" } });
     const reg = await server.api('POST', '/api/agents/register', {
       body: {
         name: 'stuck',

@@ -167,7 +167,7 @@ export function DeploymentsSection({ agent, canDeploy }: { agent: Agent; canDepl
             </p>
           )}
           {pending.expected !== current && (
-            <p className="notice" role="alert">
+            <p className="notice" role="status">
               Production changed while this dialog was open (now <span className="mono">{short(current)}</span>). Confirming
               will be refused; cancel and review.
             </p>
