@@ -78,6 +78,8 @@ describe(`operator console in a real browser (${TEST_STORE})`, () => {
       viewport: { width: 1280, height: 1000 },
     });
     page = context.pages()[0] ?? (await context.newPage());
+    // A step that cannot happen fails with the locator it waited for, well inside the test's own timeout.
+    context.setDefaultTimeout(10_000);
     context.on('request', (req) => {
       if (!req.url().startsWith(`${s.url}/`) && !req.url().startsWith('data:')) foreignRequests.push(req.url());
     });
@@ -220,7 +222,7 @@ describe(`operator console in a real browser (${TEST_STORE})`, () => {
     const issued = await api('POST', `/api/principals/${viewer.id}/tokens`, { name: 'short-lived' });
     await signIn(page, issued.body.token);
     expect((await api('DELETE', `/api/tokens/${issued.body.id}`)).status).toBe(200);
-    await page.getByRole('link', { name: 'Agents' }).first().click();
+    // The next call (a new filter's query) is refused with 401: back to sign-in.
     await page.getByRole('button', { name: /^Ready/ }).click();
     await page.getByLabel('API token').waitFor({ timeout: 10_000 });
     await expect(page.getByRole('status').filter({ hasText: 'session ended' }).count()).resolves.toBe(1);
