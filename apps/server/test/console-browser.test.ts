@@ -222,8 +222,8 @@ describe(`operator console in a real browser (${TEST_STORE})`, () => {
     const issued = await api('POST', `/api/principals/${viewer.id}/tokens`, { name: 'short-lived' });
     await signIn(page, issued.body.token);
     expect((await api('DELETE', `/api/tokens/${issued.body.id}`)).status).toBe(200);
-    // The next call is refused with 401: back to sign-in. A new filter's query makes one, unless the
-    // page's change-feed stream, re-checking its token, got there first (then the button is gone).
+    // The next call is refused with 401: back to sign-in. A new filter's query makes one, unless another
+    // of the page's calls was refused first (then the page is already back at sign-in, the button gone).
     await page.getByRole('button', { name: /^Ready/ }).click({ timeout: 2_000 }).catch(() => {});
     await page.getByLabel('API token').waitFor({ timeout: 10_000 });
     await expect(page.getByRole('status').filter({ hasText: 'session ended' }).count()).resolves.toBe(1);
