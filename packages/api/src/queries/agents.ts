@@ -172,7 +172,8 @@ export async function listAgentsByOffset(
 }
 
 function listScope(q: AgentListQuery): string {
-  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}:${q.search ?? ''}`;
+  // A name search is part of the scope only when there is one, so cursors issued without one keep working.
+  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}${q.search ? `:${q.search.toLowerCase()}` : ''}`;
 }
 
 function pageOf(rows: Array<AgentRow & { sort_key: string }>, limit: number, scope: string) {
