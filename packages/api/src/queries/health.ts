@@ -92,6 +92,18 @@ export interface HealthPatch {
   nextInMs: number;
 }
 
+/** The probe bookkeeping both targets carry: counters, the next probe, and the lease released. */
+function probeColumns(patch: HealthPatch) {
+  return {
+    health_url: patch.health_url,
+    health_failures: patch.health_failures,
+    health_successes: patch.health_successes,
+    health_next_at: secs(patch.nextInMs),
+    health_lease: null,
+    health_lease_until: null,
+  };
+}
+
 export async function saveAgentHealth(
   trx: Transaction<DB>,
   id: string,
@@ -101,12 +113,7 @@ export async function saveAgentHealth(
   await trx
     .updateTable('agents')
     .set({
-      health_url: patch.health_url,
-      health_failures: patch.health_failures,
-      health_successes: patch.health_successes,
-      health_next_at: secs(patch.nextInMs),
-      health_lease: null,
-      health_lease_until: null,
+      ...probeColumns(patch),
       ...(status ? { ...status, updated_at: sql<Date>`now()` } : {}),
     })
     .where('id', '=', id)
@@ -122,12 +129,7 @@ export async function saveDeploymentHealth(
   await trx
     .updateTable('deployments')
     .set({
-      health_url: patch.health_url,
-      health_failures: patch.health_failures,
-      health_successes: patch.health_successes,
-      health_next_at: secs(patch.nextInMs),
-      health_lease: null,
-      health_lease_until: null,
+      ...probeColumns(patch),
       ...(health ?? {}),
     })
     .where('id', '=', id)

@@ -1,20 +1,10 @@
-import type { DB, Kysely, PromotionKind, PromotionRow, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
+import type { DB, Kysely, PromotionRow, Transaction } from '@agentex/db';
+import { sql, type InsertObject } from 'kysely';
 import { invalid } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
-export interface NewPromotion {
-  agent_id: string;
-  from_deployment_id: string | null;
-  to_deployment_id: string | null;
-  kind: PromotionKind;
-  undoes_id: number | null;
-  actor_kind: string;
-  actor_id: string;
-  actor_name: string;
-  reason: string | null;
-  request_id: string;
-}
+/** A ledger row as the caller supplies it: the database numbers and times it. */
+export type NewPromotion = Omit<InsertObject<DB, 'promotions'>, 'id' | 'at'>;
 
 /** Appends one ledger row; the caller holds the agent row lock, in the same transaction as the change. */
 export async function insertPromotion(trx: Transaction<DB>, row: NewPromotion): Promise<PromotionRow> {
