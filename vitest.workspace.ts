@@ -1,4 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * The test projects. Every suite that touches storage runs on the embedded
@@ -11,22 +11,25 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'db', include: ['packages/db/test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'api', include: ['packages/api/test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'client', include: ['packages/client/test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'cli', include: ['apps/cli/test/**/*.test.ts'] } },
+      { extends: true, test: { name: "db", include: ["packages/db/test/**/*.test.ts"] } },
+      { extends: true, test: { name: "api", include: ["packages/api/test/**/*.test.ts"] } },
+      { extends: true, test: { name: "client", include: ["packages/client/test/**/*.test.ts"] } },
+      { extends: true, test: { name: "cli", include: ["apps/cli/test/**/*.test.ts"] } },
       {
         extends: true,
         test: {
-          name: 'server',
-          include: ['apps/server/test/**/*.test.ts'],
+          name: "server",
+          include: ["apps/server/test/**/*.test.ts"],
           // The multi-process and fault tests are their own project (below).
-          exclude: [...configDefaults.exclude, 'apps/server/test/faults/**'],
+          exclude: [...configDefaults.exclude, "apps/server/test/faults/**"],
         },
       },
       // Real server processes, replicas, SIGKILL/SIGTERM, a private Postgres restarted under load:
       // one file at a time, so they never compete with each other for the 2 cores.
-      { extends: true, test: { name: 'faults', include: ['apps/server/test/faults/**/*.test.ts'], fileParallelism: false } },
+      {
+        extends: true,
+        test: { name: "faults", include: ["apps/server/test/faults/**/*.test.ts"], fileParallelism: false },
+      },
     ],
   },
 });

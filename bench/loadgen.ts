@@ -2,7 +2,7 @@
  * A closed-loop HTTP load generator: `connections` keep-alive connections,
  * each sending its next request as soon as the previous answer is read.
  */
-import { Agent, request } from 'node:http';
+import { Agent, request } from "node:http";
 
 export interface Target {
   method?: string;
@@ -37,21 +37,41 @@ export function send(
 ): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: base.hostname, port: base.port, method, path, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        headers:
+          body === undefined
+            ? headers
+            : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-        res.on('error', reject);
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString("utf8"),
+            headers: res.headers,
+          }),
+        );
+        res.on("error", reject);
       },
     );
-    req.on('error', reject);
+    req.on("error", reject);
     req.end(body);
   });
 }
 
 /** Runs for `durationMs` (or until `maxRequests`), returns throughput and latency. */
-export async function load(url: string, target: Target, opts: { connections: number; durationMs: number; maxRequests?: number }): Promise<Result> {
+export async function load(
+  url: string,
+  target: Target,
+  opts: { connections: number; durationMs: number; maxRequests?: number },
+): Promise<Result> {
   const base = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
   const latencies: number[] = [];
@@ -68,7 +88,9 @@ export async function load(url: string, target: Target, opts: { connections: num
         const t = performance.now();
         let status: number;
         try {
-          status = (await send(agent, base, target.method ?? 'GET', target.path(i), target.headers ?? {}, body)).status;
+          status = (
+            await send(agent, base, target.method ?? "GET", target.path(i), target.headers ?? {}, body)
+          ).status;
         } catch {
           status = 0;
         }
@@ -80,5 +102,11 @@ export async function load(url: string, target: Target, opts: { connections: num
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, rps: latencies.length / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), statuses };
+  return {
+    requests: latencies.length,
+    rps: latencies.length / seconds,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    statuses,
+  };
 }

@@ -14,27 +14,27 @@
  * and `agentex_bench_big` are reused when they already hold the right count
  * (BENCH_RESEED=1 rebuilds them). Figures only: no pass/fail.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { Agent } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { encodeCursor } from '../packages/api/src/queries/cursor.ts';
-import { load, send, type Result, type Target } from './loadgen.ts';
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { Agent } from "node:http";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { encodeCursor } from "../packages/api/src/queries/cursor.ts";
+import { load, send, type Result, type Target } from "./loadgen.ts";
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** How the real server is started; switch to `['dist/apps/server/src/main.js']` (or wherever the build puts it) to bench the compiled build. */
-const SERVER_ARGS = ['--import', 'tsx', 'apps/server/src/main.ts'];
+const SERVER_ARGS = ["--import", "tsx", "apps/server/src/main.ts"];
 
-const QUICK = process.env.BENCH_QUICK === '1';
+const QUICK = process.env.BENCH_QUICK === "1";
 const BIG = Number(process.env.BENCH_AGENTS ?? (QUICK ? 100_000 : 1_000_000));
 const SMALL = 1_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 5));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const TOKEN = 'agx_pat_bench_admin_token_0123456789abcdef';
-const SECRET = 'bench-secret-key-of-at-least-32-characters';
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const TOKEN = "agx_pat_bench_admin_token_0123456789abcdef";
+const SECRET = "bench-secret-key-of-at-least-32-characters";
 const PAGE = 50;
 
 function dbUrl(name: string): string {
@@ -46,63 +46,81 @@ function dbUrl(name: string): string {
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
       const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
     });
   });
 }
 
 const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")));
 
-async function startProcess(name: string, args: string[], env: Record<string, string>, health: string): Promise<{ url: string; child: ChildProcess }> {
+async function startProcess(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  health: string,
+): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const tail: string[] = [];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
   const keep = (c: Buffer) => {
-    tail.push(c.toString('utf8'));
+    tail.push(c.toString("utf8"));
     if (tail.length > 20) tail.shift();
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
   const agent = new Agent({ keepAlive: false });
   for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited:\n${tail.join('')}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited:\n${tail.join("")}`);
     try {
-      const r = await send(agent, new URL(url), 'GET', health, {});
+      const r = await send(agent, new URL(url), "GET", health, {});
       if (r.status < 500) return { url, child };
     } catch {
       // not up yet
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${name} did not start:\n${tail.join('')}`);
+  throw new Error(`${name} did not start:\n${tail.join("")}`);
 }
 
 function startRegistry(name: string, env: Record<string, string>) {
-  return startProcess(name, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...SERVER_ARGS], {
-    AGENTEX_BOOTSTRAP_TOKEN: TOKEN,
-    AGENTEX_SECRET_KEY: SECRET,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    ...env,
-  }, '/readyz');
+  return startProcess(
+    name,
+    [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...SERVER_ARGS],
+    {
+      AGENTEX_BOOTSTRAP_TOKEN: TOKEN,
+      AGENTEX_SECRET_KEY: SECRET,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+      ...env,
+    },
+    "/readyz",
+  );
 }
 
 async function ensureDatabase(name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
-    const exists = await admin.query('select 1 from pg_database where datname = $1', [name]);
-    if (exists.rowCount && process.env.BENCH_RESEED === '1') await admin.query(`drop database ${name} with (force)`);
-    if (!exists.rowCount || process.env.BENCH_RESEED === '1') await admin.query(`create database ${name}`);
+    const exists = await admin.query("select 1 from pg_database where datname = $1", [name]);
+    if (exists.rowCount && process.env.BENCH_RESEED === "1")
+      await admin.query(`drop database ${name} with (force)`);
+    if (!exists.rowCount || process.env.BENCH_RESEED === "1") await admin.query(`create database ${name}`);
   } finally {
     await admin.end();
   }
@@ -110,7 +128,9 @@ async function ensureDatabase(name: string): Promise<void> {
 
 /** Brings the live agent count to `n` with one generate_series insert (after the server migrated the schema). */
 async function seed(client: pg.Client, n: number): Promise<void> {
-  const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from agents where name like 'seed-%'`);
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from agents where name like 'seed-%'`,
+  );
   if (rows[0]!.n === n) return;
   const started = performance.now();
   await client.query(`delete from agents where name like 'seed-%'`);
@@ -121,7 +141,7 @@ async function seed(client: pg.Client, n: number): Promise<void> {
        from generate_series(1, $1::int) g`,
     [n],
   );
-  await client.query('vacuum analyze agents');
+  await client.query("vacuum analyze agents");
   console.log(`seeded ${n} agents in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -131,11 +151,14 @@ async function cursorAt(client: pg.Client, offset: number): Promise<string> {
     `select created_at::text as k, id from agents where status <> 'Deleted' order by created_at desc, id desc offset $1 limit 1`,
     [offset],
   );
-  return encodeCursor('agents:created_at:desc:', rows[0]!.k, rows[0]!.id);
+  return encodeCursor("agents:created_at:desc:", rows[0]!.k, rows[0]!.id);
 }
 
 async function ids(client: pg.Client, n: number): Promise<string[]> {
-  const { rows } = await client.query<{ id: string }>(`select id from agents where name like 'seed-%' order by random() limit $1`, [n]);
+  const { rows } = await client.query<{ id: string }>(
+    `select id from agents where name like 'seed-%' order by random() limit $1`,
+    [n],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -160,16 +183,19 @@ async function compare(title: string, configs: Config[], connections = CONNECTIO
   const results = new Map<string, Result[]>(configs.map((c) => [c.label, []]));
   for (const c of configs) await load(c.url(), c.target, { connections, durationMs: 300 }); // warm-up
   for (let r = 0; r < rounds; r++) {
-    for (const c of configs) results.get(c.label)!.push(await load(c.url(), c.target, { connections, durationMs: SECONDS * 1000 }));
+    for (const c of configs)
+      results.get(c.label)!.push(await load(c.url(), c.target, { connections, durationMs: SECONDS * 1000 }));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`${'configuration'.padEnd(44)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  ratio      statuses`);
+  console.log(
+    `${"configuration".padEnd(44)} ${"req/s".padStart(7)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)}  ratio      statuses`,
+  );
   for (const c of configs) {
     const rs = results.get(c.label)!;
-    let ratio = '';
+    let ratio = "";
     if (c.vs) {
       const base = results.get(c.vs)!;
-      ratio = `${fmt(median(rs.map((x, i) => x.rps / base[i]!.rps)), 2)}× ${c.vs.split(' ')[0]}`;
+      ratio = `${fmt(median(rs.map((x, i) => x.rps / base[i]!.rps)), 2)}× ${c.vs.split(" ")[0]}`;
     }
     const statuses: Record<string, number> = {};
     for (const x of rs) for (const [k, v] of Object.entries(x.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
@@ -180,72 +206,142 @@ async function compare(title: string, configs: Config[], connections = CONNECTIO
 }
 
 async function main() {
-  console.log(`bench: ${QUICK ? 'QUICK ' : ''}${BIG} vs ${SMALL} agents, ${CONNECTIONS} connections, server: node ${SERVER_ARGS.join(' ')}`);
-  const PREFIX = process.env.BENCH_DB_PREFIX ?? 'agentex_bench';
+  console.log(
+    `bench: ${QUICK ? "QUICK " : ""}${BIG} vs ${SMALL} agents, ${CONNECTIONS} connections, server: node ${SERVER_ARGS.join(" ")}`,
+  );
+  const PREFIX = process.env.BENCH_DB_PREFIX ?? "agentex_bench";
   await ensureDatabase(`${PREFIX}_small`);
   await ensureDatabase(`${PREFIX}_big`);
-  const small = await startRegistry('registry-small', { DATABASE_URL: dbUrl(`${PREFIX}_small`) });
-  const big = await startRegistry('registry-big', { DATABASE_URL: dbUrl(`${PREFIX}_big`) });
+  const small = await startRegistry("registry-small", { DATABASE_URL: dbUrl(`${PREFIX}_small`) });
+  const big = await startRegistry("registry-big", { DATABASE_URL: dbUrl(`${PREFIX}_big`) });
   const smallDb = new pg.Client({ connectionString: dbUrl(`${PREFIX}_small`) });
   const bigDb = new pg.Client({ connectionString: dbUrl(`${PREFIX}_big`) });
   await smallDb.connect();
   await bigDb.connect();
   await seed(smallDb, SMALL);
   await seed(bigDb, BIG);
-  const bare = await startProcess('bare', ['--import', 'tsx', 'bench/bare-server.ts'], { DATABASE_URL: dbUrl(`${PREFIX}_big`) }, '/agents/x');
-  const embedded = await startRegistry('registry-embedded', { AGENTEX_DATA_DIR: 'memory://' });
+  const bare = await startProcess(
+    "bare",
+    ["--import", "tsx", "bench/bare-server.ts"],
+    { DATABASE_URL: dbUrl(`${PREFIX}_big`) },
+    "/agents/x",
+  );
+  const embedded = await startRegistry("registry-embedded", { AGENTEX_DATA_DIR: "memory://" });
 
   // ---- one agent by id
   const bigIds = await ids(bigDb, 1000);
   const embeddedIds: string[] = [];
   for (let i = 0; i < 200; i++) {
-    const r = await send(new Agent(), new URL(embedded.url), 'POST', '/api/agents/register-build', auth, JSON.stringify({ name: `emb-${i}`, description: 'bench' }));
+    const r = await send(
+      new Agent(),
+      new URL(embedded.url),
+      "POST",
+      "/api/agents/register-build",
+      auth,
+      JSON.stringify({ name: `emb-${i}`, description: "bench" }),
+    );
     embeddedIds.push(JSON.parse(r.text).id);
   }
-  const byId = (prefix: string, list: string[], suffix = ''): Target => ({ path: (i) => `${prefix}${list[i % list.length]}${suffix}`, headers: auth });
-  await compare('GET one agent by id (Postgres, 1M-agent database)', [
-    { label: 'bare node:http + pg (no auth)', url: () => bare.url, target: byId('/agents/', bigIds) },
-    { label: 'REST GET /api/agents/{id}', url: () => big.url, target: byId('/api/agents/', bigIds), vs: 'bare node:http + pg (no auth)' },
+  const byId = (prefix: string, list: string[], suffix = ""): Target => ({
+    path: (i) => `${prefix}${list[i % list.length]}${suffix}`,
+    headers: auth,
+  });
+  await compare("GET one agent by id (Postgres, 1M-agent database)", [
+    { label: "bare node:http + pg (no auth)", url: () => bare.url, target: byId("/agents/", bigIds) },
     {
-      label: 'tRPC agents.get',
+      label: "REST GET /api/agents/{id}",
       url: () => big.url,
-      target: { path: (i) => `/trpc/agents.get${trpcInput({ agent_id: bigIds[i % bigIds.length] })}`, headers: auth },
-      vs: 'bare node:http + pg (no auth)',
+      target: byId("/api/agents/", bigIds),
+      vs: "bare node:http + pg (no auth)",
+    },
+    {
+      label: "tRPC agents.get",
+      url: () => big.url,
+      target: {
+        path: (i) => `/trpc/agents.get${trpcInput({ agent_id: bigIds[i % bigIds.length] })}`,
+        headers: auth,
+      },
+      vs: "bare node:http + pg (no auth)",
     },
   ]);
-  await compare('GET one agent by id (embedded store; ratio against the bare Postgres server)', [
-    { label: 'bare node:http + pg (no auth)', url: () => bare.url, target: byId('/agents/', bigIds) },
-    { label: 'embedded REST GET /api/agents/{id}', url: () => embedded.url, target: byId('/api/agents/', embeddedIds), vs: 'bare node:http + pg (no auth)' },
+  await compare("GET one agent by id (embedded store; ratio against the bare Postgres server)", [
+    { label: "bare node:http + pg (no auth)", url: () => bare.url, target: byId("/agents/", bigIds) },
     {
-      label: 'embedded tRPC agents.get',
+      label: "embedded REST GET /api/agents/{id}",
       url: () => embedded.url,
-      target: { path: (i) => `/trpc/agents.get${trpcInput({ agent_id: embeddedIds[i % embeddedIds.length] })}`, headers: auth },
-      vs: 'bare node:http + pg (no auth)',
+      target: byId("/api/agents/", embeddedIds),
+      vs: "bare node:http + pg (no auth)",
+    },
+    {
+      label: "embedded tRPC agents.get",
+      url: () => embedded.url,
+      target: {
+        path: (i) => `/trpc/agents.get${trpcInput({ agent_id: embeddedIds[i % embeddedIds.length] })}`,
+        headers: auth,
+      },
+      vs: "bare node:http + pg (no auth)",
     },
   ]);
 
   // ---- lists: a page in the middle, 1M vs 1k
   const bigCursor = await cursorAt(bigDb, Math.floor(BIG / 2));
   const smallCursor = await cursorAt(smallDb, Math.floor(SMALL / 2));
-  const restCursor = await send(new Agent(), new URL(big.url), 'GET', `/api/agents?limit=${PAGE}&cursor=${bigCursor}`, auth);
-  const restKeyset = restCursor.status === 200 && typeof restCursor.headers['x-next-cursor'] === 'string';
-  if (!restKeyset) console.log(`\n(REST GET /api/agents?cursor= not supported by this server: ${restCursor.status}, no x-next-cursor)`);
+  const restCursor = await send(
+    new Agent(),
+    new URL(big.url),
+    "GET",
+    `/api/agents?limit=${PAGE}&cursor=${bigCursor}`,
+    auth,
+  );
+  const restKeyset = restCursor.status === 200 && typeof restCursor.headers["x-next-cursor"] === "string";
+  if (!restKeyset)
+    console.log(
+      `\n(REST GET /api/agents?cursor= not supported by this server: ${restCursor.status}, no x-next-cursor)`,
+    );
   const listConn = Math.min(CONNECTIONS, 8);
-  const restList = (cursor: string): Target => ({ path: () => `/api/agents?limit=${PAGE}&cursor=${cursor}`, headers: auth });
-  const trpcList = (cursor: string): Target => ({ path: () => `/trpc/agents.listPage${trpcInput({ limit: PAGE, cursor })}`, headers: auth });
+  const restList = (cursor: string): Target => ({
+    path: () => `/api/agents?limit=${PAGE}&cursor=${cursor}`,
+    headers: auth,
+  });
+  const trpcList = (cursor: string): Target => ({
+    path: () => `/trpc/agents.listPage${trpcInput({ limit: PAGE, cursor })}`,
+    headers: auth,
+  });
   const lists: Config[] = [
-    { label: `tRPC listPage keyset, middle of ${SMALL}`, url: () => small.url, target: trpcList(smallCursor) },
-    { label: `tRPC listPage keyset, middle of ${BIG}`, url: () => big.url, target: trpcList(bigCursor), vs: `tRPC listPage keyset, middle of ${SMALL}` },
+    {
+      label: `tRPC listPage keyset, middle of ${SMALL}`,
+      url: () => small.url,
+      target: trpcList(smallCursor),
+    },
+    {
+      label: `tRPC listPage keyset, middle of ${BIG}`,
+      url: () => big.url,
+      target: trpcList(bigCursor),
+      vs: `tRPC listPage keyset, middle of ${SMALL}`,
+    },
   ];
   if (restKeyset) {
     lists.push(
-      { label: `REST ?cursor= keyset, middle of ${SMALL}`, url: () => small.url, target: restList(smallCursor) },
-      { label: `REST ?cursor= keyset, middle of ${BIG}`, url: () => big.url, target: restList(bigCursor), vs: `REST ?cursor= keyset, middle of ${SMALL}` },
+      {
+        label: `REST ?cursor= keyset, middle of ${SMALL}`,
+        url: () => small.url,
+        target: restList(smallCursor),
+      },
+      {
+        label: `REST ?cursor= keyset, middle of ${BIG}`,
+        url: () => big.url,
+        target: restList(bigCursor),
+        vs: `REST ?cursor= keyset, middle of ${SMALL}`,
+      },
     );
   }
   const midPage = (n: number) => Math.max(1, Math.floor(n / PAGE / 2));
   lists.push(
-    { label: `REST ?page_number= middle of ${SMALL}`, url: () => small.url, target: { path: () => `/api/agents?limit=${PAGE}&page_number=${midPage(SMALL)}`, headers: auth } },
+    {
+      label: `REST ?page_number= middle of ${SMALL}`,
+      url: () => small.url,
+      target: { path: () => `/api/agents?limit=${PAGE}&page_number=${midPage(SMALL)}`, headers: auth },
+    },
     {
       label: `REST ?page_number= middle of ${BIG}`,
       url: () => big.url,
@@ -259,7 +355,11 @@ async function main() {
       vs: `REST ?page_number= middle of ${SMALL}`,
     },
   );
-  await compare(`Lists: a ${PAGE}-row page (ratio = latency-bound req/s vs the 1k-agent page)`, lists, listConn);
+  await compare(
+    `Lists: a ${PAGE}-row page (ratio = latency-bound req/s vs the 1k-agent page)`,
+    lists,
+    listConn,
+  );
 
   // ---- writes (Postgres, small database)
   const runId = Date.now().toString(36);
@@ -275,19 +375,58 @@ async function main() {
   const depsOf = new Map<string, string[]>();
   for (const d of deps) depsOf.set(d.agent_id, [...(depsOf.get(d.agent_id) ?? []), d.id]);
   await compare(
-    'Writes (Postgres)',
+    "Writes (Postgres)",
     [
-      { label: 'registerBuild (new name)', url: () => small.url, target: { method: 'POST', path: () => '/api/agents/register-build', body: (i) => ({ name: `rb-${runId}-${i}-${Math.random().toString(36).slice(2, 8)}`, description: 'bench' }), headers: auth } },
-      { label: 'registerBuild (idempotent)', url: () => small.url, target: { method: 'POST', path: () => '/api/agents/register-build', body: (i) => ({ name: `w-${runId}-${(i % 64) + 1}`, description: 'bench' }), headers: auth } },
       {
-        label: 'register (deployment-scoped)',
+        label: "registerBuild (new name)",
         url: () => small.url,
-        target: { method: 'POST', path: () => '/api/agents/register', body: (i) => ({ name: `w-${runId}-${(i % 64) + 1}`, description: 'bench', acp_url: `http://pod-${i}:8000`, acp_type: 'async', registration_metadata: { deployment_id: depsOf.get(writeAgents[i % 64]!)![0] } }), headers: auth },
+        target: {
+          method: "POST",
+          path: () => "/api/agents/register-build",
+          body: (i) => ({
+            name: `rb-${runId}-${i}-${Math.random().toString(36).slice(2, 8)}`,
+            description: "bench",
+          }),
+          headers: auth,
+        },
       },
       {
-        label: 'promote (64 agents, alternating)',
+        label: "registerBuild (idempotent)",
         url: () => small.url,
-        target: { method: 'POST', path: (i) => { const a = writeAgents[i % 64]!; return `/api/agents/${a}/deployments/${depsOf.get(a)![Math.floor(i / 64) % 2]}/promote`; }, headers: auth },
+        target: {
+          method: "POST",
+          path: () => "/api/agents/register-build",
+          body: (i) => ({ name: `w-${runId}-${(i % 64) + 1}`, description: "bench" }),
+          headers: auth,
+        },
+      },
+      {
+        label: "register (deployment-scoped)",
+        url: () => small.url,
+        target: {
+          method: "POST",
+          path: () => "/api/agents/register",
+          body: (i) => ({
+            name: `w-${runId}-${(i % 64) + 1}`,
+            description: "bench",
+            acp_url: `http://pod-${i}:8000`,
+            acp_type: "async",
+            registration_metadata: { deployment_id: depsOf.get(writeAgents[i % 64]!)![0] },
+          }),
+          headers: auth,
+        },
+      },
+      {
+        label: "promote (64 agents, alternating)",
+        url: () => small.url,
+        target: {
+          method: "POST",
+          path: (i) => {
+            const a = writeAgents[i % 64]!;
+            return `/api/agents/${a}/deployments/${depsOf.get(a)![Math.floor(i / 64) % 2]}/promote`;
+          },
+          headers: auth,
+        },
       },
     ],
     Math.min(CONNECTIONS, 16),
@@ -295,28 +434,52 @@ async function main() {
   );
 
   // ---- 64-way promote contention on one agent
-  console.log('\n## 64 concurrent promotes of 64 different Ready deployments of one agent');
+  console.log("\n## 64 concurrent promotes of 64 different Ready deployments of one agent");
   for (let round = 0; round < (QUICK ? 2 : 5); round++) {
-    const { rows: [agent] } = await smallDb.query<{ id: string }>(`insert into agents (name, status, status_reason, acp_type) values ('c-${runId}-${round}', 'BuildOnly', 'built', 'async') returning id`);
-    const { rows: cands } = await smallDb.query<{ id: string }>(`insert into deployments (agent_id, status, acp_url) select $1, 'Ready', 'http://pod-' || g || ':8000' from generate_series(1, 64) g returning id`, [agent!.id]);
+    const {
+      rows: [agent],
+    } = await smallDb.query<{ id: string }>(
+      `insert into agents (name, status, status_reason, acp_type) values ('c-${runId}-${round}', 'BuildOnly', 'built', 'async') returning id`,
+    );
+    const { rows: cands } = await smallDb.query<{ id: string }>(
+      `insert into deployments (agent_id, status, acp_url) select $1, 'Ready', 'http://pod-' || g || ':8000' from generate_series(1, 64) g returning id`,
+      [agent!.id],
+    );
     const agentPool = new Agent({ keepAlive: true, maxSockets: 64 });
     const started = performance.now();
-    const statuses = await Promise.all(cands.map((d) => send(agentPool, new URL(small.url), 'POST', `/api/agents/${agent!.id}/deployments/${d.id}/promote`, auth).then((r) => r.status, () => 0)));
+    const statuses = await Promise.all(
+      cands.map((d) =>
+        send(
+          agentPool,
+          new URL(small.url),
+          "POST",
+          `/api/agents/${agent!.id}/deployments/${d.id}/promote`,
+          auth,
+        ).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      ),
+    );
     const wall = performance.now() - started;
     agentPool.destroy();
-    const { rows: [check] } = await smallDb.query<{ n: number; ok: boolean }>(
+    const {
+      rows: [check],
+    } = await smallDb.query<{ n: number; ok: boolean }>(
       `select count(*)::int as n, bool_and(a.production_deployment_id = d.id) as ok from deployments d join agents a on a.id = d.agent_id where d.agent_id = $1 and d.is_production`,
       [agent!.id],
     );
     const tally: Record<number, number> = {};
     for (const s of statuses) tally[s] = (tally[s] ?? 0) + 1;
     const fivexx = statuses.filter((s) => s >= 500 || s === 0).length;
-    console.log(`round ${round + 1}: ${fmt(wall)} ms wall, statuses ${JSON.stringify(tally)}, 5xx ${fivexx}, production deployments ${check!.n}, pointer agrees ${check!.ok}`);
+    console.log(
+      `round ${round + 1}: ${fmt(wall)} ms wall, statuses ${JSON.stringify(tally)}, 5xx ${fivexx}, production deployments ${check!.n}, pointer agrees ${check!.ok}`,
+    );
   }
 
   await smallDb.end();
   await bigDb.end();
-  for (const c of children) c.kill('SIGTERM');
+  for (const c of children) c.kill("SIGTERM");
 }
 
 main().then(

@@ -10,33 +10,33 @@
  * built by `pnpm build`); BENCH_SERVER_CMD overrides it (e.g. to measure a source
  * checkout: `node --import tsx apps/server/src/main.ts`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { rawPostgres } from '@agentex/db/testing';
-import { sql } from 'kysely';
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { rawPostgres } from "@agentex/db/testing";
+import { sql } from "kysely";
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const TOKEN = `agx_pat_bench_${randomBytes(12).toString('hex')}`;
-const SECRET = 'bench-secret-key-of-at-least-32-characters';
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const TOKEN = `agx_pat_bench_${randomBytes(12).toString("hex")}`;
+const SECRET = "bench-secret-key-of-at-least-32-characters";
 
 export function serverCommand(): string[] {
   const custom = process.env.BENCH_SERVER_CMD;
   if (custom) return custom.split(/\s+/).filter(Boolean);
-  return [process.execPath, join(ROOT, 'apps/server/dist/main.js')];
+  return [process.execPath, join(ROOT, "apps/server/dist/main.js")];
 }
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
       const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
+      const port = typeof a === "object" && a ? a.port : 0;
       srv.close(() => resolve(port));
     });
   });
@@ -45,11 +45,11 @@ async function freePort(): Promise<number> {
 /** Every pid in the tree rooted at `pid` (Linux /proc). */
 function tree(pid: number): number[] {
   const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
+  for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       const list = children.get(ppid) ?? [];
       list.push(Number(entry));
       children.set(ppid, list);
@@ -68,7 +68,7 @@ function tree(pid: number): number[] {
 
 function rssMiB(pid: number): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : 0;
   } catch {
     return 0;
@@ -80,8 +80,8 @@ function cpuSeconds(pid: number): number {
   let ticks = 0;
   for (const p of tree(pid)) {
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
       // gone
@@ -112,26 +112,26 @@ async function start(env: Record<string, string>): Promise<Running> {
   const child = spawn(cmd!, args, {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      HOST: '127.0.0.1',
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      HOST: "127.0.0.1",
       PORT: String(port),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: "warn",
       AGENTEX_BOOTSTRAP_TOKEN: TOKEN,
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ["ignore", "ignore", "pipe"],
   });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
   let gone = false;
   void exited.then(() => (gone = true));
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (gone) throw new Error(`server exited before it was ready:\n${stderr}`);
     if (performance.now() - t0 > 300_000) {
-      child.kill('SIGKILL');
+      child.kill("SIGKILL");
       throw new Error(`server not ready in 300 s:\n${stderr}`);
     }
     try {
@@ -151,13 +151,13 @@ async function start(env: Record<string, string>): Promise<Running> {
     async stop() {
       for (const p of tree(child.pid!).slice(1).reverse()) {
         try {
-          process.kill(p, 'SIGTERM');
+          process.kill(p, "SIGTERM");
         } catch {
           // gone
         }
       }
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
       await exited;
       clearTimeout(timer);
     },
@@ -167,7 +167,7 @@ async function start(env: Record<string, string>): Promise<Running> {
 async function api(url: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -179,7 +179,10 @@ async function api(url: string, method: string, path: string, body?: unknown) {
 async function readLoad(s: Running, seconds = 5, concurrency = 16): Promise<{ peak: number; rps: number }> {
   const ids: string[] = [];
   for (let i = 0; i < 100; i++) {
-    const a = await api(s.url, 'POST', '/api/agents/register-build', { name: `bench-${i}`, description: 'bench agent' });
+    const a = await api(s.url, "POST", "/api/agents/register-build", {
+      name: `bench-${i}`,
+      description: "bench agent",
+    });
     ids.push(a.id);
   }
   let peak = 0;
@@ -189,8 +192,8 @@ async function readLoad(s: Running, seconds = 5, concurrency = 16): Promise<{ pe
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
       while (performance.now() < until) {
-        if ((n + w) % 2) await api(s.url, 'GET', '/api/agents?limit=100');
-        else await api(s.url, 'GET', `/api/agents/${ids[n % ids.length]}`);
+        if ((n + w) % 2) await api(s.url, "GET", "/api/agents?limit=100");
+        else await api(s.url, "GET", `/api/agents/${ids[n % ids.length]}`);
         n++;
       }
     }),
@@ -203,7 +206,10 @@ async function readLoad(s: Running, seconds = 5, concurrency = 16): Promise<{ pe
 const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (m: number) => `${m.toFixed(0)} MiB`;
 
-async function scenario(store: string, freshEnv: () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>) {
+async function scenario(
+  store: string,
+  freshEnv: () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>,
+) {
   const { env, cleanup } = await freshEnv();
   try {
     const cold = await start(env);
@@ -216,7 +222,7 @@ async function scenario(store: string, freshEnv: () => Promise<{ env: Record<str
     await warm.stop();
     console.log(
       `${store.padEnd(9)} cold start to /healthz: fresh ${f(cold.startMs)} (${cold.startCpu.toFixed(2)} s CPU), existing ${f(warm.startMs)} (${warm.startCpu.toFixed(2)} s CPU) | ` +
-        `RSS idle ${mb(idle.serving)} (tree ${mb(idle.tree)}, ${idle.processes} process${idle.processes > 1 ? 'es' : ''}), ` +
+        `RSS idle ${mb(idle.serving)} (tree ${mb(idle.tree)}, ${idle.processes} process${idle.processes > 1 ? "es" : ""}), ` +
         `under read load ${mb(load.peak)} (${load.rps.toFixed(0)} req/s) | RSS right after fresh start ${mb(coldMem.serving)}`,
     );
   } catch (err) {
@@ -229,17 +235,20 @@ async function scenario(store: string, freshEnv: () => Promise<{ env: Record<str
 export async function benchStartup(): Promise<void> {
   const [cmd, ...args] = serverCommand();
   if (!process.env.BENCH_SERVER_CMD && !existsSync(args[0]!)) {
-    throw new Error('no compiled server: run `pnpm build` first');
+    throw new Error("no compiled server: run `pnpm build` first");
   }
-  console.log(`server: ${[cmd, ...args].join(' ')}`);
-  await scenario('embedded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentex-bench-'));
-    return { env: { AGENTEX_DATA_DIR: join(dir, 'data') }, cleanup: async () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) };
+  console.log(`server: ${[cmd, ...args].join(" ")}`);
+  await scenario("embedded", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agentex-bench-"));
+    return {
+      env: { AGENTEX_DATA_DIR: join(dir, "data") },
+      cleanup: async () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }),
+    };
   });
   const url = process.env.DATABASE_URL;
   if (url) {
-    await scenario('postgres', async () => {
-      const name = `agentex_bench_${randomBytes(5).toString('hex')}`;
+    await scenario("postgres", async () => {
+      const name = `agentex_bench_${randomBytes(5).toString("hex")}`;
       const admin = rawPostgres(url);
       await sql`create database ${sql.raw(name)}`.execute(admin);
       await admin.destroy();
@@ -255,7 +264,7 @@ export async function benchStartup(): Promise<void> {
       };
     });
   } else {
-    console.log('postgres  (skipped: set DATABASE_URL to measure the Postgres store too)');
+    console.log("postgres  (skipped: set DATABASE_URL to measure the Postgres store too)");
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from "kysely";
 
 // Frozen once landed: schema changes go in a new file.
 //
@@ -13,26 +13,28 @@ import { sql, type Kysely } from 'kysely';
 // duplicate either waits on the unique key or finds the finished answer.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
-    .createTable('promotions')
-    .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
-    .addColumn('agent_id', 'uuid', (c) => c.notNull().references('agents.id'))
-    .addColumn('from_deployment_id', 'uuid', (c) => c.references('deployments.id'))
-    .addColumn('to_deployment_id', 'uuid', (c) => c.references('deployments.id'))
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('promote', 'rollback', 'cleared')`))
+    .createTable("promotions")
+    .addColumn("id", "bigint", (c) => c.primaryKey().generatedAlwaysAsIdentity())
+    .addColumn("agent_id", "uuid", (c) => c.notNull().references("agents.id"))
+    .addColumn("from_deployment_id", "uuid", (c) => c.references("deployments.id"))
+    .addColumn("to_deployment_id", "uuid", (c) => c.references("deployments.id"))
+    .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('promote', 'rollback', 'cleared')`))
     // A rollback undoes every still-effective row of the agent from this id on.
-    .addColumn('undoes_id', 'bigint', (c) => c.references('promotions.id'))
-    .addColumn('actor_kind', 'text', (c) => c.notNull())
-    .addColumn('actor_id', 'uuid', (c) => c.notNull())
-    .addColumn('actor_name', 'text', (c) => c.notNull())
-    .addColumn('reason', 'text', (c) => c.check(sql`char_length(reason) <= 1000`))
-    .addColumn('request_id', 'text', (c) => c.notNull())
+    .addColumn("undoes_id", "bigint", (c) => c.references("promotions.id"))
+    .addColumn("actor_kind", "text", (c) => c.notNull())
+    .addColumn("actor_id", "uuid", (c) => c.notNull())
+    .addColumn("actor_name", "text", (c) => c.notNull())
+    .addColumn("reason", "text", (c) => c.check(sql`char_length(reason) <= 1000`))
+    .addColumn("request_id", "text", (c) => c.notNull())
     // clock_timestamp(), not now(): taken while the agent row is locked, so an
     // agent's rows are in time order even when their transactions started in
     // another order. Millisecond precision, the precision of the wire's ISO
     // strings, so an `at` read from the ledger asks exactly about that row.
-    .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`date_trunc('milliseconds', clock_timestamp())`))
-    .addCheckConstraint('promotions_changes_check', sql`from_deployment_id is distinct from to_deployment_id`)
-    .addCheckConstraint('promotions_undoes_check', sql`(kind = 'rollback') = (undoes_id is not null)`)
+    .addColumn("at", "timestamptz", (c) =>
+      c.notNull().defaultTo(sql`date_trunc('milliseconds', clock_timestamp())`),
+    )
+    .addCheckConstraint("promotions_changes_check", sql`from_deployment_id is distinct from to_deployment_id`)
+    .addCheckConstraint("promotions_undoes_check", sql`(kind = 'rollback') = (undoes_id is not null)`)
     .execute();
   await sql`create index promotions_agent_idx on promotions (agent_id, id desc)`.execute(db);
   await sql`create index promotions_agent_at_idx on promotions (agent_id, at desc, id desc)`.execute(db);
@@ -47,25 +49,29 @@ export async function up(db: Kysely<any>): Promise<void> {
     for each statement execute function promotions_immutable()`.execute(db);
 
   await db.schema
-    .createTable('idempotency_keys')
+    .createTable("idempotency_keys")
     // The caller: principal id, or the agent id for an agent key, with its kind.
-    .addColumn('scope', 'text', (c) => c.notNull())
-    .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('procedure', 'text', (c) => c.notNull())
-    .addColumn('request_hash', 'text', (c) => c.notNull())
+    .addColumn("scope", "text", (c) => c.notNull())
+    .addColumn("key", "text", (c) => c.notNull())
+    .addColumn("procedure", "text", (c) => c.notNull())
+    .addColumn("request_hash", "text", (c) => c.notNull())
     // The first answer, sealed (AES-256-GCM under a key derived from
     // AGENTEX_SECRET_KEY): answers may carry a token or an agent key, and a
     // copy of the database must not yield a usable credential.
-    .addColumn('response', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
-    .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'key'])
+    .addColumn("response", "text", (c) => c.notNull())
+    .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+    .addPrimaryKeyConstraint("idempotency_keys_pk", ["scope", "key"])
     .execute();
-  await db.schema.createIndex('idempotency_keys_expires_idx').on('idempotency_keys').column('expires_at').execute();
+  await db.schema
+    .createIndex("idempotency_keys_expires_idx")
+    .on("idempotency_keys")
+    .column("expires_at")
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('idempotency_keys').execute();
-  await db.schema.dropTable('promotions').execute();
+  await db.schema.dropTable("idempotency_keys").execute();
+  await db.schema.dropTable("promotions").execute();
   await sql`drop function promotions_immutable()`.execute(db);
 }

@@ -16,19 +16,19 @@
  * *identical* to the real router's, and the file must compile alone (strict,
  * skipLibCheck off) with nothing but @trpc/server. Any drift fails the build.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const API = join(ROOT, 'packages/api/src');
-const CLIENT = join(ROOT, 'packages/client');
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const API = join(ROOT, "packages/api/src");
+const CLIENT = join(ROOT, "packages/client");
 // Virtual files (never written): they only have to sit where their imports resolve.
-const PROBE = join(API, '__wire_probe__.ts');
-const GENERATED = join(CLIENT, 'src/__wire_generated__.ts');
-const CHECK = join(CLIENT, 'src/__wire_check__.ts');
-const OUT = join(CLIENT, 'dist/router.d.ts');
+const PROBE = join(API, "__wire_probe__.ts");
+const GENERATED = join(CLIENT, "src/__wire_generated__.ts");
+const CHECK = join(CLIENT, "src/__wire_check__.ts");
+const OUT = join(CLIENT, "dist/router.d.ts");
 
 const baseOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -38,8 +38,8 @@ const baseOptions = {
   noEmit: true,
   skipLibCheck: true,
   allowImportingTsExtensions: true,
-  types: ['node'],
-  typeRoots: [join(ROOT, 'node_modules/@types')],
+  types: ["node"],
+  typeRoots: [join(ROOT, "node_modules/@types")],
 };
 
 function program(files, options) {
@@ -57,9 +57,9 @@ function program(files, options) {
 function diagnostics(prog, file) {
   const sf = prog.getSourceFile(file);
   return [...prog.getSyntacticDiagnostics(sf), ...prog.getSemanticDiagnostics(sf)].map((d) => {
-    const msg = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+    const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
     const pos = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : null;
-    return `${d.file ? d.file.fileName : ''}${pos ? `:${pos.line + 1}:${pos.character + 1}` : ''} ${msg}`;
+    return `${d.file ? d.file.fileName : ""}${pos ? `:${pos.line + 1}:${pos.character + 1}` : ""} ${msg}`;
   });
 }
 
@@ -75,7 +75,7 @@ export type __FieldIssue = FieldIssue;
 `;
 const probeProgram = program({ [PROBE]: probeSource }, baseOptions);
 const probeErrors = diagnostics(probeProgram, PROBE);
-if (probeErrors.length) throw new Error(`the router does not type-check:\n${probeErrors.join('\n')}`);
+if (probeErrors.length) throw new Error(`the router does not type-check:\n${probeErrors.join("\n")}`);
 const checker = probeProgram.getTypeChecker();
 const probeFile = probeProgram.getSourceFile(PROBE);
 const exportsOf = checker.getExportsOfModule(checker.getSymbolAtLocation(probeFile));
@@ -88,14 +88,17 @@ const prop = (type, name) => {
 // tRPC's own types used in the error shape, imported from '@trpc/server' in the generated file.
 const trpcNames = new Set();
 let usesTrackedData = false;
-const FLAGS = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias | ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType;
-const TRPC_PUBLIC = ['TRPC_ERROR_CODE_KEY', 'TRPC_ERROR_CODE_NUMBER'];
+const FLAGS =
+  ts.TypeFormatFlags.NoTruncation |
+  ts.TypeFormatFlags.InTypeAlias |
+  ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType;
+const TRPC_PUBLIC = ["TRPC_ERROR_CODE_KEY", "TRPC_ERROR_CODE_NUMBER"];
 const print = (type) => {
   // A subscription yields tRPC's TrackedData ({ id, data }: resumable events), which its bundled
   // declarations name `Tr` internally: print the name @trpc/server exports it under.
   let text = checker.typeToString(type, probeFile, FLAGS);
   if (/import\("[^"]*@trpc\/server\/dist\/[^"]*"\)\.Tr</.test(text)) {
-    text = text.replace(/import\("[^"]*@trpc\/server\/dist\/[^"]*"\)\.Tr</g, 'TrackedData<');
+    text = text.replace(/import\("[^"]*@trpc\/server\/dist\/[^"]*"\)\.Tr</g, "TrackedData<");
     usesTrackedData = true;
   }
   for (const name of TRPC_PUBLIC) if (new RegExp(`\\b${name}\\b`).test(text)) trpcNames.add(name);
@@ -105,39 +108,48 @@ const print = (type) => {
 const structure = (type) =>
   `{ ${checker
     .getPropertiesOfType(type)
-    .map((p) => `${p.flags & ts.SymbolFlags.Optional ? `${p.name}?` : p.name}: ${print(checker.getTypeOfSymbolAtLocation(p, probeFile))};`)
-    .join(' ')} }`;
+    .map(
+      (p) =>
+        `${p.flags & ts.SymbolFlags.Optional ? `${p.name}?` : p.name}: ${print(checker.getTypeOfSymbolAtLocation(p, probeFile))};`,
+    )
+    .join(" ")} }`;
 
-const KINDS = { query: 'TRPCQueryProcedure', mutation: 'TRPCMutationProcedure', subscription: 'TRPCSubscriptionProcedure' };
+const KINDS = {
+  query: "TRPCQueryProcedure",
+  mutation: "TRPCMutationProcedure",
+  subscription: "TRPCSubscriptionProcedure",
+};
 let procedures = 0;
 /** Prints a router record: procedures, and nested records (plain objects, as tRPC keeps them). */
 function record(type, indent) {
   const lines = [];
   for (const symbol of checker.getPropertiesOfType(type)) {
     const member = checker.getTypeOfSymbolAtLocation(symbol, probeFile);
-    const def = prop(member, '_def');
+    const def = prop(member, "_def");
     const key = /^[A-Za-z_$][\w$]*$/.test(symbol.name) ? symbol.name : JSON.stringify(symbol.name);
-    if (def && prop(def, 'procedure')) {
-      const kind = prop(def, 'type');
+    if (def && prop(def, "procedure")) {
+      const kind = prop(def, "type");
       const kindName = kind && kind.isStringLiteral() ? kind.value : null;
       if (!kindName || !KINDS[kindName]) throw new Error(`${symbol.name}: unknown procedure kind`);
-      const types = prop(def, '$types');
-      const output = prop(types, 'output');
+      const types = prop(def, "$types");
+      const output = prop(types, "output");
       lines.push(
-        `${indent}${key}: ${KINDS[kindName]}<{\n${indent}  input: ${print(prop(types, 'input'))};\n${indent}  output: ${print(output)};\n${indent}  meta: object;\n${indent}}>;`,
+        `${indent}${key}: ${KINDS[kindName]}<{\n${indent}  input: ${print(prop(types, "input"))};\n${indent}  output: ${print(output)};\n${indent}  meta: object;\n${indent}}>;`,
       );
       procedures++;
-    } else if (def && prop(def, 'record')) {
-      lines.push(`${indent}${key}: TRPCBuiltRouter<Root, {\n${record(prop(def, 'record'), `${indent}  `)}\n${indent}}>;`);
+    } else if (def && prop(def, "record")) {
+      lines.push(
+        `${indent}${key}: TRPCBuiltRouter<Root, {\n${record(prop(def, "record"), `${indent}  `)}\n${indent}}>;`,
+      );
     } else {
       lines.push(`${indent}${key}: {\n${record(member, `${indent}  `)}\n${indent}};`);
     }
   }
-  return lines.join('\n');
+  return lines.join("\n");
 }
-const body = record(prop(prop(aliasType('__Router'), '_def'), 'record'), '  ');
-const fieldIssue = structure(aliasType('__FieldIssue'));
-const errorShape = print(aliasType('__ErrorShape'));
+const body = record(prop(prop(aliasType("__Router"), "_def"), "record"), "  ");
+const fieldIssue = structure(aliasType("__FieldIssue"));
+const errorShape = print(aliasType("__ErrorShape"));
 
 const generated = `/**
  * The agent registry's tRPC router as its clients see it: every procedure's
@@ -151,8 +163,11 @@ import type {
   TRPCQueryProcedure,
   TRPCSubscriptionProcedure,
   inferRouterInputs,
-  inferRouterOutputs,${[...trpcNames].sort().map((n) => `\n  ${n},`).join('')}
-} from '@trpc/server';${usesTrackedData ? "\nimport type { TrackedData } from '@trpc/server/unstable-core-do-not-import';" : ''}
+  inferRouterOutputs,${[...trpcNames]
+    .sort()
+    .map((n) => `\n  ${n},`)
+    .join("")}
+} from '@trpc/server';${usesTrackedData ? "\nimport type { TrackedData } from '@trpc/server/unstable-core-do-not-import';" : ""}
 
 /** One offending input field, as the server names it (422 responses). */
 export interface FieldIssue ${fieldIssue}
@@ -182,16 +197,26 @@ export const errors: Equal<inferRouterError<Real>, inferRouterError<Generated>> 
 `;
 const checkProgram = program({ [GENERATED]: generated, [CHECK]: checkSource }, baseOptions);
 const checkErrors = [...diagnostics(checkProgram, GENERATED), ...diagnostics(checkProgram, CHECK)];
-if (checkErrors.length) throw new Error(`the generated client types differ from the router:\n${checkErrors.join('\n')}`);
+if (checkErrors.length)
+  throw new Error(`the generated client types differ from the router:\n${checkErrors.join("\n")}`);
 
-const alone = program({ [GENERATED]: generated }, { ...baseOptions, skipLibCheck: false, types: [], noUncheckedIndexedAccess: true });
+const alone = program(
+  { [GENERATED]: generated },
+  { ...baseOptions, skipLibCheck: false, types: [], noUncheckedIndexedAccess: true },
+);
 const aloneErrors = diagnostics(alone, GENERATED);
 const leaked = alone
   .getSourceFiles()
   .map((f) => f.fileName)
-  .filter((f) => f !== GENERATED && (/\/(kysely|zod|zod-openapi|trpc-to-openapi|@agentex)\//.test(f) || f.includes('/packages/')));
+  .filter(
+    (f) =>
+      f !== GENERATED &&
+      (/\/(kysely|zod|zod-openapi|trpc-to-openapi|@agentex)\//.test(f) || f.includes("/packages/")),
+  );
 if (aloneErrors.length || leaked.length) {
-  throw new Error(`the generated client types are not self-contained:\n${[...aloneErrors, ...leaked].join('\n')}`);
+  throw new Error(
+    `the generated client types are not self-contained:\n${[...aloneErrors, ...leaked].join("\n")}`,
+  );
 }
 
 mkdirSync(dirname(OUT), { recursive: true });

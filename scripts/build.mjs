@@ -14,18 +14,19 @@
  *     (apps/server/dist/embedded-image.tar.gz), from the compiled migrations.
  * Then it records the inputs' fingerprint, which `pnpm start` compares.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as esbuild from 'esbuild';
-import { FINGERPRINT_FILE, ROOT, buildFingerprint } from './build-inputs.mjs';
+import { spawnSync } from "node:child_process";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as esbuild from "esbuild";
+import { FINGERPRINT_FILE, ROOT, buildFingerprint } from "./build-inputs.mjs";
 
 const started = performance.now();
 const fingerprint = buildFingerprint();
-const step = (label) => console.log(`build: ${label} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+const step = (label) =>
+  console.log(`build: ${label} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
 function run(args, label) {
-  const res = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  const res = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
   if (res.status !== 0) {
     console.error(`build: ${label} failed`);
     process.exit(res.status ?? 1);
@@ -35,71 +36,79 @@ function run(args, label) {
 rmSync(FINGERPRINT_FILE, { force: true });
 
 // 1. Declarations and per-package JavaScript.
-run([join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.build.json'], 'tsc -b');
+run([join(ROOT, "node_modules/typescript/bin/tsc"), "-b", "tsconfig.build.json"], "tsc -b");
 // Declarations keep the sources' `.ts` import specifiers; consumers resolve `.js`.
 function fixDeclarations(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) fixDeclarations(path);
-    else if (entry.name.endsWith('.d.ts')) {
-      const text = readFileSync(path, 'utf8');
-      const fixed = text.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+?)\.ts\2/g, '$1$2$3.js$2');
+    else if (entry.name.endsWith(".d.ts")) {
+      const text = readFileSync(path, "utf8");
+      const fixed = text.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+?)\.ts\2/g, "$1$2$3.js$2");
       if (fixed !== text) writeFileSync(path, fixed);
     }
   }
 }
-for (const group of ['packages', 'apps']) {
+for (const group of ["packages", "apps"]) {
   for (const pkg of readdirSync(join(ROOT, group))) {
     try {
-      fixDeclarations(join(ROOT, group, pkg, 'dist'));
+      fixDeclarations(join(ROOT, group, pkg, "dist"));
     } catch (err) {
-      if (err.code !== 'ENOENT') throw err;
+      if (err.code !== "ENOENT") throw err;
     }
   }
 }
-step('tsc -b');
+step("tsc -b");
 
 // 2. The SDK's router types.
-run([join(ROOT, 'scripts/build-client-types.mjs')], 'client types');
-step('client types');
+run([join(ROOT, "scripts/build-client-types.mjs")], "client types");
+step("client types");
 
 // 3. The executables.
 const common = {
   bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
+  platform: "node",
+  format: "esm",
+  target: "node20",
   sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
+  legalComments: "none",
+  logLevel: "warning",
   // CommonJS dependencies inlined into an ES module still call require() for Node builtins.
-  banner: { js: "import { createRequire as __agentexRequire } from 'node:module'; const require = __agentexRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __agentexRequire } from 'node:module'; const require = __agentexRequire(import.meta.url);",
+  },
 };
-const serverDist = join(ROOT, 'apps/server/dist');
+const serverDist = join(ROOT, "apps/server/dist");
 for (const entry of readdirSync(serverDist)) {
-  if (entry !== 'types') rmSync(join(serverDist, entry), { recursive: true, force: true });
+  if (entry !== "types") rmSync(join(serverDist, entry), { recursive: true, force: true });
 }
 await esbuild.build({
   ...common,
-  entryPoints: { main: 'apps/server/src/main.ts', migrate: 'apps/server/src/migrate-cli.ts', 'image-cli': 'apps/server/src/image-cli.ts' },
+  entryPoints: {
+    main: "apps/server/src/main.ts",
+    migrate: "apps/server/src/migrate-cli.ts",
+    "image-cli": "apps/server/src/image-cli.ts",
+  },
   outdir: serverDist,
   // Kept as packages: PGlite loads its WASM and data files from beside its own module,
   // swagger-ui-dist serves its files from its package directory, kysely is shared with
   // the migrations, pg-native is pg's optional native driver (not installed).
-  external: ['@electric-sql/pglite', 'swagger-ui-dist', 'kysely', 'pg-native'],
+  external: ["@electric-sql/pglite", "swagger-ui-dist", "kysely", "pg-native"],
 });
-const migrations = readdirSync(join(ROOT, 'migrations')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+const migrations = readdirSync(join(ROOT, "migrations")).filter(
+  (f) => f.endsWith(".ts") && !f.endsWith(".d.ts"),
+);
 await esbuild.build({
   ...common,
-  entryPoints: migrations.map((f) => join(ROOT, 'migrations', f)),
-  outdir: join(serverDist, 'migrations'),
+  entryPoints: migrations.map((f) => join(ROOT, "migrations", f)),
+  outdir: join(serverDist, "migrations"),
   sourcemap: false,
-  external: ['kysely'],
+  external: ["kysely"],
 });
 await esbuild.build({
   ...common,
-  entryPoints: { agentex: 'apps/cli/src/bin.ts' },
-  outdir: join(ROOT, 'apps/cli/dist'),
+  entryPoints: { agentex: "apps/cli/src/bin.ts" },
+  outdir: join(ROOT, "apps/cli/dist"),
   sourcemap: false,
   banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
 });
@@ -107,20 +116,27 @@ step(`esbuild (server, ${migrations.length} migrations, cli)`);
 
 // 4. The operator console (apps/console): a static page the server serves at /console.
 // Type-checked first (vite only strips types), against the router's types like any client.
-run([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'apps/console/tsconfig.json', '--noEmit'], 'console types');
-const vite = spawnSync(process.execPath, [join(ROOT, 'apps/console/node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-  cwd: join(ROOT, 'apps/console'),
-  stdio: 'inherit',
-});
+run(
+  [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "apps/console/tsconfig.json", "--noEmit"],
+  "console types",
+);
+const vite = spawnSync(
+  process.execPath,
+  [join(ROOT, "apps/console/node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"],
+  {
+    cwd: join(ROOT, "apps/console"),
+    stdio: "inherit",
+  },
+);
 if (vite.status !== 0) {
-  console.error('build: console failed');
+  console.error("build: console failed");
   process.exit(vite.status ?? 1);
 }
-step('console');
+step("console");
 
 // 5. The embedded store's image, by the compiled server code itself.
-run([join(serverDist, 'image-cli.js')], 'embedded image');
-step('embedded image');
+run([join(serverDist, "image-cli.js")], "embedded image");
+step("embedded image");
 
 writeFileSync(FINGERPRINT_FILE, `${fingerprint}\n`);
 console.log(`build: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

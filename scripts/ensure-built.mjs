@@ -5,12 +5,12 @@
  * node process on dist/. Concurrent callers (parallel test files) take turns
  * on a lock directory; the second finds the build current and does nothing.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT, isBuildCurrent } from './build-inputs.mjs';
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, isBuildCurrent } from "./build-inputs.mjs";
 
-const LOCK = join(ROOT, 'node_modules/.agentex-build.lock');
+const LOCK = join(ROOT, "node_modules/.agentex-build.lock");
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 function lock() {
@@ -19,7 +19,7 @@ function lock() {
       mkdirSync(LOCK);
       return;
     } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+      if (err.code !== "EEXIST") throw err;
       try {
         // A lock older than 20 minutes belongs to a build that died.
         if (Date.now() - statSync(LOCK).mtimeMs > 20 * 60_000) rmSync(LOCK, { recursive: true, force: true });
@@ -36,9 +36,12 @@ if (!isBuildCurrent()) {
   let status = 0;
   try {
     if (!isBuildCurrent()) {
-      console.error('agentex: compiled output missing or stale; building (pnpm build)…');
+      console.error("agentex: compiled output missing or stale; building (pnpm build)…");
       // stdout too goes to stderr: `pnpm -s agentex … --json` keeps a clean stdout.
-      const run = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: ['ignore', 2, 2], cwd: ROOT });
+      const run = spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs")], {
+        stdio: ["ignore", 2, 2],
+        cwd: ROOT,
+      });
       status = run.status ?? 1;
     }
   } finally {

@@ -1,10 +1,10 @@
-import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
 
 // Served by the registry at /console: every asset is same-origin (the server's CSP allows nothing else).
 export default defineConfig({
-  base: '/console/',
+  base: "/console/",
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, assetsInlineLimit: 0 },
-  server: { proxy: { '/trpc': 'http://127.0.0.1:8000', '/api': 'http://127.0.0.1:8000' } },
+  build: { outDir: "dist", emptyOutDir: true, sourcemap: true, assetsInlineLimit: 0 },
+  server: { proxy: { "/trpc": "http://127.0.0.1:8000", "/api": "http://127.0.0.1:8000" } },
 });

@@ -15,34 +15,39 @@ import {
   type RegisteredAgent,
   type RouterInputs,
   type RouterOutputs,
-} from '@agentex/client';
+} from "@agentex/client";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(): T | void {}
 
-const client = createClient({ url: 'http://127.0.0.1:8000', token: 'agx_pat_example' });
+const client = createClient({ url: "http://127.0.0.1:8000", token: "agx_pat_example" });
 
 export async function checks(agentId: string, deploymentId: string): Promise<void> {
   const agent = await client.agents.get.query({ agent_id: agentId });
 
   // Outputs: the wire fields, with their exact types.
   assertType<Equal<typeof agent, Agent>>();
-  assertType<Equal<Agent['status'], 'Ready' | 'Failed' | 'Unknown' | 'Deleted' | 'Unhealthy' | 'BuildOnly'>>();
-  assertType<Equal<AgentStatus, Agent['status']>>();
-  assertType<Equal<Agent['acp_url'], string | null>>();
-  assertType<Equal<Agent['acp_type'], 'sync' | 'async' | 'agentic'>>();
-  assertType<Equal<Agent['production_deployment_id'], string | null>>();
-  assertType<Equal<Agent['created_at'], string>>(); // ISO string, no transformer
-  assertType<Equal<Deployment['status'], 'Pending' | 'Ready' | 'Failed'>>();
-  assertType<Equal<Deployment['is_production'], boolean>>();
-  assertType<Equal<Deployment['docker_image'], string>>(); // never null (Agentex's strict clients)
-  assertType<Equal<DeploymentHistory['commit_hash'], string>>();
-  assertType<Equal<AgentApiKeyType, 'internal' | 'external' | 'github' | 'slack'>>();
-  assertType<Equal<RouterOutputs['agentApiKeys']['revoke'], string>>();
-  assertType<Equal<RegisteredAgent['agent_api_key'], string>>();
-  assertType<Equal<AgentRole, 'viewer' | 'deployer' | 'owner'>>();
-  assertType<Equal<RouterOutputs['agents']['list'], Agent[]>>();
-  type PromoteFields = Pick<RouterInputs['deployments']['promote'], keyof RouterInputs['deployments']['promote']>;
+  assertType<
+    Equal<Agent["status"], "Ready" | "Failed" | "Unknown" | "Deleted" | "Unhealthy" | "BuildOnly">
+  >();
+  assertType<Equal<AgentStatus, Agent["status"]>>();
+  assertType<Equal<Agent["acp_url"], string | null>>();
+  assertType<Equal<Agent["acp_type"], "sync" | "async" | "agentic">>();
+  assertType<Equal<Agent["production_deployment_id"], string | null>>();
+  assertType<Equal<Agent["created_at"], string>>(); // ISO string, no transformer
+  assertType<Equal<Deployment["status"], "Pending" | "Ready" | "Failed">>();
+  assertType<Equal<Deployment["is_production"], boolean>>();
+  assertType<Equal<Deployment["docker_image"], string>>(); // never null (Agentex's strict clients)
+  assertType<Equal<DeploymentHistory["commit_hash"], string>>();
+  assertType<Equal<AgentApiKeyType, "internal" | "external" | "github" | "slack">>();
+  assertType<Equal<RouterOutputs["agentApiKeys"]["revoke"], string>>();
+  assertType<Equal<RegisteredAgent["agent_api_key"], string>>();
+  assertType<Equal<AgentRole, "viewer" | "deployer" | "owner">>();
+  assertType<Equal<RouterOutputs["agents"]["list"], Agent[]>>();
+  type PromoteFields = Pick<
+    RouterInputs["deployments"]["promote"],
+    keyof RouterInputs["deployments"]["promote"]
+  >;
   assertType<
     Equal<
       PromoteFields,
@@ -55,16 +60,16 @@ export async function checks(agentId: string, deploymentId: string): Promise<voi
       }
     >
   >();
-  assertType<Equal<Promotion['kind'], 'promote' | 'rollback' | 'cleared'>>();
-  assertType<Equal<AgentexError['current_deployment_id'], string | null | undefined>>();
-  assertType<Equal<AgentexError['status_code'], number | null>>();
+  assertType<Equal<Promotion["kind"], "promote" | "rollback" | "cleared">>();
+  assertType<Equal<AgentexError["current_deployment_id"], string | null | undefined>>();
+  assertType<Equal<AgentexError["status_code"], number | null>>();
 
   // @ts-expect-error: the wire format is snake_case; there is no camelCase field
   void agent.acpUrl;
   // @ts-expect-error: an agent has no `agent_name` field (it is `name`)
   void agent.agent_name;
   // @ts-expect-error: status is a closed enum
-  const bad: Agent['status'] = 'Running';
+  const bad: Agent["status"] = "Running";
   void bad;
 
   // @ts-expect-error: agents.get takes `agent_id`, not `id`
@@ -72,17 +77,17 @@ export async function checks(agentId: string, deploymentId: string): Promise<voi
   // @ts-expect-error: `agent_id` is a string
   await client.agents.get.query({ agent_id: 42 });
   // @ts-expect-error: acp_type must be sync | async | agentic
-  await client.agents.register.mutate({ name: 'a', description: '', acp_url: 'http://x', acp_type: 'grpc' });
+  await client.agents.register.mutate({ name: "a", description: "", acp_url: "http://x", acp_type: "grpc" });
   // @ts-expect-error: register needs acp_url
-  await client.agents.register.mutate({ name: 'a', description: '', acp_type: 'sync' });
+  await client.agents.register.mutate({ name: "a", description: "", acp_type: "sync" });
   // @ts-expect-error: roles are viewer | deployer | owner
-  await client.grants.set.mutate({ agent_id: agentId, principal_id: agentId, role: 'admin' });
+  await client.grants.set.mutate({ agent_id: agentId, principal_id: agentId, role: "admin" });
   // @ts-expect-error: promote is a mutation, not a query
   await client.deployments.promote.query({ agent_id: agentId, deployment_id: deploymentId });
   // @ts-expect-error: there is no such procedure
   await client.agents.promote.mutate({ agent_id: agentId });
   // @ts-expect-error: order_by is limited to created_at | updated_at | name | registered_at
-  await client.agents.list.query({ order_by: 'status' });
+  await client.agents.list.query({ order_by: "status" });
 
   const page = await client.agents.listPage.query({ limit: 10 });
   assertType<Equal<typeof page.next_cursor, string | null>>();

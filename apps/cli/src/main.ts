@@ -1,6 +1,6 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AgentexError, createClient } from '@agentex/client';
-import { COMMANDS, UsageError, type Command, type OptionSpec } from './commands.ts';
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { AgentexError, createClient } from "@agentex/client";
+import { COMMANDS, UsageError, type Command, type OptionSpec } from "./commands.ts";
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -21,11 +21,15 @@ const EXIT_HELP = `Exit codes:
   5  server or network: 5xx, unreachable server, timeout`;
 
 const GLOBAL_OPTIONS: Record<string, OptionSpec & { short?: string }> = {
-  url: { type: 'string', value: '<url>', description: 'server base URL (env AGENTEX_URL; default http://127.0.0.1:8000)' },
-  token: { type: 'string', value: '<token>', description: 'bearer token (env AGENTEX_TOKEN)' },
-  json: { type: 'boolean', description: "print the API's JSON instead of tables (errors as JSON on stderr)" },
-  timeout: { type: 'string', value: '<ms>', description: 'per-request timeout in ms (default 30000)' },
-  help: { type: 'boolean', short: 'h', description: 'show help' },
+  url: {
+    type: "string",
+    value: "<url>",
+    description: "server base URL (env AGENTEX_URL; default http://127.0.0.1:8000)",
+  },
+  token: { type: "string", value: "<token>", description: "bearer token (env AGENTEX_TOKEN)" },
+  json: { type: "boolean", description: "print the API's JSON instead of tables (errors as JSON on stderr)" },
+  timeout: { type: "string", value: "<ms>", description: "per-request timeout in ms (default 30000)" },
+  help: { type: "boolean", short: "h", description: "show help" },
 };
 
 export interface Io {
@@ -42,8 +46,8 @@ const defaultIo: Io = {
 
 function optionLines(options: Record<string, OptionSpec & { short?: string }>): string[] {
   const rows = Object.entries(options).map(([name, o]) => [
-    `${o.short ? `-${o.short}, ` : ''}--${name}${o.value ? ` ${o.value}` : ''}`,
-    `${o.description}${o.required ? ' (required)' : ''}`,
+    `${o.short ? `-${o.short}, ` : ""}--${name}${o.value ? ` ${o.value}` : ""}`,
+    `${o.description}${o.required ? " (required)" : ""}`,
   ]);
   const width = Math.max(...rows.map((r) => r[0]!.length));
   return rows.map(([a, b]) => `  ${a!.padEnd(width)}  ${b}`);
@@ -52,13 +56,15 @@ function optionLines(options: Record<string, OptionSpec & { short?: string }>): 
 function commandLine(c: Command): string {
   const required = Object.entries(c.options ?? {})
     .filter(([, o]) => o.required)
-    .map(([n, o]) => `--${n} ${o.value ?? ''}`.trim());
-  return ['agentex', c.name, ...(c.args ?? []), ...required, '[options]'].join(' ');
+    .map(([n, o]) => `--${n} ${o.value ?? ""}`.trim());
+  return ["agentex", c.name, ...(c.args ?? []), ...required, "[options]"].join(" ");
 }
 
 function summaryTable(commands: Command[]): string {
-  const width = Math.max(...commands.map((c) => `${c.name} ${(c.args ?? []).join(' ')}`.length));
-  return commands.map((c) => `  ${`${c.name} ${(c.args ?? []).join(' ')}`.padEnd(width)}  ${c.summary}`).join('\n');
+  const width = Math.max(...commands.map((c) => `${c.name} ${(c.args ?? []).join(" ")}`.length));
+  return commands
+    .map((c) => `  ${`${c.name} ${(c.args ?? []).join(" ")}`.padEnd(width)}  ${c.summary}`)
+    .join("\n");
 }
 
 function globalHelp(): string {
@@ -70,7 +76,7 @@ Commands:
 ${summaryTable(COMMANDS)}
 
 Global options (every command):
-${optionLines(GLOBAL_OPTIONS).join('\n')}
+${optionLines(GLOBAL_OPTIONS).join("\n")}
 
 Run 'agentex <command> --help' for a command's arguments and options.
 
@@ -87,33 +93,37 @@ Commands:
 ${summaryTable(commands)}
 
 Global options:
-${optionLines(GLOBAL_OPTIONS).join('\n')}
+${optionLines(GLOBAL_OPTIONS).join("\n")}
 
 ${EXIT_HELP}
 `;
 }
 
 function commandHelp(c: Command): string {
-  const options = c.options && Object.keys(c.options).length ? `Options:\n${optionLines(c.options).join('\n')}\n\n` : '';
+  const options =
+    c.options && Object.keys(c.options).length ? `Options:\n${optionLines(c.options).join("\n")}\n\n` : "";
   return `Usage: ${commandLine(c)}
 
 ${c.summary}.
-${c.details ? `\n${c.details}\n` : ''}
+${c.details ? `\n${c.details}\n` : ""}
 ${options}Global options:
-${optionLines(GLOBAL_OPTIONS).join('\n')}
+${optionLines(GLOBAL_OPTIONS).join("\n")}
 
 ${EXIT_HELP}
 `;
 }
 
-function parserOptions(options: Record<string, OptionSpec & { short?: string }>): NonNullable<ParseArgsConfig['options']> {
-  const opts: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [n, o] of Object.entries(options)) opts[n] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
+function parserOptions(
+  options: Record<string, OptionSpec & { short?: string }>,
+): NonNullable<ParseArgsConfig["options"]> {
+  const opts: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const [n, o] of Object.entries(options))
+    opts[n] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
   return opts;
 }
 
 /** The union of every option any command knows, for the first, lenient pass that only finds the command. */
-function allOptions(): ParseArgsConfig['options'] {
+function allOptions(): ParseArgsConfig["options"] {
   return parserOptions(Object.assign({}, ...COMMANDS.map((c) => c.options ?? {}), GLOBAL_OPTIONS));
 }
 
@@ -151,20 +161,28 @@ function reportError(io: Io, json: boolean, err: AgentexError): void {
     return;
   }
   const status = err.status_code === null ? err.code : `${err.status_code} ${err.code}`;
-  const lines = [`agentex: error: ${err.message}`, `  ${status}${err.request_id ? ` · request id ${err.request_id}` : ''}`];
-  for (const issue of err.issues) lines.push(`  - ${issue.field || '(input)'}: ${issue.message}`);
+  const lines = [
+    `agentex: error: ${err.message}`,
+    `  ${status}${err.request_id ? ` · request id ${err.request_id}` : ""}`,
+  ];
+  for (const issue of err.issues) lines.push(`  - ${issue.field || "(input)"}: ${issue.message}`);
   // e.g. current_deployment_id of a PRODUCTION_CHANGED: what to re-check before retrying.
-  for (const [key, value] of Object.entries(err.details)) lines.push(`  ${key}: ${value === null ? 'none' : String(value)}`);
-  io.stderr(`${lines.join('\n')}\n`);
+  for (const [key, value] of Object.entries(err.details))
+    lines.push(`  ${key}: ${value === null ? "none" : String(value)}`);
+  io.stderr(`${lines.join("\n")}\n`);
 }
 
 /** An error of the CLI's own (no server answer): the error body as JSON under --json, else `agentex: ...` and any extra lines. */
-function reportLocalError(io: Io, json: boolean, code: string, message: string, extra = ''): void {
-  io.stderr(json ? `${JSON.stringify({ error: { status_code: null, code, message } }, null, 2)}\n` : `agentex: ${message}\n${extra}`);
+function reportLocalError(io: Io, json: boolean, code: string, message: string, extra = ""): void {
+  io.stderr(
+    json
+      ? `${JSON.stringify({ error: { status_code: null, code, message } }, null, 2)}\n`
+      : `agentex: ${message}\n${extra}`,
+  );
 }
 
 function usage(io: Io, json: boolean, message: string, hint: string): number {
-  reportLocalError(io, json, 'USAGE', message, `Run '${hint} --help' for usage.\n`);
+  reportLocalError(io, json, "USAGE", message, `Run '${hint} --help' for usage.\n`);
   return EXIT.usage;
 }
 
@@ -175,13 +193,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   try {
     first = parseArgs({ args: argv, options: allOptions(), allowPositionals: true, strict: false });
   } catch (err) {
-    return usage(io, false, (err as Error).message, 'agentex');
+    return usage(io, false, (err as Error).message, "agentex");
   }
   const json = first.values.json === true;
-  const words = first.positionals[0] === 'help' ? first.positionals.slice(1) : first.positionals;
-  const wantsHelp = first.values.help === true || first.positionals[0] === 'help';
+  const words = first.positionals[0] === "help" ? first.positionals.slice(1) : first.positionals;
+  const wantsHelp = first.values.help === true || first.positionals[0] === "help";
 
-  const command = COMMANDS.find((c) => c.name.split(' ').every((w, i) => words[i] === w));
+  const command = COMMANDS.find((c) => c.name.split(" ").every((w, i) => words[i] === w));
   if (!command) {
     if (words.length === 0) {
       if (wantsHelp) {
@@ -191,15 +209,25 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.stderr(globalHelp());
       return EXIT.usage;
     }
-    const group = COMMANDS.filter((c) => c.name.split(' ').length > 1 && c.name.startsWith(`${words[0]} `));
+    const group = COMMANDS.filter((c) => c.name.split(" ").length > 1 && c.name.startsWith(`${words[0]} `));
     if (group.length && words.length === 1) {
       if (wantsHelp) {
         io.stdout(groupHelp(words[0]!, group));
         return EXIT.ok;
       }
-      return usage(io, json, `'${words[0]}' needs a command: ${group.map((c) => c.name.split(' ')[1]).join(', ')}`, `agentex ${words[0]}`);
+      return usage(
+        io,
+        json,
+        `'${words[0]}' needs a command: ${group.map((c) => c.name.split(" ")[1]).join(", ")}`,
+        `agentex ${words[0]}`,
+      );
     }
-    return usage(io, json, `unknown command '${words.join(' ')}'`, group.length ? `agentex ${words[0]}` : 'agentex');
+    return usage(
+      io,
+      json,
+      `unknown command '${words.join(" ")}'`,
+      group.length ? `agentex ${words[0]}` : "agentex",
+    );
   }
   if (wantsHelp) {
     io.stdout(commandHelp(command));
@@ -207,12 +235,22 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
 
   // Pass 2: strict, with this command's options only.
-  const depth = command.name.split(' ').length;
+  const depth = command.name.split(" ").length;
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: parserOptions({ ...GLOBAL_OPTIONS, ...command.options }), allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: parserOptions({ ...GLOBAL_OPTIONS, ...command.options }),
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
-    return usage(io, json, (err as Error).message.replace(/\. To specify a positional argument.*$/s, ''), `agentex ${command.name}`);
+    return usage(
+      io,
+      json,
+      (err as Error).message.replace(/\. To specify a positional argument.*$/s, ""),
+      `agentex ${command.name}`,
+    );
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const args = parsed.positionals.slice(depth);
@@ -224,18 +262,27 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     return usage(io, json, `unexpected argument '${args[expected]}'`, `agentex ${command.name}`);
   }
 
-  const url = (typeof values.url === 'string' ? values.url : undefined) ?? io.env.AGENTEX_URL ?? 'http://127.0.0.1:8000';
-  const token = (typeof values.token === 'string' ? values.token : undefined) ?? io.env.AGENTEX_TOKEN;
+  const url =
+    (typeof values.url === "string" ? values.url : undefined) ??
+    io.env.AGENTEX_URL ??
+    "http://127.0.0.1:8000";
+  const token = (typeof values.token === "string" ? values.token : undefined) ?? io.env.AGENTEX_TOKEN;
   let timeoutMs = 30_000;
-  if (typeof values.timeout === 'string') {
+  if (typeof values.timeout === "string") {
     timeoutMs = Number(values.timeout);
     if (!/^\d+$/.test(values.timeout) || timeoutMs <= 0) {
-      return usage(io, json, `--timeout must be a positive number of ms, got '${values.timeout}'`, `agentex ${command.name}`);
+      return usage(
+        io,
+        json,
+        `--timeout must be a positive number of ms, got '${values.timeout}'`,
+        `agentex ${command.name}`,
+      );
     }
   }
-  if (!/^https?:\/\/[^\s]+$/.test(url)) return usage(io, json, `--url must be an http(s) URL, got '${url}'`, `agentex ${command.name}`);
+  if (!/^https?:\/\/[^\s]+$/.test(url))
+    return usage(io, json, `--url must be an http(s) URL, got '${url}'`, `agentex ${command.name}`);
   if (!token) {
-    reportLocalError(io, json, 'UNAUTHORIZED', 'no token: pass --token <token> or set AGENTEX_TOKEN');
+    reportLocalError(io, json, "UNAUTHORIZED", "no token: pass --token <token> or set AGENTEX_TOKEN");
     return EXIT.auth;
   }
 
@@ -251,7 +298,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       reportError(io, json, err);
       return exitCodeFor(err);
     }
-    reportLocalError(io, json, 'INTERNAL', `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    reportLocalError(
+      io,
+      json,
+      "INTERNAL",
+      `unexpected error: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return EXIT.server;
   }
 }

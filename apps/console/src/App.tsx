@@ -1,15 +1,15 @@
-import type { Me } from '@agentex/client';
-import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useCallback, useMemo, useState } from 'react';
-import { consoleClient, isUnauthenticated } from './api.ts';
-import { Shell } from './components/Shell.tsx';
-import { AdminPage } from './pages/AdminPage.tsx';
-import { AgentPage } from './pages/AgentPage.tsx';
-import { AgentsPage } from './pages/AgentsPage.tsx';
-import { SignIn } from './pages/SignIn.tsx';
-import { useRoute } from './router.ts';
-import { clearToken, readToken, saveToken } from './session.ts';
-import { SessionContext } from './session-context.tsx';
+import type { Me } from "@agentex/client";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { useCallback, useMemo, useState } from "react";
+import { consoleClient, isUnauthenticated } from "./api.ts";
+import { Shell } from "./components/Shell.tsx";
+import { AdminPage } from "./pages/AdminPage.tsx";
+import { AgentPage } from "./pages/AgentPage.tsx";
+import { AgentsPage } from "./pages/AgentsPage.tsx";
+import { SignIn } from "./pages/SignIn.tsx";
+import { useRoute } from "./router.ts";
+import { clearToken, readToken, saveToken } from "./session.ts";
+import { SessionContext } from "./session-context.tsx";
 
 interface SignedIn {
   token: string;
@@ -29,7 +29,8 @@ export function App() {
   // Any 401, from any query or mutation, ends the session: the token was revoked, expired or disabled.
   const queryClient = useMemo(() => {
     const onError = (err: unknown) => {
-      if (isUnauthenticated(err)) signOut('Your session ended (the token is no longer valid). Sign in again.');
+      if (isUnauthenticated(err))
+        signOut("Your session ended (the token is no longer valid). Sign in again.");
     };
     return new QueryClient({
       queryCache: new QueryCache({ onError }),
@@ -57,7 +58,7 @@ export function App() {
 
   return (
     <QueryClientProvider client={queryClient}>
-      <SessionContext.Provider value={{ client, me: signedIn.me, signOut: () => signOut('Signed out.') }}>
+      <SessionContext.Provider value={{ client, me: signedIn.me, signOut: () => signOut("Signed out.") }}>
         <Shell>
           <Routed />
         </Shell>
@@ -69,9 +70,9 @@ export function App() {
 function Routed() {
   const route = useRoute();
   switch (route.page) {
-    case 'agent':
+    case "agent":
       return <AgentPage key={route.id} agentId={route.id} />;
-    case 'admin':
+    case "admin":
       return <AdminPage />;
     default:
       return <AgentsPage />;

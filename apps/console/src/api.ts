@@ -1,4 +1,4 @@
-import { AgentexError, createClient, type AgentexClient } from '@agentex/client';
+import { AgentexError, createClient, type AgentexClient } from "@agentex/client";
 
 /** The console talks to the server that serves it: same origin, so the CSP needs nothing else. */
 export function consoleClient(token: string): AgentexClient {
@@ -17,7 +17,12 @@ export function describeError(err: unknown): ShownError {
   if (err instanceof AgentexError) {
     return { message: err.message, code: err.code, requestId: err.request_id, status: err.status_code };
   }
-  return { message: err instanceof Error ? err.message : String(err), code: null, requestId: null, status: null };
+  return {
+    message: err instanceof Error ? err.message : String(err),
+    code: null,
+    requestId: null,
+    status: null,
+  };
 }
 
 export function isUnauthenticated(err: unknown): boolean {

@@ -1,8 +1,8 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
-import { useSession } from './session-context.tsx';
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { useSession } from "./session-context.tsx";
 
-export type LiveState = 'connecting' | 'live' | 'offline';
+export type LiveState = "connecting" | "live" | "offline";
 
 /**
  * Follows the change feed (tRPC subscription over SSE): whatever changes an
@@ -13,24 +13,25 @@ export type LiveState = 'connecting' | 'live' | 'offline';
 export function useLiveInvalidation(agentId: string | null): LiveState {
   const { client } = useSession();
   const queryClient = useQueryClient();
-  const [state, setState] = useState<LiveState>('connecting');
+  const [state, setState] = useState<LiveState>("connecting");
   useEffect(() => {
     let sub: { unsubscribe(): void };
     try {
       sub = client.events.watch.subscribe(agentId ? { agent_id: agentId } : {}, {
-      onStarted: () => setState('live'),
-      onData: (event) => {
-        setState('live');
-        const id = event.data.agent_id;
-        void queryClient.invalidateQueries({ queryKey: ['agents'] });
-        if (id) void queryClient.invalidateQueries({ queryKey: ['agent', id] });
-      },
-      onError: () => setState('offline'),
-      onConnectionStateChange: (s) => setState(s.state === 'pending' ? 'live' : s.state === 'connecting' ? 'connecting' : 'offline'),
+        onStarted: () => setState("live"),
+        onData: (event) => {
+          setState("live");
+          const id = event.data.agent_id;
+          void queryClient.invalidateQueries({ queryKey: ["agents"] });
+          if (id) void queryClient.invalidateQueries({ queryKey: ["agent", id] });
+        },
+        onError: () => setState("offline"),
+        onConnectionStateChange: (s) =>
+          setState(s.state === "pending" ? "live" : s.state === "connecting" ? "connecting" : "offline"),
       });
     } catch {
       // A client without a subscription transport: the page still works, it just is not live.
-      setState('offline');
+      setState("offline");
       return;
     }
     return () => sub.unsubscribe();

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from "node:path";
 
 export interface Config {
   port: number;
@@ -47,11 +47,11 @@ export const MIN_OPERATOR_TOKEN = 32;
 /** Invalid configuration: the message is the one line printed before the server exits. */
 export class ConfigError extends Error {}
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got '${raw}')`);
@@ -61,95 +61,122 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 
 function eventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
   return {
-    retentionMs: int(env, 'AGENTEX_EVENTS_RETENTION_MS', 24 * 3_600_000, 1_000, 365 * 24 * 3_600_000),
-    maxLag: int(env, 'AGENTEX_EVENTS_MAX_LAG', 1_000, 1, 1_000_000),
-    maxPerPrincipal: int(env, 'AGENTEX_EVENTS_MAX_PER_PRINCIPAL', 32, 1, 100_000),
-    heartbeatMs: int(env, 'AGENTEX_EVENTS_HEARTBEAT_MS', 15_000, 100, 600_000),
-    pollMs: int(env, 'AGENTEX_EVENTS_POLL_MS', 2_000, 50, 600_000),
+    retentionMs: int(env, "AGENTEX_EVENTS_RETENTION_MS", 24 * 3_600_000, 1_000, 365 * 24 * 3_600_000),
+    maxLag: int(env, "AGENTEX_EVENTS_MAX_LAG", 1_000, 1, 1_000_000),
+    maxPerPrincipal: int(env, "AGENTEX_EVENTS_MAX_PER_PRINCIPAL", 32, 1, 100_000),
+    heartbeatMs: int(env, "AGENTEX_EVENTS_HEARTBEAT_MS", 15_000, 100, 600_000),
+    pollMs: int(env, "AGENTEX_EVENTS_POLL_MS", 2_000, 50, 600_000),
   };
 }
 
 function healthConfig(env: NodeJS.ProcessEnv): HealthConfig | null {
-  const switchValue = (env.AGENTEX_HEALTH_CHECKS || 'on').toLowerCase();
-  if (switchValue !== 'on' && switchValue !== 'off') {
+  const switchValue = (env.AGENTEX_HEALTH_CHECKS || "on").toLowerCase();
+  if (switchValue !== "on" && switchValue !== "off") {
     throw new ConfigError(`AGENTEX_HEALTH_CHECKS must be 'on' or 'off' (got '${env.AGENTEX_HEALTH_CHECKS}')`);
   }
-  const path = env.AGENTEX_HEALTH_PATH || '/healthz';
+  const path = env.AGENTEX_HEALTH_PATH || "/healthz";
   if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$/.test(path)) {
-    throw new ConfigError(`AGENTEX_HEALTH_PATH must be a URL path starting with '/' (no query or fragment, at most 256 characters; got '${path}')`);
+    throw new ConfigError(
+      `AGENTEX_HEALTH_PATH must be a URL path starting with '/' (no query or fragment, at most 256 characters; got '${path}')`,
+    );
   }
-  const intervalMs = int(env, 'AGENTEX_HEALTH_INTERVAL_MS', 10_000, 50, 86_400_000);
-  const timeoutMs = int(env, 'AGENTEX_HEALTH_TIMEOUT_MS', 2_000, 10, 600_000);
+  const intervalMs = int(env, "AGENTEX_HEALTH_INTERVAL_MS", 10_000, 50, 86_400_000);
+  const timeoutMs = int(env, "AGENTEX_HEALTH_TIMEOUT_MS", 2_000, 10, 600_000);
   if (timeoutMs >= intervalMs) {
-    throw new ConfigError(`AGENTEX_HEALTH_TIMEOUT_MS must be less than AGENTEX_HEALTH_INTERVAL_MS (${timeoutMs} >= ${intervalMs})`);
+    throw new ConfigError(
+      `AGENTEX_HEALTH_TIMEOUT_MS must be less than AGENTEX_HEALTH_INTERVAL_MS (${timeoutMs} >= ${intervalMs})`,
+    );
   }
-  const failures = int(env, 'AGENTEX_HEALTH_FAILURES', 3, 1, 1_000);
-  const successes = int(env, 'AGENTEX_HEALTH_SUCCESSES', 2, 1, 1_000);
-  return switchValue === 'off' ? null : { path, intervalMs, timeoutMs, failures, successes };
+  const failures = int(env, "AGENTEX_HEALTH_FAILURES", 3, 1, 1_000);
+  const successes = int(env, "AGENTEX_HEALTH_SUCCESSES", 2, 1, 1_000);
+  return switchValue === "off" ? null : { path, intervalMs, timeoutMs, failures, successes };
 }
 
 /** `migrateOnly`: `pnpm migrate` touches no credentials, so it does not need the secret. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { migrateOnly?: boolean } = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { migrateOnly?: boolean } = {},
+): Config {
   const databaseUrl = env.DATABASE_URL || null;
   if (databaseUrl) {
     let url: URL;
     try {
       url = new URL(databaseUrl);
     } catch {
-      throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+      throw new ConfigError("DATABASE_URL must be a postgres:// URL");
     }
-    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
       throw new ConfigError(`DATABASE_URL must use postgres:// or postgresql:// (got '${url.protocol}')`);
     }
   }
   const secretKey = env.AGENTEX_SECRET_KEY || null;
   if (secretKey !== null && secretKey.length < 32) {
-    throw new ConfigError('AGENTEX_SECRET_KEY must be at least 32 characters');
+    throw new ConfigError("AGENTEX_SECRET_KEY must be at least 32 characters");
   }
   if (databaseUrl && !secretKey && !opts.migrateOnly) {
-    throw new ConfigError('AGENTEX_SECRET_KEY is required when DATABASE_URL is set (every replica must share it)');
+    throw new ConfigError(
+      "AGENTEX_SECRET_KEY is required when DATABASE_URL is set (every replica must share it)",
+    );
   }
   const bootstrapToken = env.AGENTEX_BOOTSTRAP_TOKEN || null;
-  if (bootstrapToken !== null && (bootstrapToken.length < MIN_OPERATOR_TOKEN || bootstrapToken.length > 256)) {
-    throw new ConfigError(`AGENTEX_BOOTSTRAP_TOKEN must be ${MIN_OPERATOR_TOKEN} to 256 characters (a long random value, e.g. openssl rand -hex 32)`);
+  if (
+    bootstrapToken !== null &&
+    (bootstrapToken.length < MIN_OPERATOR_TOKEN || bootstrapToken.length > 256)
+  ) {
+    throw new ConfigError(
+      `AGENTEX_BOOTSTRAP_TOKEN must be ${MIN_OPERATOR_TOKEN} to 256 characters (a long random value, e.g. openssl rand -hex 32)`,
+    );
   }
   // The Authorization header carries one whitespace-free token, and `agx_key_` credentials are
   // looked up as agent keys: such a bootstrap token could never authenticate.
-  if (bootstrapToken !== null && (/\s/.test(bootstrapToken) || bootstrapToken.startsWith('agx_key_'))) {
-    throw new ConfigError("AGENTEX_BOOTSTRAP_TOKEN must contain no whitespace and must not start with 'agx_key_' (reserved for agent keys)");
+  if (bootstrapToken !== null && (/\s/.test(bootstrapToken) || bootstrapToken.startsWith("agx_key_"))) {
+    throw new ConfigError(
+      "AGENTEX_BOOTSTRAP_TOKEN must contain no whitespace and must not start with 'agx_key_' (reserved for agent keys)",
+    );
   }
-  const logLevel = env.LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logLevel = env.LOG_LEVEL || "info";
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
   const metricsToken = env.AGENTEX_METRICS_TOKEN || null;
-  if (metricsToken !== null && (metricsToken.length < MIN_OPERATOR_TOKEN || metricsToken.length > 256 || /\s/.test(metricsToken))) {
-    throw new ConfigError(`AGENTEX_METRICS_TOKEN must be ${MIN_OPERATOR_TOKEN} to 256 characters without spaces`);
+  if (
+    metricsToken !== null &&
+    (metricsToken.length < MIN_OPERATOR_TOKEN || metricsToken.length > 256 || /\s/.test(metricsToken))
+  ) {
+    throw new ConfigError(
+      `AGENTEX_METRICS_TOKEN must be ${MIN_OPERATOR_TOKEN} to 256 characters without spaces`,
+    );
   }
-  const rawDir = env.AGENTEX_DATA_DIR || './.agentex';
-  const dataDir = rawDir.startsWith('memory://') || isAbsolute(rawDir) ? rawDir : resolve(process.env.INIT_CWD ?? process.cwd(), rawDir);
-  const requestTimeoutMs = int(env, 'AGENTEX_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
-  const headersTimeoutMs = int(env, 'AGENTEX_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000);
+  const rawDir = env.AGENTEX_DATA_DIR || "./.agentex";
+  const dataDir =
+    rawDir.startsWith("memory://") || isAbsolute(rawDir)
+      ? rawDir
+      : resolve(process.env.INIT_CWD ?? process.cwd(), rawDir);
+  const requestTimeoutMs = int(env, "AGENTEX_REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000);
+  const headersTimeoutMs = int(env, "AGENTEX_HEADERS_TIMEOUT_MS", 10_000, 100, 3_600_000);
   if (headersTimeoutMs > requestTimeoutMs) {
-    throw new ConfigError(`AGENTEX_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed AGENTEX_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+    throw new ConfigError(
+      `AGENTEX_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed AGENTEX_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
   }
   return {
-    port: int(env, 'PORT', 8000, 0, 65535),
-    host: env.HOST || '127.0.0.1',
+    port: int(env, "PORT", 8000, 0, 65535),
+    host: env.HOST || "127.0.0.1",
     databaseUrl,
     dataDir,
     bootstrapToken,
     secretKey,
     logLevel,
     metricsToken,
-    bodyLimitBytes: int(env, 'AGENTEX_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    dbPoolMax: int(env, 'AGENTEX_DB_POOL_MAX', 10, 1, 1000),
-    dbAcquireTimeoutMs: int(env, 'AGENTEX_DB_ACQUIRE_TIMEOUT_MS', 5_000, 100, 600_000),
-    statementTimeoutMs: int(env, 'AGENTEX_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
-    shutdownTimeoutMs: int(env, 'AGENTEX_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    bodyLimitBytes: int(env, "AGENTEX_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    dbPoolMax: int(env, "AGENTEX_DB_POOL_MAX", 10, 1, 1000),
+    dbAcquireTimeoutMs: int(env, "AGENTEX_DB_ACQUIRE_TIMEOUT_MS", 5_000, 100, 600_000),
+    statementTimeoutMs: int(env, "AGENTEX_STATEMENT_TIMEOUT_MS", 15_000, 100, 3_600_000),
+    shutdownTimeoutMs: int(env, "AGENTEX_SHUTDOWN_TIMEOUT_MS", 10_000, 100, 600_000),
     requestTimeoutMs,
     headersTimeoutMs,
-    keepAliveTimeoutMs: int(env, 'AGENTEX_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
-    maxConnections: int(env, 'AGENTEX_MAX_CONNECTIONS', 1024, 1, 1_000_000),
-    trpcMaxBatch: int(env, 'AGENTEX_TRPC_MAX_BATCH', 10, 1, 1000),
+    keepAliveTimeoutMs: int(env, "AGENTEX_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
+    maxConnections: int(env, "AGENTEX_MAX_CONNECTIONS", 1024, 1, 1_000_000),
+    trpcMaxBatch: int(env, "AGENTEX_TRPC_MAX_BATCH", 10, 1, 1000),
     events: eventsConfig(env),
     health: healthConfig(env),
   };

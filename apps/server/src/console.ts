@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, extname, join, relative, sep } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, extname, join, relative, sep } from "node:path";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /**
  * `/console`: the operator console (apps/console), a static single-page app
@@ -10,14 +10,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  */
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'application/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
+  ".html": "text/html; charset=utf-8",
+  ".js": "application/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
 };
 
 // React renders no inline script; connect-src covers the tRPC calls and the change feed (SSE).
@@ -26,9 +26,9 @@ export const CONSOLE_CSP =
 
 export function consoleDistDir(): string | null {
   try {
-    const pkg = createRequire(import.meta.url).resolve('@agentex/console/package.json');
-    const dist = join(dirname(pkg), 'dist');
-    return existsSync(join(dist, 'index.html')) ? dist : null;
+    const pkg = createRequire(import.meta.url).resolve("@agentex/console/package.json");
+    const dist = join(dirname(pkg), "dist");
+    return existsSync(join(dist, "index.html")) ? dist : null;
   } catch {
     return null;
   }
@@ -40,7 +40,7 @@ function readTree(root: string): Map<string, Buffer> {
     for (const name of readdirSync(dir)) {
       const full = join(dir, name);
       if (statSync(full).isDirectory()) walk(full);
-      else files.set(relative(root, full).split(sep).join('/'), readFileSync(full));
+      else files.set(relative(root, full).split(sep).join("/"), readFileSync(full));
     }
   };
   walk(root);
@@ -49,31 +49,42 @@ function readTree(root: string): Map<string, Buffer> {
 
 export function installConsole(app: FastifyInstance, dist = consoleDistDir()): void {
   const files = dist ? readTree(dist) : new Map<string, Buffer>();
-  const index = files.get('index.html');
+  const index = files.get("index.html");
 
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!index) {
       return reply
         .code(503)
-        .send({ status_code: 503, message: 'the console is not built: run `pnpm build`', code: 'SERVICE_UNAVAILABLE', request_id: req.id });
+        .send({
+          status_code: 503,
+          message: "the console is not built: run `pnpm build`",
+          code: "SERVICE_UNAVAILABLE",
+          request_id: req.id,
+        });
     }
-    return reply.type(TYPES['.html']!).header('content-security-policy', CONSOLE_CSP).header('cache-control', 'no-cache').send(index);
+    return reply
+      .type(TYPES[".html"]!)
+      .header("content-security-policy", CONSOLE_CSP)
+      .header("cache-control", "no-cache")
+      .send(index);
   };
-  app.get('/console', page);
-  app.get('/console/', page);
-  app.get<{ Params: { '*': string } }>('/console/*', async (req, reply) => {
-    const path = req.params['*'];
+  app.get("/console", page);
+  app.get("/console/", page);
+  app.get<{ Params: { "*": string } }>("/console/*", async (req, reply) => {
+    const path = req.params["*"];
     const body = files.get(path);
     const type = TYPES[extname(path)];
-    if (!body || !type || path === 'index.html') {
-      return reply.code(404).send({ status_code: 404, message: 'console file not found', code: 'NOT_FOUND', request_id: req.id });
+    if (!body || !type || path === "index.html") {
+      return reply
+        .code(404)
+        .send({ status_code: 404, message: "console file not found", code: "NOT_FOUND", request_id: req.id });
     }
     // Vite names assets by content hash: they never change under one name.
-    const immutable = path.startsWith('assets/');
+    const immutable = path.startsWith("assets/");
     return reply
       .type(type)
-      .header('content-security-policy', CONSOLE_CSP)
-      .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+      .header("content-security-policy", CONSOLE_CSP)
+      .header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache")
       .send(body);
   });
 }

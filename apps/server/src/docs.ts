@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { FastifyInstance, FastifyReply } from "fastify";
 
 /**
  * `/docs`: Swagger UI over `/api/openapi.json`, served from the swagger-ui-dist
@@ -9,12 +9,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  * "Try it out" calls the REST bridge from the page.
  */
 
-const ASSETS_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const ASSETS_DIR = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 
 const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
+  "favicon-32x32.png": "image/png",
 };
 
 const INIT_JS = `window.addEventListener('load', function () {
@@ -48,22 +48,30 @@ const HTML = `<!doctype html>
 `;
 
 // Swagger UI styles inline and draws icons from data: URIs; nothing leaves the origin.
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 export function installDocs(app: FastifyInstance): void {
   const files = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(ASSETS_DIR, name))]));
 
   const page = async (_req: unknown, reply: FastifyReply) =>
-    reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).header('cache-control', 'no-cache').send(HTML);
-  app.get('/docs', page);
-  app.get('/docs/', page);
-  app.get('/docs/assets/init.js', async (_req, reply) =>
-    reply.type('application/javascript; charset=utf-8').header('cache-control', 'no-cache').send(INIT_JS),
+    reply
+      .type("text/html; charset=utf-8")
+      .header("content-security-policy", CSP)
+      .header("cache-control", "no-cache")
+      .send(HTML);
+  app.get("/docs", page);
+  app.get("/docs/", page);
+  app.get("/docs/assets/init.js", async (_req, reply) =>
+    reply.type("application/javascript; charset=utf-8").header("cache-control", "no-cache").send(INIT_JS),
   );
-  app.get<{ Params: { file: string } }>('/docs/assets/:file', async (req, reply) => {
+  app.get<{ Params: { file: string } }>("/docs/assets/:file", async (req, reply) => {
     const body = files.get(req.params.file);
     const type = ASSETS[req.params.file];
-    if (!body || !type) return reply.code(404).send({ status_code: 404, message: 'asset not found', code: 'NOT_FOUND', request_id: req.id });
-    return reply.type(type).header('cache-control', 'public, max-age=3600').send(body);
+    if (!body || !type)
+      return reply
+        .code(404)
+        .send({ status_code: 404, message: "asset not found", code: "NOT_FOUND", request_id: req.id });
+    return reply.type(type).header("cache-control", "public, max-age=3600").send(body);
   });
 }

@@ -1,7 +1,15 @@
-import { authenticate, createContextInner, DomainError, HEARTBEAT, openWatch, WatchInput, type FeedHub } from '@agentex/api';
-import type { Database } from '@agentex/db';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { errorBody } from './rest-errors.ts';
+import {
+  authenticate,
+  createContextInner,
+  DomainError,
+  HEARTBEAT,
+  openWatch,
+  WatchInput,
+  type FeedHub,
+} from "@agentex/api";
+import type { Database } from "@agentex/db";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { errorBody } from "./rest-errors.ts";
 
 const STATUS: Record<string, number> = {
   UNAUTHORIZED: 401,
@@ -24,25 +32,38 @@ const STATUS: Record<string, number> = {
  */
 export function installEventsRoute(
   app: FastifyInstance,
-  opts: { database: Database; secretKey: Buffer; feed: FeedHub; bearer: (req: FastifyRequest) => string | null },
+  opts: {
+    database: Database;
+    secretKey: Buffer;
+    feed: FeedHub;
+    bearer: (req: FastifyRequest) => string | null;
+  },
 ) {
-  app.get('/api/events', async (req, reply) => {
+  app.get("/api/events", async (req, reply) => {
     const token = opts.bearer(req);
     const principal = token ? await authenticate(opts.database.db, token) : null;
-    if (!principal) return reply.code(401).send(errorBody(req, 401, 'UNAUTHORIZED', 'missing or invalid bearer token'));
+    if (!principal)
+      return reply.code(401).send(errorBody(req, 401, "UNAUTHORIZED", "missing or invalid bearer token"));
     const query = (req.query ?? {}) as Record<string, unknown>;
-    const header = req.headers['last-event-id'];
+    const header = req.headers["last-event-id"];
     const parsed = WatchInput.safeParse({
-      agent_id: typeof query.agent_id === 'string' && query.agent_id !== '' ? query.agent_id : undefined,
-      lastEventId: typeof header === 'string' && header !== '' ? header : typeof query.last_event_id === 'string' ? query.last_event_id : undefined,
+      agent_id: typeof query.agent_id === "string" && query.agent_id !== "" ? query.agent_id : undefined,
+      lastEventId:
+        typeof header === "string" && header !== ""
+          ? header
+          : typeof query.last_event_id === "string"
+            ? query.last_event_id
+            : undefined,
     });
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({
-        field: i.path[0] === 'lastEventId' ? 'last_event_id' : i.path.map(String).join('.'),
+        field: i.path[0] === "lastEventId" ? "last_event_id" : i.path.map(String).join("."),
         message: i.message,
       }));
-      const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-      return reply.code(422).send(errorBody(req, 422, 'UNPROCESSABLE_CONTENT', `invalid input: ${summary}`, issues));
+      const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+      return reply
+        .code(422)
+        .send(errorBody(req, 422, "UNPROCESSABLE_CONTENT", `invalid input: ${summary}`, issues));
     }
 
     const abort = new AbortController();
@@ -70,21 +91,21 @@ export function installEventsRoute(
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': req.id,
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+      "x-request-id": req.id,
     });
     // A long-lived response: no socket idle timeout applies to it (heartbeats keep proxies awake).
     req.raw.socket?.setTimeout(0);
     // The response's 'close' is the client going away (the request's fires once its body is read).
-    const closed = new Promise<void>((resolve) => res.once('close', resolve)).then(() => abort.abort());
-    req.raw.on('error', () => {}); // a reset connection is an ordinary end here
+    const closed = new Promise<void>((resolve) => res.once("close", resolve)).then(() => abort.abort());
+    req.raw.on("error", () => {}); // a reset connection is an ordinary end here
     const write = async (chunk: string) => {
       if (res.destroyed || res.writableEnded) return false;
       if (!res.write(chunk)) {
-        const drained = new Promise<void>((resolve) => res.once('drain', resolve));
+        const drained = new Promise<void>((resolve) => res.once("drain", resolve));
         await Promise.race([drained, closed]);
       }
       return !res.destroyed;
@@ -95,14 +116,14 @@ export function installEventsRoute(
         if (abort.signal.aborted) break;
         const ok =
           item === HEARTBEAT
-            ? await write(': keep-alive\n\n')
+            ? await write(": keep-alive\n\n")
             : await write(`id: ${item.id}\nevent: ${item.type}\ndata: ${JSON.stringify(item)}\n\n`);
         if (!ok) break;
       }
     } catch (err) {
-      const code = err instanceof DomainError ? err.code : 'INTERNAL_SERVER_ERROR';
+      const code = err instanceof DomainError ? err.code : "INTERNAL_SERVER_ERROR";
       const message = err instanceof DomainError ? err.message : `internal error (request id ${req.id})`;
-      if (!(err instanceof DomainError)) req.log.error({ err }, 'event stream failed');
+      if (!(err instanceof DomainError)) req.log.error({ err }, "event stream failed");
       await write(`event: error\ndata: ${JSON.stringify({ code, message, request_id: req.id })}\n\n`);
     } finally {
       await stream.return(undefined);

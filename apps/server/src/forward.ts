@@ -1,9 +1,9 @@
-import http from 'node:http';
-import https from 'node:https';
-import { Transform, pipeline } from 'node:stream';
-import { decideForward } from '@agentex/api';
-import { isConnectionError, type Database } from '@agentex/db';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import http from "node:http";
+import https from "node:https";
+import { Transform, pipeline } from "node:stream";
+import { decideForward } from "@agentex/api";
+import { isConnectionError, type Database } from "@agentex/db";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /**
  * Agentex's webhook ingress, `GET|POST /api/agents/forward/name/{agent_name}/{path}`:
@@ -12,10 +12,19 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  * bytes (signatures cover them exactly) and responses are streamed back.
  */
 
-export const FORWARD_PREFIX = '/api/agents/forward/name/';
+export const FORWARD_PREFIX = "/api/agents/forward/name/";
 export const FORWARD_ROUTE = `${FORWARD_PREFIX}:agent_name/*`;
 
-export const FORWARD_OUTCOMES = ['forwarded', 'challenge', 'bad_request', 'unauthenticated', 'no_url', 'unreachable', 'timeout', 'too_large'] as const;
+export const FORWARD_OUTCOMES = [
+  "forwarded",
+  "challenge",
+  "bad_request",
+  "unauthenticated",
+  "no_url",
+  "unreachable",
+  "timeout",
+  "too_large",
+] as const;
 export type ForwardOutcome = (typeof FORWARD_OUTCOMES)[number];
 
 export interface ForwardOptions {
@@ -32,25 +41,28 @@ export interface ForwardOptions {
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus the ones a proxy must set itself. */
 const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-  'expect',
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+  "expect",
 ]);
 /** The caller's credentials for this server never reach the agent. */
-const CREDENTIALS = new Set(['authorization', 'x-agent-api-key', 'cookie']);
+const CREDENTIALS = new Set(["authorization", "x-agent-api-key", "cookie"]);
 
-function dropHeaders(headers: http.IncomingHttpHeaders, extra: ReadonlySet<string>): Record<string, string | string[]> {
-  const named = String(headers.connection ?? '')
-    .split(',')
+function dropHeaders(
+  headers: http.IncomingHttpHeaders,
+  extra: ReadonlySet<string>,
+): Record<string, string | string[]> {
+  const named = String(headers.connection ?? "")
+    .split(",")
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   const out: Record<string, string | string[]> = {};
@@ -80,28 +92,32 @@ class ForwardError extends Error {
  */
 export function forwardTarget(acpUrl: string, rawPath: string, query: string | null): URL {
   const base = new URL(acpUrl);
-  const path = rawPath.replace(/^\/+/, '');
-  const refuse = (why: string) => new ForwardError(400, 'BAD_REQUEST', `the forwarded path ${why}`, 'bad_request');
-  if (/[\\\s\u0000-\u001f\u007f#]/.test(path)) throw refuse('contains characters that are not allowed');
-  for (const segment of path.split('/')) {
+  const path = rawPath.replace(/^\/+/, "");
+  const refuse = (why: string) =>
+    new ForwardError(400, "BAD_REQUEST", `the forwarded path ${why}`, "bad_request");
+  if (/[\\\s\u0000-\u001f\u007f#]/.test(path)) throw refuse("contains characters that are not allowed");
+  for (const segment of path.split("/")) {
     let decoded: string;
     try {
       decoded = decodeURIComponent(segment);
     } catch {
-      throw refuse('is not validly percent-encoded');
+      throw refuse("is not validly percent-encoded");
     }
-    if (decoded === '.' || decoded === '..') throw refuse('must not contain . or .. segments');
-    if (/[/\\]/.test(decoded)) throw refuse('must not contain encoded slashes');
+    if (decoded === "." || decoded === "..") throw refuse("must not contain . or .. segments");
+    if (/[/\\]/.test(decoded)) throw refuse("must not contain encoded slashes");
   }
-  const basePath = base.pathname.replace(/\/+$/, '');
-  const auth = base.username ? `${base.username}${base.password ? `:${base.password}` : ''}@` : '';
-  const target = new URL(`${base.protocol}//${auth}${base.host}${basePath}/${path}${query !== null ? `?${query}` : ''}`);
-  if (target.origin !== base.origin || !target.pathname.startsWith(`${basePath}/`)) throw refuse('leaves the agent URL');
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const auth = base.username ? `${base.username}${base.password ? `:${base.password}` : ""}@` : "";
+  const target = new URL(
+    `${base.protocol}//${auth}${base.host}${basePath}/${path}${query !== null ? `?${query}` : ""}`,
+  );
+  if (target.origin !== base.origin || !target.pathname.startsWith(`${basePath}/`))
+    throw refuse("leaves the agent URL");
   return target;
 }
 
 function splitUrl(rawUrl: string): { path: string; query: string | null } {
-  const q = rawUrl.indexOf('?');
+  const q = rawUrl.indexOf("?");
   return q < 0 ? { path: rawUrl, query: null } : { path: rawUrl.slice(0, q), query: rawUrl.slice(q + 1) };
 }
 
@@ -121,13 +137,19 @@ function byteLimit(max: number): Transform {
   });
 }
 
-async function relay(opts: ForwardOptions, request: FastifyRequest, reply: FastifyReply, target: URL, body: Buffer) {
+async function relay(
+  opts: ForwardOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: URL,
+  body: Buffer,
+) {
   const headers = dropHeaders(request.raw.headers, CREDENTIALS);
-  headers['x-request-id'] = request.id;
-  const prior = request.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.ip}` : request.ip;
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  if (hasBody) headers['content-length'] = String(body.length);
+  headers["x-request-id"] = request.id;
+  const prior = request.headers["x-forwarded-for"];
+  headers["x-forwarded-for"] = prior ? `${String(prior)}, ${request.ip}` : request.ip;
+  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  if (hasBody) headers["content-length"] = String(body.length);
 
   const controller = new AbortController();
   let timedOut = false;
@@ -135,42 +157,63 @@ async function relay(opts: ForwardOptions, request: FastifyRequest, reply: Fasti
     timedOut = true;
     controller.abort();
   }, opts.timeoutMs);
-  const client = target.protocol === 'https:' ? https : http;
-  const upstream = client.request(target, { method: request.method, headers, signal: controller.signal, agent: false });
+  const client = target.protocol === "https:" ? https : http;
+  const upstream = client.request(target, {
+    method: request.method,
+    headers,
+    signal: controller.signal,
+    agent: false,
+  });
   // The caller went away: stop the agent's work too.
-  reply.raw.on('close', () => {
+  reply.raw.on("close", () => {
     if (!reply.raw.writableFinished) controller.abort();
   });
   let response: http.IncomingMessage;
   try {
     response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      upstream.once('response', resolve);
-      upstream.once('error', reject);
+      upstream.once("response", resolve);
+      upstream.once("error", reject);
       upstream.end(hasBody ? body : undefined);
     });
   } catch {
     clearTimeout(timer);
-    if (timedOut) throw new ForwardError(504, 'GATEWAY_TIMEOUT', `the agent did not answer within ${opts.timeoutMs} ms`, 'timeout');
-    throw new ForwardError(502, 'BAD_GATEWAY', 'the agent is unreachable at its production URL', 'unreachable');
+    if (timedOut)
+      throw new ForwardError(
+        504,
+        "GATEWAY_TIMEOUT",
+        `the agent did not answer within ${opts.timeoutMs} ms`,
+        "timeout",
+      );
+    throw new ForwardError(
+      502,
+      "BAD_GATEWAY",
+      "the agent is unreachable at its production URL",
+      "unreachable",
+    );
   }
   clearTimeout(timer);
-  const declared = Number(response.headers['content-length']);
+  const declared = Number(response.headers["content-length"]);
   if (Number.isFinite(declared) && declared > opts.maxResponseBytes) {
     response.destroy();
-    throw new ForwardError(502, 'BAD_GATEWAY', `the agent's response is larger than ${opts.maxResponseBytes} bytes`, 'too_large');
+    throw new ForwardError(
+      502,
+      "BAD_GATEWAY",
+      `the agent's response is larger than ${opts.maxResponseBytes} bytes`,
+      "too_large",
+    );
   }
   // While streaming, a silent agent is cut off after the same timeout.
-  upstream.setTimeout(opts.timeoutMs, () => upstream.destroy(new Error('idle')));
+  upstream.setTimeout(opts.timeoutMs, () => upstream.destroy(new Error("idle")));
   const out = byteLimit(opts.maxResponseBytes);
   pipeline(response, out, (err) => {
-    if (err) request.log.warn({ err: err.message }, 'forwarded response cut off');
+    if (err) request.log.warn({ err: err.message }, "forwarded response cut off");
   });
-  opts.onOutcome('forwarded');
+  opts.onOutcome("forwarded");
   reply.code(response.statusCode ?? 502);
-  for (const [name, value] of Object.entries(dropHeaders(response.headers, new Set(['set-cookie'])))) {
-    if (name !== 'x-request-id') reply.header(name, value);
+  for (const [name, value] of Object.entries(dropHeaders(response.headers, new Set(["set-cookie"])))) {
+    if (name !== "x-request-id") reply.header(name, value);
   }
-  if (Number.isFinite(declared)) reply.header('content-length', String(declared));
+  if (Number.isFinite(declared)) reply.header("content-length", String(declared));
   return reply.send(out);
 }
 
@@ -178,25 +221,33 @@ export function installForward(app: FastifyInstance, opts: ForwardOptions) {
   return app.register(async (scope) => {
     // Opaque bytes, whatever the type: signatures are over the raw body.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      "*",
+      { parseAs: "buffer", bodyLimit: opts.bodyLimitBytes },
+      (_req, body, done) => done(null, body),
+    );
 
     scope.route({
-      method: ['GET', 'POST'],
+      method: ["GET", "POST"],
       url: FORWARD_ROUTE,
       config: { rawProxy: true },
       async handler(request, reply) {
         const { agent_name: agentName } = request.params as { agent_name: string };
-        const { path, query } = splitUrl(request.raw.url ?? '');
+        const { path, query } = splitUrl(request.raw.url ?? "");
         const afterName = path.slice(FORWARD_PREFIX.length);
-        const rest = afterName.slice(afterName.indexOf('/') + 1);
+        const rest = afterName.slice(afterName.indexOf("/") + 1);
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         try {
-          const decision = await decideForward(opts.database.db, opts.secretKey, { agentName, headers: request.headers, body });
-          if (decision.kind === 'challenge') {
-            opts.onOutcome('challenge');
-            return reply.code(200).type('text/plain; charset=utf-8').send(decision.challenge);
+          const decision = await decideForward(opts.database.db, opts.secretKey, {
+            agentName,
+            headers: request.headers,
+            body,
+          });
+          if (decision.kind === "challenge") {
+            opts.onOutcome("challenge");
+            return reply.code(200).type("text/plain; charset=utf-8").send(decision.challenge);
           }
-          if (decision.kind === 'refuse') {
+          if (decision.kind === "refuse") {
             opts.onOutcome(decision.outcome);
             return send(request, reply, decision.status, decision.code, decision.message);
           }
@@ -206,8 +257,14 @@ export function installForward(app: FastifyInstance, opts: ForwardOptions) {
             opts.onOutcome(err.outcome);
             return send(request, reply, err.status, err.code, err.message);
           }
-          if (isConnectionError(err) || (err as { code?: unknown })?.code === '57014') {
-            return send(request, reply, 503, 'SERVICE_UNAVAILABLE', 'the database is unavailable; retry shortly');
+          if (isConnectionError(err) || (err as { code?: unknown })?.code === "57014") {
+            return send(
+              request,
+              reply,
+              503,
+              "SERVICE_UNAVAILABLE",
+              "the database is unavailable; retry shortly",
+            );
           }
           throw err;
         }

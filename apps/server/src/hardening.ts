@@ -1,9 +1,9 @@
-import { FORWARD_PREFIX } from './forward.ts';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FORWARD_PREFIX } from "./forward.ts";
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /**
  * Transport-level defences, each applied at one place every request passes
@@ -11,8 +11,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  * (before the body is read) and the client-error handler (timeouts).
  */
 
-const REFUSED_ROUTE = '/__agentex/refused-target';
-const refusal = Symbol('agentex.refusedTarget');
+const REFUSED_ROUTE = "/__agentex/refused-target";
+const refusal = Symbol("agentex.refusedTarget");
 
 type WithRefusal = IncomingMessage & { [refusal]?: string };
 
@@ -37,12 +37,14 @@ function bytewiseDecode(s: string): string {
  * refused. The query string is not inspected.
  */
 export function targetProblem(target: string): string | null {
-  if (!target.startsWith('/') || target.startsWith('//')) return 'only origin-form request targets (/path?query) are accepted';
-  if (target.includes('#')) return 'a request target must not contain a fragment (#)';
-  const q = target.indexOf('?');
+  if (!target.startsWith("/") || target.startsWith("//"))
+    return "only origin-form request targets (/path?query) are accepted";
+  if (target.includes("#")) return "a request target must not contain a fragment (#)";
+  const q = target.indexOf("?");
   const path = bytewiseDecode(q >= 0 ? target.slice(0, q) : target);
-  if (path.includes('\\')) return 'the path must not contain backslashes';
-  if (path.split('/').some((seg) => /^\.{1,2}(;|$)/.test(seg))) return 'the path must not contain dot segments';
+  if (path.includes("\\")) return "the path must not contain backslashes";
+  if (path.split("/").some((seg) => /^\.{1,2}(;|$)/.test(seg)))
+    return "the path must not contain dot segments";
   return null;
 }
 
@@ -52,7 +54,7 @@ export function targetProblem(target: string): string | null {
  * SPEC body before reading any body; every other target is left as it is.
  */
 export function rewriteUrl(req: IncomingMessage): string {
-  const url = req.url ?? '/';
+  const url = req.url ?? "/";
   const problem = targetProblem(url);
   if (!problem) return url;
   (req as WithRefusal)[refusal] = problem;
@@ -61,19 +63,23 @@ export function rewriteUrl(req: IncomingMessage): string {
 
 export function installTargetGuard(app: FastifyInstance) {
   app.route({
-    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    method: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     url: REFUSED_ROUTE,
     onRequest: async (request, reply) => {
-      const problem = (request.raw as WithRefusal)[refusal] ?? 'this path is reserved';
-      return reply.code(400).header('connection', 'close').type('application/json; charset=utf-8').send(body(400, 'BAD_REQUEST', problem, request.id));
+      const problem = (request.raw as WithRefusal)[refusal] ?? "this path is reserved";
+      return reply
+        .code(400)
+        .header("connection", "close")
+        .type("application/json; charset=utf-8")
+        .send(body(400, "BAD_REQUEST", problem, request.id));
     },
     handler: async () => undefined,
   });
 }
 
 function hasBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+  const length = request.headers["content-length"];
+  return (length !== undefined && length !== "0") || request.headers["transfer-encoding"] !== undefined;
 }
 
 /**
@@ -83,15 +89,19 @@ function hasBody(request: FastifyRequest): boolean {
  * the unread body is never consumed.
  */
 export function installContentTypeGuard(app: FastifyInstance) {
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     if (!hasBody(request)) return;
     // Webhook forwarding relays whatever GitHub or Slack send (Slack posts forms); it reads the raw
     // body itself, under the same body limit, and checks its signature before anything else.
     if (request.url.startsWith(FORWARD_PREFIX)) return;
-    const type = request.headers['content-type'];
+    const type = request.headers["content-type"];
     if (type !== undefined && /^application\/json\s*(;|$)/i.test(type)) return;
-    const message = `content type '${type ?? '(none)'}' is not supported: send application/json`;
-    return reply.code(415).header('connection', 'close').type('application/json; charset=utf-8').send(body(415, 'UNSUPPORTED_MEDIA_TYPE', message, request.id));
+    const message = `content type '${type ?? "(none)"}' is not supported: send application/json`;
+    return reply
+      .code(415)
+      .header("connection", "close")
+      .type("application/json; charset=utf-8")
+      .send(body(415, "UNSUPPORTED_MEDIA_TYPE", message, request.id));
   });
 }
 
@@ -101,12 +111,17 @@ export function installContentTypeGuard(app: FastifyInstance) {
  * the timeouts gets 408 with the SPEC body, then the connection is closed.
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
   const status =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const code = status === 408 ? 'REQUEST_TIMEOUT' : status === 431 ? 'REQUEST_HEADER_FIELDS_TOO_LARGE' : 'BAD_REQUEST';
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+  const code =
+    status === 408 ? "REQUEST_TIMEOUT" : status === 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE" : "BAD_REQUEST";
   const message =
-    status === 408 ? 'the request was not received in time' : status === 431 ? 'the request headers are too large' : 'malformed HTTP request';
+    status === 408
+      ? "the request was not received in time"
+      : status === 431
+        ? "the request headers are too large"
+        : "malformed HTTP request";
   const requestId = randomUUID();
   const payload = body(status, code, message, requestId);
   if (socket.writable && socket.bytesWritten === 0) {

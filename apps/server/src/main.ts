@@ -1,7 +1,7 @@
-import { bootstrapAdmin } from '@agentex/api';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { buildServer } from './server.ts';
-import { migrate, openStore } from './store.ts';
+import { bootstrapAdmin } from "@agentex/api";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { buildServer } from "./server.ts";
+import { migrate, openStore } from "./store.ts";
 
 async function main() {
   let config: Config;
@@ -15,7 +15,9 @@ async function main() {
     throw err;
   }
 
-  const store = await openStore(config, (err) => console.error(`agentex: database pool error: ${err.message}`));
+  const store = await openStore(config, (err) =>
+    console.error(`agentex: database pool error: ${err.message}`),
+  );
   const applied = await migrate(store);
   const app = await buildServer({
     database: store.database,
@@ -31,7 +33,7 @@ async function main() {
     feed: config.events,
     health: config.health,
   });
-  if (applied.length) app.log.info({ migrations: applied }, 'migrations applied');
+  if (applied.length) app.log.info({ migrations: applied }, "migrations applied");
 
   const minted = await bootstrapAdmin(store.database.db, config.bootstrapToken ?? undefined);
   if (minted) {
@@ -45,9 +47,9 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down: draining in-flight requests');
+    app.log.info({ signal }, "shutting down: draining in-flight requests");
     const force = setTimeout(() => {
-      app.log.error('drain timeout exceeded; exiting');
+      app.log.error("drain timeout exceeded; exiting");
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
@@ -63,8 +65,8 @@ async function main() {
     await store.database.close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
@@ -74,6 +76,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error('agentex: failed to start:', err instanceof Error ? err.message : err);
+  console.error("agentex: failed to start:", err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
-import { appRouter, type LifecycleEvent, type LifecycleEvents } from '@agentex/api';
-import type { Database } from '@agentex/db';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from './forward.ts';
+import { timingSafeEqual } from "node:crypto";
+import { appRouter, type LifecycleEvent, type LifecycleEvents } from "@agentex/api";
+import type { Database } from "@agentex/db";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from "./forward.ts";
 
 /**
  * Prometheus metrics for one server instance (its own registry, so several
@@ -15,13 +15,13 @@ import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from './forward.
  */
 
 const LIFECYCLE_EVENTS: LifecycleEvent[] = [
-  'agent_created',
-  'agent_deleted',
-  'promotion',
-  'registration',
-  'deployment_created',
-  'deployment_deleted',
-  'health_changed',
+  "agent_created",
+  "agent_deleted",
+  "promotion",
+  "registration",
+  "deployment_created",
+  "deployment_deleted",
+  "health_changed",
 ];
 
 interface RestRoute {
@@ -31,7 +31,10 @@ interface RestRoute {
 }
 
 function procedureDefs(): Array<[string, { openapi?: { method: string; path: string } } | undefined]> {
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { openapi?: { method: string; path: string } } } }>;
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { meta?: { openapi?: { method: string; path: string } } } }
+  >;
   return Object.entries(procedures).map(([name, proc]) => [name, proc._def.meta]);
 }
 
@@ -40,8 +43,12 @@ function restRoutes(): RestRoute[] {
   const routes: RestRoute[] = [];
   for (const [name, meta] of procedureDefs()) {
     if (!meta?.openapi) continue;
-    const source = meta.openapi.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+');
-    routes.push({ method: meta.openapi.method.toUpperCase(), pattern: new RegExp(`^/api${source}/?$`), procedure: name });
+    const source = meta.openapi.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+");
+    routes.push({
+      method: meta.openapi.method.toUpperCase(),
+      pattern: new RegExp(`^/api${source}/?$`),
+      procedure: name,
+    });
   }
   return routes;
 }
@@ -58,43 +65,43 @@ export function createMetrics(opts: { database: Database; token?: string | null 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const labelNames = ['transport', 'procedure', 'method', 'status'] as const;
+  const labelNames = ["transport", "procedure", "method", "status"] as const;
   const requests = new Counter({
-    name: 'agentex_http_requests_total',
-    help: 'HTTP requests by transport (trpc, rest, http), procedure or route, method and status',
+    name: "agentex_http_requests_total",
+    help: "HTTP requests by transport (trpc, rest, http), procedure or route, method and status",
     labelNames,
     registers: [registry],
   });
   const duration = new Histogram({
-    name: 'agentex_http_request_duration_seconds',
-    help: 'HTTP request latency by transport, procedure or route, method and status',
+    name: "agentex_http_request_duration_seconds",
+    help: "HTTP request latency by transport, procedure or route, method and status",
     labelNames,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   new Gauge({
-    name: 'agentex_db_pool_connections',
-    help: 'Database pool connections by state (total, idle, waiting = requests queued for a connection)',
-    labelNames: ['state'],
+    name: "agentex_db_pool_connections",
+    help: "Database pool connections by state (total, idle, waiting = requests queued for a connection)",
+    labelNames: ["state"],
     registers: [registry],
     collect() {
       const stats = opts.database.poolStats();
-      this.set({ state: 'total' }, stats.total);
-      this.set({ state: 'idle' }, stats.idle);
-      this.set({ state: 'waiting' }, stats.waiting);
+      this.set({ state: "total" }, stats.total);
+      this.set({ state: "idle" }, stats.idle);
+      this.set({ state: "waiting" }, stats.waiting);
     },
   });
   const lifecycle = new Counter({
-    name: 'agentex_lifecycle_events_total',
-    help: 'Lifecycle events: agent_created, agent_deleted, registration, deployment_created, deployment_deleted, promotion, health_changed',
-    labelNames: ['event'],
+    name: "agentex_lifecycle_events_total",
+    help: "Lifecycle events: agent_created, agent_deleted, registration, deployment_created, deployment_deleted, promotion, health_changed",
+    labelNames: ["event"],
     registers: [registry],
   });
   for (const event of LIFECYCLE_EVENTS) lifecycle.inc({ event }, 0);
   const forwards = new Counter({
-    name: 'agentex_forward_requests_total',
-    help: 'Requests to /api/agents/forward/name/{agent_name}/{path} by outcome: forwarded (the agent answered), challenge, bad_request, unauthenticated, no_url, unreachable, timeout, too_large',
-    labelNames: ['outcome'],
+    name: "agentex_forward_requests_total",
+    help: "Requests to /api/agents/forward/name/{agent_name}/{path} by outcome: forwarded (the agent answered), challenge, bad_request, unauthenticated, no_url, unreachable, timeout, too_large",
+    labelNames: ["outcome"],
     registers: [registry],
   });
   for (const outcome of FORWARD_OUTCOMES) forwards.inc({ outcome }, 0);
@@ -108,25 +115,28 @@ export function createMetrics(opts: { database: Database; token?: string | null 
    * HTTP status and duration (207 when its calls ended differently).
    */
   function classify(req: FastifyRequest): Array<{ transport: string; procedure: string }> {
-    const path = req.originalUrl.split('?')[0] ?? '';
-    if (req.routeOptions.url === FORWARD_ROUTE) return [{ transport: 'rest', procedure: 'agents.forward' }];
-    if (path.startsWith('/trpc/')) {
-      const names = decodeURIComponent(path.slice('/trpc/'.length)).split(',');
-      return names.map((name) => ({ transport: 'trpc', procedure: trpcProcedures.has(name) ? name : 'unknown' }));
+    const path = req.originalUrl.split("?")[0] ?? "";
+    if (req.routeOptions.url === FORWARD_ROUTE) return [{ transport: "rest", procedure: "agents.forward" }];
+    if (path.startsWith("/trpc/")) {
+      const names = decodeURIComponent(path.slice("/trpc/".length)).split(",");
+      return names.map((name) => ({
+        transport: "trpc",
+        procedure: trpcProcedures.has(name) ? name : "unknown",
+      }));
     }
-    if (path.startsWith('/api/') && path !== '/api/openapi.json') {
+    if (path.startsWith("/api/") && path !== "/api/openapi.json") {
       // The REST bridge's routes carry their procedure name (resolved once, at start).
       const procedure = (req.routeOptions.config as { procedure?: unknown } | undefined)?.procedure;
-      if (typeof procedure === 'string') return [{ transport: 'rest', procedure }];
+      if (typeof procedure === "string") return [{ transport: "rest", procedure }];
       const match = rest.find((r) => r.method === req.method && r.pattern.test(path));
-      return [{ transport: 'rest', procedure: match?.procedure ?? 'unknown' }];
+      return [{ transport: "rest", procedure: match?.procedure ?? "unknown" }];
     }
-    return [{ transport: 'http', procedure: req.routeOptions.url ?? 'unknown' }];
+    return [{ transport: "http", procedure: req.routeOptions.url ?? "unknown" }];
   }
 
   function authorized(req: FastifyRequest): boolean {
     if (!opts.token) return true;
-    const given = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    const given = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1] ?? "");
     const expected = Buffer.from(opts.token);
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
@@ -136,7 +146,7 @@ export function createMetrics(opts: { database: Database; token?: string | null 
     events: { onEvent: (event) => lifecycle.inc({ event }) },
     forwardOutcome: (outcome) => forwards.inc({ outcome }),
     install(app) {
-      app.addHook('onResponse', async (req, reply) => {
+      app.addHook("onResponse", async (req, reply) => {
         const seconds = reply.elapsedTime / 1000;
         const status = String(reply.statusCode);
         for (const { transport, procedure } of classify(req)) {
@@ -145,9 +155,16 @@ export function createMetrics(opts: { database: Database; token?: string | null 
           duration.observe(labels, seconds);
         }
       });
-      app.get('/metrics', async (req, reply) => {
+      app.get("/metrics", async (req, reply) => {
         if (!authorized(req)) {
-          return reply.code(401).send({ status_code: 401, message: 'a valid metrics token is required', code: 'UNAUTHORIZED', request_id: req.id });
+          return reply
+            .code(401)
+            .send({
+              status_code: 401,
+              message: "a valid metrics token is required",
+              code: "UNAUTHORIZED",
+              request_id: req.id,
+            });
         }
         return reply.type(registry.contentType).send(await registry.metrics());
       });

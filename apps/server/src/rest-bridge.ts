@@ -1,7 +1,11 @@
-import type { AnyProcedure, AnyRouter } from '@trpc/server';
-import { getErrorShape, getHTTPStatusCodeFromError, getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-import';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from './rest-errors.ts';
+import type { AnyProcedure, AnyRouter } from "@trpc/server";
+import {
+  getErrorShape,
+  getHTTPStatusCodeFromError,
+  getTRPCErrorFromUnknown,
+} from "@trpc/server/unstable-core-do-not-import";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { errorBody } from "./rest-errors.ts";
 
 /**
  * The REST surface of the tRPC router, served without an adapter layer.
@@ -25,9 +29,9 @@ interface OpenApiMeta {
   openapi?: { method: string; path: string };
 }
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 /** Keys of the formatted tRPC error that are not a domain error's details. */
-const SHAPE_KEYS = new Set(['message', 'code', 'data', 'status_code', 'issues', 'request_id']);
+const SHAPE_KEYS = new Set(["message", "code", "data", "status_code", "issues", "request_id"]);
 
 export interface RestBridgeOptions<TContext> {
   router: AnyRouter;
@@ -37,15 +41,17 @@ export interface RestBridgeOptions<TContext> {
 
 /** `/agents/{agent_id}` → `/agents/:agent_id` */
 export function fastifyPath(prefix: string, path: string): string {
-  return `${prefix}/${path.replace(/^\/|\/$/g, '')}`.replace(/\{([^}]+)\}/g, ':$1');
+  return `${prefix}/${path.replace(/^\/|\/$/g, "")}`.replace(/\{([^}]+)\}/g, ":$1");
 }
 
-export function restRoutes(router: AnyRouter): Array<{ name: string; method: string; path: string; procedure: AnyProcedure }> {
+export function restRoutes(
+  router: AnyRouter,
+): Array<{ name: string; method: string; path: string; procedure: AnyProcedure }> {
   const procedures = router._def.procedures as Record<string, AnyProcedure>;
   const routes = [];
   for (const [name, procedure] of Object.entries(procedures)) {
     const openapi = (procedure._def.meta as OpenApiMeta | undefined)?.openapi;
-    if (!openapi || procedure._def.type === 'subscription') continue;
+    if (!openapi || procedure._def.type === "subscription") continue;
     routes.push({ name, method: openapi.method.toUpperCase(), path: openapi.path, procedure });
   }
   return routes;
@@ -54,7 +60,7 @@ export function restRoutes(router: AnyRouter): Array<{ name: string; method: str
 function queryInput(query: unknown): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
-    if (value === '' || value === undefined) continue;
+    if (value === "" || value === undefined) continue;
     input[key] = Array.isArray(value) && value.length === 1 ? value[0] : value;
   }
   return input;
@@ -64,66 +70,82 @@ export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBrid
   const config = opts.router._def._config;
   for (const route of restRoutes(opts.router)) {
     const { procedure, name } = route;
-    const type = procedure._def.type as 'query' | 'mutation';
+    const type = procedure._def.type as "query" | "mutation";
     const useBody = BODY_METHODS.has(route.method);
     // `z.void()` input (e.g. GET /me): the procedure gets no input at all.
     const inputs = procedure._def.inputs as Array<{ _zod?: { def?: { type?: string } } }>;
-    const noInput = inputs.length === 0 || inputs.every((schema) => schema._zod?.def?.type === 'void');
+    const noInput = inputs.length === 0 || inputs.every((schema) => schema._zod?.def?.type === "void");
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-        let input: unknown;
-        let ctx: TContext | undefined;
-        try {
-          if (noInput) {
-            input = undefined;
-          } else if (useBody) {
-            const contentType = request.headers['content-type'] ?? '';
-            if (!/^application\/json\b/i.test(contentType)) {
-              return reply
-                .code(415)
-                .send(errorBody(request, 415, 'UNSUPPORTED_MEDIA_TYPE', `unsupported content-type '${contentType}'; send application/json`));
-            }
-            input = { ...(request.body as object), ...(request.params as object) };
-          } else {
-            input = { ...queryInput(request.query), ...(request.params as object) };
+      let input: unknown;
+      let ctx: TContext | undefined;
+      try {
+        if (noInput) {
+          input = undefined;
+        } else if (useBody) {
+          const contentType = request.headers["content-type"] ?? "";
+          if (!/^application\/json\b/i.test(contentType)) {
+            return reply
+              .code(415)
+              .send(
+                errorBody(
+                  request,
+                  415,
+                  "UNSUPPORTED_MEDIA_TYPE",
+                  `unsupported content-type '${contentType}'; send application/json`,
+                ),
+              );
           }
-          ctx = await opts.createContext({ req: request, res: reply });
-          const data: unknown = await procedure({
-            ctx,
-            type,
-            path: name,
-            getRawInput: async () => input,
-            signal: undefined,
-            batchIndex: 0,
-          });
-          return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(data));
-        } catch (cause) {
-          const error = getTRPCErrorFromUnknown(cause);
-          const status = getHTTPStatusCodeFromError(error);
-          const shape = getErrorShape({ config, error, type, path: name, input, ctx }) as Record<string, unknown> & {
-            message?: unknown;
-            issues?: unknown;
-            data?: { issues?: unknown; code?: unknown };
-          };
-          const issues = Array.isArray(shape.issues) ? shape.issues : Array.isArray(shape.data?.issues) ? shape.data.issues : undefined;
-          const message =
-            status >= 500 && status !== 503
-              ? `internal error (request id ${request.id})`
-              : typeof shape.message === 'string'
-                ? shape.message
-                : error.message;
-          // Procedure failures were logged by the router's mapErrors; this one never reached a procedure.
-          if (error.code === 'INTERNAL_SERVER_ERROR' && ctx === undefined) request.log.error({ err: error.cause ?? error }, 'transport error');
-          // The errorFormatter's data.code is the finer one when there is one (PRODUCTION_CHANGED), and the
-          // domain error's own fields (current_deployment_id) sit beside the shape.
-          const code = typeof shape.data?.code === 'string' ? shape.data.code : error.code;
-          const details = status < 500 ? Object.fromEntries(Object.entries(shape).filter(([k]) => !SHAPE_KEYS.has(k))) : {};
-          return reply.code(status).send(errorBody(request, status, code, message, issues, details));
+          input = { ...(request.body as object), ...(request.params as object) };
+        } else {
+          input = { ...queryInput(request.query), ...(request.params as object) };
         }
+        ctx = await opts.createContext({ req: request, res: reply });
+        const data: unknown = await procedure({
+          ctx,
+          type,
+          path: name,
+          getRawInput: async () => input,
+          signal: undefined,
+          batchIndex: 0,
+        });
+        return reply.header("content-type", "application/json; charset=utf-8").send(JSON.stringify(data));
+      } catch (cause) {
+        const error = getTRPCErrorFromUnknown(cause);
+        const status = getHTTPStatusCodeFromError(error);
+        const shape = getErrorShape({ config, error, type, path: name, input, ctx }) as Record<
+          string,
+          unknown
+        > & {
+          message?: unknown;
+          issues?: unknown;
+          data?: { issues?: unknown; code?: unknown };
+        };
+        const issues = Array.isArray(shape.issues)
+          ? shape.issues
+          : Array.isArray(shape.data?.issues)
+            ? shape.data.issues
+            : undefined;
+        const message =
+          status >= 500 && status !== 503
+            ? `internal error (request id ${request.id})`
+            : typeof shape.message === "string"
+              ? shape.message
+              : error.message;
+        // Procedure failures were logged by the router's mapErrors; this one never reached a procedure.
+        if (error.code === "INTERNAL_SERVER_ERROR" && ctx === undefined)
+          request.log.error({ err: error.cause ?? error }, "transport error");
+        // The errorFormatter's data.code is the finer one when there is one (PRODUCTION_CHANGED), and the
+        // domain error's own fields (current_deployment_id) sit beside the shape.
+        const code = typeof shape.data?.code === "string" ? shape.data.code : error.code;
+        const details =
+          status < 500 ? Object.fromEntries(Object.entries(shape).filter(([k]) => !SHAPE_KEYS.has(k))) : {};
+        return reply.code(status).send(errorBody(request, status, code, message, issues, details));
+      }
     };
     // As the bridge did, a trailing slash names the same route.
     const url = fastifyPath(opts.prefix, route.path);
     for (const path of [url, `${url}/`]) {
-      app.route({ method: route.method as 'GET', url: path, config: { procedure: name }, handler });
+      app.route({ method: route.method as "GET", url: path, config: { procedure: name }, handler });
     }
   }
 }

@@ -1,5 +1,5 @@
-import { protoKeyPath } from '@agentex/api';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { protoKeyPath } from "@agentex/api";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 interface ErrorBody {
   status_code: number;
@@ -10,11 +10,11 @@ interface ErrorBody {
 }
 
 const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'PARSE_ERROR',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'PARSE_ERROR',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: "PARSE_ERROR",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "PARSE_ERROR",
+  FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "BAD_REQUEST",
 };
 
 export function errorBody(
@@ -25,7 +25,14 @@ export function errorBody(
   issues?: unknown[],
   details?: Record<string, unknown>,
 ): ErrorBody {
-  return { status_code: status, message, code, ...(issues ? { issues } : {}), ...details, request_id: request.id };
+  return {
+    status_code: status,
+    message,
+    code,
+    ...(issues ? { issues } : {}),
+    ...details,
+    request_id: request.id,
+  };
 }
 
 function protoKeyOf(text: string): string | null {
@@ -38,7 +45,7 @@ function protoKeyOf(text: string): string | null {
 
 /** Far above any nesting a valid input has (registration_metadata allows 16). */
 export const MAX_JSON_NESTING = 64;
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 /** Whether JSON text opens more than `max` arrays/objects at once; a linear scan, no recursion. */
 export function nestsDeeperThan(text: string, max: number): boolean {
@@ -47,7 +54,8 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -65,11 +73,11 @@ export function nestsDeeperThan(text: string, max: number): boolean {
  */
 export function installRestErrors(app: FastifyInstance) {
   // Agentex clients POST actions such as promote with no body at all.
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser("application/json");
   // `constructor` keys are ordinary data (as over /trpc); `__proto__` keys are refused (below).
-  const json = app.getDefaultJsonParser('error', 'ignore');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') return done(null, {});
+  const json = app.getDefaultJsonParser("error", "ignore");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    if (body === "") return done(null, {});
     // Refused before parsing: the REST bridge re-serializes bodies recursively
     // (a stack overflow, so a 500, at a few thousand levels).
     if (nestsDeeperThan(body as string, MAX_JSON_NESTING)) {
@@ -82,52 +90,68 @@ export function installRestErrors(app: FastifyInstance) {
       // The parser's error does not say why; JSON that plain JSON.parse accepts failed only for a `__proto__` key.
       const field = err ? protoKeyOf(body as string) : null;
       if (field === null) return done(err, parsed);
-      const invalid = new Error(`invalid input: ${field}: '__proto__' is not allowed as a key`) as FastifyError & { issues: unknown[] };
+      const invalid = new Error(
+        `invalid input: ${field}: '__proto__' is not allowed as a key`,
+      ) as FastifyError & { issues: unknown[] };
       invalid.statusCode = 422;
-      invalid.code = 'UNPROCESSABLE_CONTENT';
+      invalid.code = "UNPROCESSABLE_CONTENT";
       invalid.issues = [{ field, message: "'__proto__' is not allowed as a key" }];
       done(invalid, undefined);
     });
   });
-  app.addHook('preHandler', async (request, reply) => {
-    if (!request.originalUrl.startsWith('/api/')) return;
+  app.addHook("preHandler", async (request, reply) => {
+    if (!request.originalUrl.startsWith("/api/")) return;
     // The webhook forward route relays the raw body as it came.
     if ((request.routeOptions.config as { rawProxy?: boolean } | undefined)?.rawProxy) return;
-    if (request.body === undefined && !request.headers['content-type']) {
-      request.headers['content-type'] = 'application/json';
+    if (request.body === undefined && !request.headers["content-type"]) {
+      request.headers["content-type"] = "application/json";
       request.body = {};
       return;
     }
     // The bridge spreads the body into the input ({...[1]}, {...null}): a body
     // that is not an object would otherwise be silently taken as `{}`.
     const body: unknown = request.body;
-    const isJson = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
-    if (isJson && BODY_METHODS.has(request.method) && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-      return reply.code(422).send(
-        errorBody(request, 422, 'UNPROCESSABLE_CONTENT', 'invalid input: the request body must be a JSON object', [
-          { field: '', message: 'the request body must be a JSON object' },
-        ]),
-      );
+    const isJson = /^application\/json\b/i.test(request.headers["content-type"] ?? "");
+    if (
+      isJson &&
+      BODY_METHODS.has(request.method) &&
+      (typeof body !== "object" || body === null || Array.isArray(body))
+    ) {
+      return reply
+        .code(422)
+        .send(
+          errorBody(
+            request,
+            422,
+            "UNPROCESSABLE_CONTENT",
+            "invalid input: the request body must be a JSON object",
+            [{ field: "", message: "the request body must be a JSON object" }],
+          ),
+        );
     }
   });
 
   // Dot segments, fragments and absolute-form targets are refused before routing: see hardening.ts.
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'unhandled error');
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, "unhandled error");
     const issues = (error as { issues?: unknown }).issues;
     const code =
       status === 422 && Array.isArray(issues)
-        ? 'UNPROCESSABLE_CONTENT'
-        : FASTIFY_CODES[error.code] ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+        ? "UNPROCESSABLE_CONTENT"
+        : (FASTIFY_CODES[error.code] ??
+          (status === 413 ? "PAYLOAD_TOO_LARGE" : status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST"));
     const message = status >= 500 ? `internal error (request id ${request.id})` : error.message;
-    return reply.code(status).send(errorBody(request, status, code, message, Array.isArray(issues) ? issues : undefined));
+    return reply
+      .code(status)
+      .send(errorBody(request, status, code, message, Array.isArray(issues) ? issues : undefined));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const message = `route ${request.method} ${request.url.split('?')[0]} not found`;
-    return reply.code(404).send(errorBody(request, 404, 'NOT_FOUND', message));
+    const message = `route ${request.method} ${request.url.split("?")[0]} not found`;
+    return reply.code(404).send(errorBody(request, 404, "NOT_FOUND", message));
   });
 }
 
@@ -137,9 +161,9 @@ export function installRestErrors(app: FastifyInstance) {
  * handler runs, in Fastify's own shape unless handled here.
  */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
   const status = tooLong ? 414 : 400;
-  const message = tooLong ? 'a path parameter is too long' : 'the URL is not validly percent-encoded';
-  const body = errorBody(request, status, tooLong ? 'URI_TOO_LONG' : 'BAD_REQUEST', message);
-  void reply.code(status).header('x-request-id', request.id).send(body);
+  const message = tooLong ? "a path parameter is too long" : "the URL is not validly percent-encoded";
+  const body = errorBody(request, status, tooLong ? "URI_TOO_LONG" : "BAD_REQUEST", message);
+  void reply.code(status).header("x-request-id", request.id).send(body);
 }

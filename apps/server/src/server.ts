@@ -1,20 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import { AuthCache, appRouter, createContextInner, FEED_CHANNEL, FeedHub, HealthChecker, type AuthCacheOptions, type LifecycleEvents } from '@agentex/api';
-import type { Database } from '@agentex/db';
-import type { TRPCError } from '@trpc/server';
-import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { EventsConfig, HealthConfig } from './config.ts';
-import { installConsole } from './console.ts';
-import { installDocs } from './docs.ts';
-import { installForward } from './forward.ts';
-import { installEventsRoute } from './events-route.ts';
-import { createMetrics } from './metrics.ts';
-import { openApiDocument } from './openapi.ts';
-import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from './hardening.ts';
-import { installRestBridge } from './rest-bridge.ts';
-import { installTrpcFastPath } from './trpc-fast.ts';
-import { frameworkErrors, installRestErrors } from './rest-errors.ts';
+import { randomUUID } from "node:crypto";
+import {
+  AuthCache,
+  appRouter,
+  createContextInner,
+  FEED_CHANNEL,
+  FeedHub,
+  HealthChecker,
+  type AuthCacheOptions,
+  type LifecycleEvents,
+} from "@agentex/api";
+import type { Database } from "@agentex/db";
+import type { TRPCError } from "@trpc/server";
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { EventsConfig, HealthConfig } from "./config.ts";
+import { installConsole } from "./console.ts";
+import { installDocs } from "./docs.ts";
+import { installForward } from "./forward.ts";
+import { installEventsRoute } from "./events-route.ts";
+import { createMetrics } from "./metrics.ts";
+import { openApiDocument } from "./openapi.ts";
+import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from "./hardening.ts";
+import { installRestBridge } from "./rest-bridge.ts";
+import { installTrpcFastPath } from "./trpc-fast.ts";
+import { frameworkErrors, installRestErrors } from "./rest-errors.ts";
 
 export interface ServerOptions {
   database: Database;
@@ -49,7 +58,7 @@ export interface ServerOptions {
    * 5 s); `false` asks the database on every call. Invalidated at once on this
    * replica and over LISTEN/NOTIFY on the others.
    */
-  authCache?: Pick<AuthCacheOptions, 'max' | 'ttlMs'> | false;
+  authCache?: Pick<AuthCacheOptions, "max" | "ttlMs"> | false;
   /** Extra routes (metrics, docs) registered by the host. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -58,13 +67,13 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function bearer(req: FastifyRequest): string | null {
   const header = req.headers.authorization;
-  if (typeof header === 'string') {
+  if (typeof header === "string") {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match?.[1]) return match[1];
   }
   // Agentex agents send their key in this header.
-  const agentKey = req.headers['x-agent-api-key'];
-  return typeof agentKey === 'string' && agentKey ? agentKey : null;
+  const agentKey = req.headers["x-agent-api-key"];
+  return typeof agentKey === "string" && agentKey ? agentKey : null;
 }
 
 export const DEFAULT_LIMITS = {
@@ -76,17 +85,17 @@ export const DEFAULT_LIMITS = {
 } as const;
 /** `Idempotency-Key` (REST and /trpc); an empty header counts as none. */
 function idempotencyKeyHeader(req: FastifyRequest): string | null {
-  const value = req.headers['idempotency-key'];
-  return typeof value === 'string' && value !== '' ? value : null;
+  const value = req.headers["idempotency-key"];
+  return typeof value === "string" && value !== "" ? value : null;
 }
 
 /** REST lists keep their bare-array body; the next page is announced in headers. */
 function setNextCursor(req: FastifyRequest, reply: FastifyReply, cursor: string) {
-  const url = new URL(req.originalUrl, 'http://localhost');
-  url.searchParams.delete('page_number');
-  url.searchParams.set('cursor', cursor);
-  reply.header('x-next-cursor', cursor);
-  reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
+  const url = new URL(req.originalUrl, "http://localhost");
+  url.searchParams.delete("page_number");
+  url.searchParams.set("cursor", cursor);
+  reply.header("x-next-cursor", cursor);
+  reply.header("link", `<${url.pathname}${url.search}>; rel="next"`);
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
@@ -94,7 +103,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs;
   const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs, requestTimeout);
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info', ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    logger: { level: opts.logLevel ?? "info", ...(opts.logStream ? { stream: opts.logStream } : {}) },
     bodyLimit,
     requestTimeout,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
@@ -109,22 +118,22 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     // Before any route matching: refuses request-targets that are not plain origin-form paths.
     rewriteUrl,
     genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // REST path parameters are validated by their procedures (a uuid, a 63-char name): let an
     // over-long one reach that check (a 422 naming the field); Node's header limit bounds the URL.
     routerOptions: { maxParamLength: 16_384 },
     frameworkErrors,
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    forceCloseConnections: "idle",
   });
 
   app.server.headersTimeout = headersTimeout;
   app.server.maxConnections = opts.maxConnections ?? DEFAULT_LIMITS.maxConnections;
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-request-id', request.id);
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-request-id", request.id);
     return payload;
   });
   installContentTypeGuard(app);
@@ -149,7 +158,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     feed.committed(lastEventId);
     opts.database.notify(FEED_CHANNEL, String(lastEventId)).catch((err: unknown) => {
       // Other replicas still pick the event up at their next poll.
-      app.log.warn({ err }, 'change feed: NOTIFY failed');
+      app.log.warn({ err }, "change feed: NOTIFY failed");
     });
   };
   const events: LifecycleEvents = {
@@ -169,7 +178,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         ...opts.health,
         log: app.log,
         onChange: (lastEventId) => {
-          events.onEvent?.('health_changed');
+          events.onEvent?.("health_changed");
           events.onFeed?.(lastEventId);
         },
       })
@@ -177,27 +186,30 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   checker?.start();
   // Open streams end before the server waits for its connections to close; nothing here
   // waits on the database, so a probe stuck behind a row lock cannot hold the listener open.
-  app.addHook('preClose', async () => {
+  app.addHook("preClose", async () => {
     checker?.halt();
     feed.endStreams();
   });
-  app.addHook('onClose', async () => {
+  app.addHook("onClose", async () => {
     await checker?.stop();
     await feed.stop();
   });
   const auth =
     opts.authCache === false
       ? null
-      : new AuthCache(opts.database, { ...opts.authCache, onError: (err) => app.log.warn({ err }, 'auth cache: invalidation channel') });
+      : new AuthCache(opts.database, {
+          ...opts.authCache,
+          onError: (err) => app.log.warn({ err }, "auth cache: invalidation channel"),
+        });
   if (auth) {
     await auth.start();
-    app.addHook('onClose', () => auth.stop());
+    app.addHook("onClose", () => auth.stop());
   }
 
   const createContext = ({ req, res }: { req: FastifyRequest; res: FastifyReply }) =>
     createContextInner({
       auth,
-      onNextCursor: req.originalUrl.startsWith('/api/') ? (cursor) => setNextCursor(req, res, cursor) : null,
+      onNextCursor: req.originalUrl.startsWith("/api/") ? (cursor) => setNextCursor(req, res, cursor) : null,
       db: opts.database.db,
       secretKey: opts.secretKey,
       token: bearer(req),
@@ -215,29 +227,36 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Procedure failures are logged by the router's mapErrors; this catches the
   // rest (a transport failing before any procedure runs), which would otherwise
   // leave a 500 with nothing in the log.
-  const onError = ({ error, path, req }: { error: TRPCError; path?: string | undefined; req: FastifyRequest }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR' && !path) req.log.error({ err: error.cause ?? error }, 'transport error');
+  const onError = ({
+    error,
+    path,
+    req,
+  }: {
+    error: TRPCError;
+    path?: string | undefined;
+    req: FastifyRequest;
+  }) => {
+    if (error.code === "INTERNAL_SERVER_ERROR" && !path)
+      req.log.error({ err: error.cause ?? error }, "transport error");
   };
 
   const maxBatchSize = opts.trpcMaxBatch ?? DEFAULT_LIMITS.trpcMaxBatch;
-  installTrpcFastPath(app, { prefix: '/trpc', router: appRouter, createContext, maxBatchSize });
+  installTrpcFastPath(app, { prefix: "/trpc", router: appRouter, createContext, maxBatchSize });
   await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
+    prefix: "/trpc",
     trpcOptions: {
       router: appRouter,
       createContext,
       onError,
       maxBatchSize,
       maxBodySize: bodyLimit,
-    } satisfies FastifyTRPCPluginOptions<
-      typeof appRouter
-    >['trpcOptions'],
+    } satisfies FastifyTRPCPluginOptions<typeof appRouter>["trpcOptions"],
   });
   installEventsRoute(app, { database: opts.database, secretKey: opts.secretKey, feed, bearer });
-  installRestBridge(app, { prefix: '/api', router: appRouter, createContext });
+  installRestBridge(app, { prefix: "/api", router: appRouter, createContext });
 
   const document = openApiDocument();
-  app.get('/api/openapi.json', async () => document);
+  app.get("/api/openapi.json", async () => document);
   installDocs(app);
   await installForward(app, {
     database: opts.database,
@@ -248,12 +267,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     onOutcome: metrics.forwardOutcome,
   });
   installConsole(app);
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get("/healthz", async () => ({ status: "ok" }));
   // Agentex's probe path.
-  app.get('/healthcheck', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get("/healthcheck", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
     const ok = await opts.database.ping(2_000);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', store: opts.database.kind });
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? "ready" : "unavailable", store: opts.database.kind });
   });
 
   for (const plugin of opts.plugins ?? []) await plugin(app);

@@ -1,10 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { connectEmbedded, connectPostgres, migrateToLatest, type Database } from '@agentex/db';
-import type { Config } from './config.ts';
-import { COMPILED_MIGRATIONS_DIR, loadEmbeddedImage } from './embedded-image.ts';
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { connectEmbedded, connectPostgres, migrateToLatest, type Database } from "@agentex/db";
+import type { Config } from "./config.ts";
+import { COMPILED_MIGRATIONS_DIR, loadEmbeddedImage } from "./embedded-image.ts";
 
 export interface Store {
   database: Database;
@@ -16,10 +25,10 @@ export interface Store {
  * keys survive restarts; a shared Postgres needs the secret from the operator.
  */
 function embeddedSecret(dataDir: string): Buffer {
-  if (dataDir.startsWith('memory://')) return randomBytes(32);
-  const file = join(dataDir, 'secret.key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
+  if (dataDir.startsWith("memory://")) return randomBytes(32);
+  const file = join(dataDir, "secret.key");
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
+  return Buffer.from(readFileSync(file, "utf8").trim(), "utf8");
 }
 
 /**
@@ -33,36 +42,44 @@ function embeddedSecret(dataDir: string): Buffer {
  * function.
  */
 function lockDataDir(dataDir: string): () => void {
-  const file = join(dataDir, 'agentex.pid');
+  const file = join(dataDir, "agentex.pid");
   const me = `${process.pid}@${hostname()}`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(file, me, { flag: 'wx' });
+      writeFileSync(file, me, { flag: "wx" });
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
         try {
-          if (readFileSync(file, 'utf8').trim() === me) unlinkSync(file);
+          if (readFileSync(file, "utf8").trim() === me) unlinkSync(file);
         } catch {
           // already gone
         }
       };
-      process.once('exit', release);
+      process.once("exit", release);
       return release;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
-    let holder = '';
+    let holder = "";
     try {
-      holder = readFileSync(file, 'utf8').trim();
+      holder = readFileSync(file, "utf8").trim();
     } catch {
       // removed meanwhile: try again
     }
-    const [pid, host] = holder.split('@');
+    const [pid, host] = holder.split("@");
     const holderPid = Number(pid);
-    if (host === hostname() && Number.isInteger(holderPid) && holderPid > 0 && holderPid !== process.pid && isRunning(holderPid)) {
-      throw new Error(`AGENTEX_DATA_DIR ${dataDir} is in use by another agentex process (pid ${holderPid}); stop it first`);
+    if (
+      host === hostname() &&
+      Number.isInteger(holderPid) &&
+      holderPid > 0 &&
+      holderPid !== process.pid &&
+      isRunning(holderPid)
+    ) {
+      throw new Error(
+        `AGENTEX_DATA_DIR ${dataDir} is in use by another agentex process (pid ${holderPid}); stop it first`,
+      );
     }
     try {
       unlinkSync(file); // stale: its process is gone
@@ -78,7 +95,7 @@ function isRunning(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -94,11 +111,13 @@ function secureDataDir(dataDir: string): void {
   const mode = st.mode & 0o777;
   if (mode & 0o077) {
     throw new Error(
-      `AGENTEX_DATA_DIR ${dataDir} is accessible by other users (mode ${mode.toString(8).padStart(4, '0')}); it holds every row and credential hash: run chmod 700 ${dataDir}`,
+      `AGENTEX_DATA_DIR ${dataDir} is accessible by other users (mode ${mode.toString(8).padStart(4, "0")}); it holds every row and credential hash: run chmod 700 ${dataDir}`,
     );
   }
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new Error(`AGENTEX_DATA_DIR ${dataDir} is owned by uid ${st.uid}, not by this process (uid ${process.getuid()}); run the server as its owner`);
+  if (typeof process.getuid === "function" && st.uid !== process.getuid()) {
+    throw new Error(
+      `AGENTEX_DATA_DIR ${dataDir} is owned by uid ${st.uid}, not by this process (uid ${process.getuid()}); run the server as its owner`,
+    );
   }
   try {
     process.umask(0o077);
@@ -126,17 +145,17 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
       statementTimeoutMs: config.statementTimeoutMs,
       ...(onPoolError ? { onPoolError } : {}),
     });
-    return { database, secretKey: Buffer.from(config.secretKey ?? '', 'utf8') };
+    return { database, secretKey: Buffer.from(config.secretKey ?? "", "utf8") };
   }
   let release = () => {};
-  if (!config.dataDir.startsWith('memory://')) {
+  if (!config.dataDir.startsWith("memory://")) {
     secureDataDir(config.dataDir);
     release = lockDataDir(config.dataDir);
   }
   let database: Database;
   try {
     // A fresh directory (or memory://) starts from the pre-built, pre-migrated image when there is one.
-    const fresh = config.dataDir.startsWith('memory://') || !existsSync(join(config.dataDir, 'PG_VERSION'));
+    const fresh = config.dataDir.startsWith("memory://") || !existsSync(join(config.dataDir, "PG_VERSION"));
     database = await connectEmbedded(config.dataDir, (fresh && loadEmbeddedImage()) || undefined);
   } catch (err) {
     release();
@@ -147,13 +166,13 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
     await close();
     release();
   };
-  const secretKey = config.secretKey ? Buffer.from(config.secretKey, 'utf8') : embeddedSecret(config.dataDir);
-  if (!config.dataDir.startsWith('memory://')) restrictTree(config.dataDir);
+  const secretKey = config.secretKey ? Buffer.from(config.secretKey, "utf8") : embeddedSecret(config.dataDir);
+  if (!config.dataDir.startsWith("memory://")) restrictTree(config.dataDir);
   return { database, secretKey };
 }
 
 export async function migrate(store: Store): Promise<string[]> {
   // Compiled, the migrations compiled beside the server; from source, the repository's migrations/.
   const result = await migrateToLatest(store.database.db, COMPILED_MIGRATIONS_DIR ?? undefined);
-  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return (result.results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }

@@ -1,11 +1,11 @@
-import type { AnyProcedure, AnyRouter } from '@trpc/server';
+import type { AnyProcedure, AnyRouter } from "@trpc/server";
 import {
   getErrorShape,
   getHTTPStatusCode,
   getTRPCErrorFromUnknown,
   type TRPCResponse,
-} from '@trpc/server/unstable-core-do-not-import';
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+} from "@trpc/server/unstable-core-do-not-import";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
 
 /**
  * A lean path for the common `/trpc` calls: one query by GET or one mutation
@@ -32,10 +32,10 @@ export function installTrpcFastPath<TContext>(
   const route = `${opts.prefix}/:path`;
 
   const fast: preHandlerHookHandler = async function (request, reply) {
-    if (request.headers['trpc-accept'] || request.headers['trpc-batch-mode']) return; // streaming: the adapter's
+    if (request.headers["trpc-accept"] || request.headers["trpc-batch-mode"]) return; // streaming: the adapter's
     const method = request.method;
-    if (method !== 'GET' && method !== 'POST') return;
-    const q = request.url.indexOf('?');
+    if (method !== "GET" && method !== "POST") return;
+    const q = request.url.indexOf("?");
     let path: string;
     try {
       path = decodeURIComponent(request.url.slice(opts.prefix.length + 1, q === -1 ? undefined : q));
@@ -43,25 +43,25 @@ export function installTrpcFastPath<TContext>(
       return;
     }
     const query = request.query as Record<string, unknown>;
-    const batch = query.batch === '1';
-    const names = batch ? path.split(',') : [path];
+    const batch = query.batch === "1";
+    const names = batch ? path.split(",") : [path];
     if (names.length > opts.maxBatchSize) return;
-    const type = method === 'GET' ? 'query' : 'mutation';
+    const type = method === "GET" ? "query" : "mutation";
     const calls: Array<{ name: string; procedure: AnyProcedure; input: unknown }> = [];
     let inputs: unknown;
-    if (method === 'GET') {
+    if (method === "GET") {
       const raw = query.input;
-      if (raw !== undefined && typeof raw !== 'string') return;
+      if (raw !== undefined && typeof raw !== "string") return;
       try {
         inputs = raw === undefined ? undefined : JSON.parse(raw);
       } catch {
         return;
       }
     } else {
-      if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return;
+      if (!/^application\/json\b/i.test(request.headers["content-type"] ?? "")) return;
       // The adapter's own content-type parser hands the body over as text.
       const body: unknown = request.body;
-      if (typeof body !== 'string' || body === '') return; // empty body: let the adapter decide
+      if (typeof body !== "string" || body === "") return; // empty body: let the adapter decide
       try {
         inputs = JSON.parse(body);
       } catch {
@@ -74,7 +74,7 @@ export function installTrpcFastPath<TContext>(
       if (!procedure || procedure._def.type !== type) return;
       let input = inputs;
       if (batch) {
-        if (inputs !== undefined && (typeof inputs !== 'object' || inputs === null)) return;
+        if (inputs !== undefined && (typeof inputs !== "object" || inputs === null)) return;
         input = inputs === undefined ? undefined : (inputs as Record<string, unknown>)[String(i)];
       }
       calls.push({ name, procedure, input });
@@ -84,7 +84,14 @@ export function installTrpcFastPath<TContext>(
     const responses: TRPCResponse[] = await Promise.all(
       calls.map(async ({ name, procedure, input }, batchIndex) => {
         try {
-          const data: unknown = await procedure({ ctx, type, path: name, getRawInput: async () => input, signal: undefined, batchIndex });
+          const data: unknown = await procedure({
+            ctx,
+            type,
+            path: name,
+            getRawInput: async () => input,
+            signal: undefined,
+            batchIndex,
+          });
           return { result: { data } };
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
@@ -95,14 +102,16 @@ export function installTrpcFastPath<TContext>(
     const status = getHTTPStatusCode(batch ? responses : responses[0]!);
     return reply
       .code(status)
-      .header('content-type', 'application/json')
-      .header('vary', 'trpc-accept')
+      .header("content-type", "application/json")
+      .header("vary", "trpc-accept")
       .send(JSON.stringify(batch ? responses : responses[0]));
   };
 
-  app.addHook('onRoute', (routeOptions) => {
+  app.addHook("onRoute", (routeOptions) => {
     if (routeOptions.url !== route) return;
     const existing = routeOptions.preHandler;
-    routeOptions.preHandler = existing ? [...(Array.isArray(existing) ? existing : [existing]), fast] : [fast];
+    routeOptions.preHandler = existing
+      ? [...(Array.isArray(existing) ? existing : [existing]), fast]
+      : [fast];
   });
 }

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { TEST_STORE } from '@agentex/db/testing';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useServer } from './helpers.ts';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TEST_STORE } from "@agentex/db/testing";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useServer } from "./helpers.ts";
 
 /**
  * Drives /docs in headless Debian Chromium: the page renders from the served
@@ -14,9 +14,9 @@ import { useServer } from './helpers.ts';
  * token and succeeds after "Authorize" with one.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
-const SCREENSHOT = join(ARTIFACTS, 'docs.png');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = fileURLToPath(new URL("../../../test-artifacts/", import.meta.url));
+const SCREENSHOT = join(ARTIFACTS, "docs.png");
 
 describe(`docs page in a real browser (${TEST_STORE})`, () => {
   const s = useServer();
@@ -28,28 +28,30 @@ describe(`docs page in a real browser (${TEST_STORE})`, () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
+      );
     }
-    userDataDir = mkdtempSync(join(tmpdir(), 'agentex-chromium-'));
+    userDataDir = mkdtempSync(join(tmpdir(), "agentex-chromium-"));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
       ],
       viewport: { width: 1280, height: 1400 },
     });
     page = context.pages()[0] ?? (await context.newPage());
-    page.on('request', (req) => requests.push(req.url()));
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
+    page.on("request", (req) => requests.push(req.url()));
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      if (msg.type() === "error") pageErrors.push(msg.text());
     });
   }, 60_000);
 
@@ -58,60 +60,71 @@ describe(`docs page in a real browser (${TEST_STORE})`, () => {
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  it('loads from this server alone and lists the agent and deployment operations', async () => {
-    await page.goto(`${s.url}/docs`, { waitUntil: 'load' });
-    await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
-    await expect(page.locator('.info .title').innerText()).resolves.toContain('Agent registry');
+  it("loads from this server alone and lists the agent and deployment operations", async () => {
+    await page.goto(`${s.url}/docs`, { waitUntil: "load" });
+    await page.locator(".opblock").first().waitFor({ timeout: 20_000 });
+    await expect(page.locator(".info .title").innerText()).resolves.toContain("Agent registry");
 
     const operations = await page
-      .locator('.opblock-summary')
+      .locator(".opblock-summary")
       .evaluateAll((els) =>
-        els.map((el) => `${el.querySelector('.opblock-summary-method')?.textContent?.trim()} ${el.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`),
+        els.map(
+          (el) =>
+            `${el.querySelector(".opblock-summary-method")?.textContent?.trim()} ${el.querySelector(".opblock-summary-path")?.getAttribute("data-path")}`,
+        ),
       );
     for (const op of [
-      'POST /agents/register-build',
-      'POST /agents/register',
-      'GET /agents',
-      'GET /agents/{agent_id}',
-      'DELETE /agents/{agent_id}',
-      'POST /agents/{agent_id}/deployments',
-      'GET /agents/{agent_id}/deployments',
-      'POST /agents/{agent_id}/deployments/{deployment_id}/promote',
-      'DELETE /agents/{agent_id}/deployments/{deployment_id}',
+      "POST /agents/register-build",
+      "POST /agents/register",
+      "GET /agents",
+      "GET /agents/{agent_id}",
+      "DELETE /agents/{agent_id}",
+      "POST /agents/{agent_id}/deployments",
+      "GET /agents/{agent_id}/deployments",
+      "POST /agents/{agent_id}/deployments/{deployment_id}/promote",
+      "DELETE /agents/{agent_id}/deployments/{deployment_id}",
     ]) {
       expect(operations, op).toContain(op);
     }
     // The bearer scheme is offered by the page.
-    await expect(page.locator('.btn.authorize').count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator(".btn.authorize").count()).resolves.toBeGreaterThan(0);
     // Offline: every request the page made stayed on this origin.
     expect(requests.length).toBeGreaterThan(3);
-    expect(requests.filter((url) => !url.startsWith(`${s.url}/`) && !url.startsWith('data:'))).toEqual([]);
+    expect(requests.filter((url) => !url.startsWith(`${s.url}/`) && !url.startsWith("data:"))).toEqual([]);
   });
 
-  it('try it out: GET /agents is 401 without a token and 200 after Authorize', async () => {
+  it("try it out: GET /agents is 401 without a token and 200 after Authorize", async () => {
     const name = `docs-${Date.now()}`;
-    expect((await s.api('POST', '/api/agents/register-build', { body: { name, description: 'seen from the docs page' } })).status).toBe(200);
+    expect(
+      (
+        await s.api("POST", "/api/agents/register-build", {
+          body: { name, description: "seen from the docs page" },
+        })
+      ).status,
+    ).toBe(200);
 
-    const operation = page.locator('#operations-agents-agents-list');
-    await operation.locator('.opblock-summary').first().click();
-    const execute = operation.locator('button.execute');
+    const operation = page.locator("#operations-agents-agents-list");
+    await operation.locator(".opblock-summary").first().click();
+    const execute = operation.locator("button.execute");
     await execute.waitFor();
 
     const callAgents = async () => {
-      const response = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/agents' && res.request().method() === 'GET');
+      const response = page.waitForResponse(
+        (res) => new URL(res.url()).pathname === "/api/agents" && res.request().method() === "GET",
+      );
       await execute.click();
       return response;
     };
 
     const refused = await callAgents();
     expect(refused.status()).toBe(401);
-    await operation.locator('.btn-clear').click();
+    await operation.locator(".btn-clear").click();
 
-    await page.locator('.auth-wrapper .btn.authorize').click();
-    const dialog = page.locator('.dialog-ux');
-    await dialog.locator('input').first().fill(s.adminToken);
-    await dialog.locator('button.authorize').click();
-    await dialog.locator('button.btn-done').click();
+    await page.locator(".auth-wrapper .btn.authorize").click();
+    const dialog = page.locator(".dialog-ux");
+    await dialog.locator("input").first().fill(s.adminToken);
+    await dialog.locator("button.authorize").click();
+    await dialog.locator("button.btn-done").click();
 
     const ok = await callAgents();
     expect(ok.status()).toBe(200);
@@ -119,8 +132,8 @@ describe(`docs page in a real browser (${TEST_STORE})`, () => {
     const agents = (await ok.json()) as Array<{ name: string }>;
     expect(agents.map((a) => a.name)).toContain(name);
     // The page shows the live response.
-    const live = operation.locator('.live-responses-table tbody');
-    await live.locator('.response-col_status', { hasText: /^\s*200\s*$/ }).waitFor({ timeout: 10_000 });
+    const live = operation.locator(".live-responses-table tbody");
+    await live.locator(".response-col_status", { hasText: /^\s*200\s*$/ }).waitFor({ timeout: 10_000 });
     await expect(live.innerText()).resolves.toContain(name);
 
     mkdirSync(ARTIFACTS, { recursive: true });

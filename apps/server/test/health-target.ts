@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from "node:http";
 
 /**
  * A real HTTP server standing in for an agent's ACP server. `mode` decides
@@ -8,10 +8,10 @@ import { createServer, type Server } from 'node:http';
  * same port.
  */
 export class HealthTarget {
-  mode: 'ok' | 'fail' | 'slow' | 'redirect' = 'ok';
+  mode: "ok" | "fail" | "slow" | "redirect" = "ok";
   /** After this many more 'ok' answers, switch to 'fail' (null: never). */
   okBudget: number | null = null;
-  redirectTo = '';
+  redirectTo = "";
   hits = 0;
   /** When each request arrived (Date.now()). */
   hitTimes: number[] = [];
@@ -31,31 +31,31 @@ export class HealthTarget {
     const server = createServer((req, res) => {
       this.hits++;
       this.hitTimes.push(Date.now());
-      this.paths.push(req.url ?? '');
+      this.paths.push(req.url ?? "");
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       const finish = (status: number, headers: Record<string, string> = {}) => {
         // Hold each answer briefly, so overlapping probes would show in maxInFlight.
         setTimeout(() => {
           this.inFlight--;
-          res.writeHead(status, headers).end(status === 200 ? 'ok' : 'no');
+          res.writeHead(status, headers).end(status === 200 ? "ok" : "no");
         }, this.holdMs);
       };
-      if (this.mode === 'ok' && this.okBudget !== null) {
-        if (this.okBudget <= 0) this.mode = 'fail';
+      if (this.mode === "ok" && this.okBudget !== null) {
+        if (this.okBudget <= 0) this.mode = "fail";
         else this.okBudget--;
       }
-      if (this.mode === 'ok') finish(200);
-      else if (this.mode === 'fail') finish(503);
-      else if (this.mode === 'redirect') finish(302, { location: this.redirectTo });
+      if (this.mode === "ok") finish(200);
+      else if (this.mode === "fail") finish(503);
+      else if (this.mode === "redirect") finish(302, { location: this.redirectTo });
       else setTimeout(() => finish(200), 5_000);
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.once("error", reject);
+      server.listen(this.port, "127.0.0.1", () => resolve());
     });
     const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
+    this.port = typeof address === "object" && address ? address.port : 0;
     this.server = server;
     return this;
   }
@@ -72,7 +72,11 @@ export class HealthTarget {
 }
 
 /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, stepMs = 25): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  stepMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -1,11 +1,11 @@
-import { bootstrapAdmin } from '@agentex/api';
-import { createTestDatabase, type TestDatabase } from '@agentex/db/testing';
-import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll } from 'vitest';
-import { buildServer, type ServerOptions } from '../src/index.ts';
+import { bootstrapAdmin } from "@agentex/api";
+import { createTestDatabase, type TestDatabase } from "@agentex/db/testing";
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll } from "vitest";
+import { buildServer, type ServerOptions } from "../src/index.ts";
 
-export const SECRET = Buffer.from('test-secret-key-of-at-least-32-chars!!', 'utf8');
+export const SECRET = Buffer.from("test-secret-key-of-at-least-32-chars!!", "utf8");
 
 export interface TestServer {
   app: FastifyInstance;
@@ -15,13 +15,21 @@ export interface TestServer {
   /** An admin's bearer token. */
   adminToken: string;
   /** fetch against the server with JSON in and out; `token` null sends no Authorization. */
-  api(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{
+  api(
+    method: string,
+    path: string,
+    opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{
     status: number;
     body: any;
     headers: Headers;
   }>;
   /** Creates a principal over REST as the admin; returns its id and token. */
-  principal(opts?: { admin?: boolean; can_create_agents?: boolean; kind?: 'user' | 'service_account' }): Promise<{
+  principal(opts?: {
+    admin?: boolean;
+    can_create_agents?: boolean;
+    kind?: "user" | "service_account";
+  }): Promise<{
     id: string;
     token: string;
   }>;
@@ -32,11 +40,11 @@ export function useServer(extra: Partial<ServerOptions> = {}): TestServer {
   const state = {} as TestServer;
   beforeAll(async () => {
     const db = await createTestDatabase();
-    const app = await buildServer({ database: db, secretKey: SECRET, logLevel: 'silent', ...extra });
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    const app = await buildServer({ database: db, secretKey: SECRET, logLevel: "silent", ...extra });
+    await app.listen({ port: 0, host: "127.0.0.1" });
     const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const adminToken = `agx_pat_test_admin_${randomBytes(12).toString('hex')}`;
+    const port = typeof address === "object" && address ? address.port : 0;
+    const adminToken = `agx_pat_test_admin_${randomBytes(12).toString("hex")}`;
     await bootstrapAdmin(db.db, adminToken);
     Object.assign(state, { app, db, url: `http://127.0.0.1:${port}`, adminToken });
   });
@@ -48,11 +56,13 @@ export function useServer(extra: Partial<ServerOptions> = {}): TestServer {
     const token = opts.token === undefined ? state.adminToken : opts.token;
     const headers: Record<string, string> = { ...opts.headers };
     if (token) headers.authorization = `Bearer ${token}`;
-    if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
+    if (opts.body !== undefined) headers["content-type"] ??= "application/json";
     const res = await fetch(`${state.url}${path}`, {
       method,
       headers,
-      ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
+      ...(opts.body !== undefined
+        ? { body: typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body) }
+        : {}),
     });
     const text = await res.text();
     let body: unknown = text;
@@ -64,15 +74,16 @@ export function useServer(extra: Partial<ServerOptions> = {}): TestServer {
     return { status: res.status, body, headers: res.headers };
   };
   state.principal = async (opts = {}) => {
-    const res = await state.api('POST', '/api/principals', {
+    const res = await state.api("POST", "/api/principals", {
       body: {
-        name: `p-${randomBytes(5).toString('hex')}`,
-        kind: opts.kind ?? 'user',
+        name: `p-${randomBytes(5).toString("hex")}`,
+        kind: opts.kind ?? "user",
         admin: opts.admin ?? false,
         can_create_agents: opts.can_create_agents ?? true,
       },
     });
-    if (res.status !== 200) throw new Error(`could not create principal: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`could not create principal: ${res.status} ${JSON.stringify(res.body)}`);
     return { id: res.body.id as string, token: res.body.token as string };
   };
   return state;

@@ -1,14 +1,16 @@
-import { TEST_STORE } from '@agentex/db/testing';
-import { describe, expect, it } from 'vitest';
-import { buildServer } from '../src/index.ts';
-import { SECRET, useServer } from './helpers.ts';
+import { TEST_STORE } from "@agentex/db/testing";
+import { describe, expect, it } from "vitest";
+import { buildServer } from "../src/index.ts";
+import { SECRET, useServer } from "./helpers.ts";
 
 /** The value of one Prometheus sample whose labels include `labels`; undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
+  for (const line of text.split("\n")) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const have = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const have = Object.fromEntries(
+      [...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(match[3]);
   }
   return undefined;
@@ -17,62 +19,73 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 async function scrape(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`);
   expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text();
 }
 
 describe(`/metrics (${TEST_STORE})`, () => {
   const s = useServer();
 
-  it('serves Prometheus text without a token when none is configured', async () => {
+  it("serves Prometheus text without a token when none is configured", async () => {
     const text = await scrape(s.url);
-    expect(text).toContain('# TYPE agentex_http_requests_total counter');
-    expect(text).toContain('# TYPE agentex_http_request_duration_seconds histogram');
-    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).toContain("# TYPE agentex_http_requests_total counter");
+    expect(text).toContain("# TYPE agentex_http_request_duration_seconds histogram");
+    expect(text).toContain("process_cpu_user_seconds_total");
   });
 
-  it('counts requests and latency per procedure and status on both transports', async () => {
+  it("counts requests and latency per procedure and status on both transports", async () => {
     const before = await scrape(s.url);
-    const restOk = { transport: 'rest', procedure: 'agents.list', method: 'GET', status: '200' };
-    const rest401 = { ...restOk, status: '401' };
-    const trpcOk = { transport: 'trpc', procedure: 'agents.list', method: 'GET', status: '200' };
-    const restGet404 = { transport: 'rest', procedure: 'agents.get', method: 'GET', status: '404' };
+    const restOk = { transport: "rest", procedure: "agents.list", method: "GET", status: "200" };
+    const rest401 = { ...restOk, status: "401" };
+    const trpcOk = { transport: "trpc", procedure: "agents.list", method: "GET", status: "200" };
+    const restGet404 = { transport: "rest", procedure: "agents.get", method: "GET", status: "404" };
 
-    expect((await s.api('GET', '/api/agents')).status).toBe(200);
-    expect((await s.api('GET', '/api/agents')).status).toBe(200);
-    expect((await s.api('GET', '/api/agents', { token: null })).status).toBe(401);
-    expect((await s.api('GET', `/api/agents/${crypto.randomUUID()}`)).status).toBe(404);
-    expect((await s.api('GET', '/trpc/agents.list?input=%7B%7D')).status).toBe(200);
+    expect((await s.api("GET", "/api/agents")).status).toBe(200);
+    expect((await s.api("GET", "/api/agents")).status).toBe(200);
+    expect((await s.api("GET", "/api/agents", { token: null })).status).toBe(401);
+    expect((await s.api("GET", `/api/agents/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await s.api("GET", "/trpc/agents.list?input=%7B%7D")).status).toBe(200);
     // A batch counts once per procedure in it; an unknown name is labelled `unknown`, not echoed.
     const batchInput = encodeURIComponent(JSON.stringify({ 0: {} }));
-    expect((await s.api('GET', `/trpc/agents.list,me.get?batch=1&input=${batchInput}`)).status).toBe(200);
-    expect((await s.api('GET', '/trpc/no.such.procedure-xyz')).status).toBe(404);
+    expect((await s.api("GET", `/trpc/agents.list,me.get?batch=1&input=${batchInput}`)).status).toBe(200);
+    expect((await s.api("GET", "/trpc/no.such.procedure-xyz")).status).toBe(404);
 
     const after = await scrape(s.url);
     const delta = (labels: Record<string, string>) =>
-      (sample(after, 'agentex_http_requests_total', labels) ?? 0) - (sample(before, 'agentex_http_requests_total', labels) ?? 0);
+      (sample(after, "agentex_http_requests_total", labels) ?? 0) -
+      (sample(before, "agentex_http_requests_total", labels) ?? 0);
     expect(delta(restOk)).toBe(2);
     expect(delta(rest401)).toBe(1);
     expect(delta(restGet404)).toBe(1);
     expect(delta(trpcOk)).toBe(2);
-    expect(delta({ transport: 'trpc', procedure: 'me.get', status: '200' })).toBe(1);
-    expect(delta({ transport: 'trpc', procedure: 'unknown', status: '404' })).toBe(1);
-    expect(after).not.toContain('no.such.procedure-xyz');
-    expect(sample(after, 'agentex_http_request_duration_seconds_count', restOk)).toBeGreaterThanOrEqual(2);
-    expect(sample(after, 'agentex_http_request_duration_seconds_bucket', { ...restOk, le: '+Inf' })).toBeGreaterThanOrEqual(2);
-    expect(sample(after, 'agentex_http_request_duration_seconds_sum', restOk)).toBeGreaterThan(0);
+    expect(delta({ transport: "trpc", procedure: "me.get", status: "200" })).toBe(1);
+    expect(delta({ transport: "trpc", procedure: "unknown", status: "404" })).toBe(1);
+    expect(after).not.toContain("no.such.procedure-xyz");
+    expect(sample(after, "agentex_http_request_duration_seconds_count", restOk)).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(after, "agentex_http_request_duration_seconds_bucket", { ...restOk, le: "+Inf" }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(sample(after, "agentex_http_request_duration_seconds_sum", restOk)).toBeGreaterThan(0);
     // Label values are route templates and procedure names, never raw ids from the URL.
     expect(after).not.toMatch(/procedure="\/api\/agents\/[0-9a-f-]{36}"/);
-    expect(sample(after, 'agentex_http_requests_total', { transport: 'http', procedure: '/healthz' })).toBeUndefined();
-    await s.api('GET', '/healthz', { token: null });
-    expect(sample(await scrape(s.url), 'agentex_http_requests_total', { transport: 'http', procedure: '/healthz', status: '200' })).toBe(1);
+    expect(
+      sample(after, "agentex_http_requests_total", { transport: "http", procedure: "/healthz" }),
+    ).toBeUndefined();
+    await s.api("GET", "/healthz", { token: null });
+    expect(
+      sample(await scrape(s.url), "agentex_http_requests_total", {
+        transport: "http",
+        procedure: "/healthz",
+        status: "200",
+      }),
+    ).toBe(1);
   });
 
-  it('reports database pool usage', async () => {
+  it("reports database pool usage", async () => {
     const text = await scrape(s.url);
-    const total = sample(text, 'agentex_db_pool_connections', { state: 'total' });
-    const idle = sample(text, 'agentex_db_pool_connections', { state: 'idle' });
-    const waiting = sample(text, 'agentex_db_pool_connections', { state: 'waiting' });
+    const total = sample(text, "agentex_db_pool_connections", { state: "total" });
+    const idle = sample(text, "agentex_db_pool_connections", { state: "idle" });
+    const waiting = sample(text, "agentex_db_pool_connections", { state: "waiting" });
     const stats = s.db.poolStats();
     expect(total).toBeGreaterThanOrEqual(1);
     expect(idle).toBeGreaterThanOrEqual(0);
@@ -81,51 +94,73 @@ describe(`/metrics (${TEST_STORE})`, () => {
     expect(total).toBe(stats.total);
   });
 
-  it('counts lifecycle events: agents created and deleted, registrations, deployments, promotions', async () => {
-    const events = ['agent_created', 'agent_deleted', 'registration', 'deployment_created', 'promotion'];
-    const count = (text: string, event: string) => sample(text, 'agentex_lifecycle_events_total', { event });
+  it("counts lifecycle events: agents created and deleted, registrations, deployments, promotions", async () => {
+    const events = ["agent_created", "agent_deleted", "registration", "deployment_created", "promotion"];
+    const count = (text: string, event: string) => sample(text, "agentex_lifecycle_events_total", { event });
     const before = await scrape(s.url);
-    for (const event of events) expect(count(before, event), event).toBeTypeOf('number');
+    for (const event of events) expect(count(before, event), event).toBeTypeOf("number");
 
     const name = `metrics-${Date.now()}`;
-    const agent = await s.api('POST', '/api/agents/register-build', { body: { name, description: 'counted' } });
+    const agent = await s.api("POST", "/api/agents/register-build", {
+      body: { name, description: "counted" },
+    });
     expect(agent.status).toBe(200);
     const id = agent.body.id as string;
-    const deployment = await s.api('POST', `/api/agents/${id}/deployments`, { body: { docker_image: 'img:1' } });
+    const deployment = await s.api("POST", `/api/agents/${id}/deployments`, {
+      body: { docker_image: "img:1" },
+    });
     expect(deployment.status).toBe(200);
-    const registered = await s.api('POST', '/api/agents/register', {
+    const registered = await s.api("POST", "/api/agents/register", {
       body: {
         name,
-        description: 'counted',
+        description: "counted",
         agent_id: id,
-        acp_url: 'http://agent.internal:8000',
-        acp_type: 'async',
+        acp_url: "http://agent.internal:8000",
+        acp_type: "async",
         registration_metadata: { deployment_id: deployment.body.id },
       },
     });
     expect(registered.status).toBe(200);
-    const promoted = await s.api('POST', `/api/agents/${id}/deployments/${deployment.body.id}/promote`);
+    const promoted = await s.api("POST", `/api/agents/${id}/deployments/${deployment.body.id}/promote`);
     expect(promoted.status).toBe(200);
-    expect((await s.api('DELETE', `/api/agents/${id}`)).status).toBe(200);
+    expect((await s.api("DELETE", `/api/agents/${id}`)).status).toBe(200);
 
     const after = await scrape(s.url);
-    for (const event of events) expect((count(after, event) ?? 0) - (count(before, event) ?? 0), event).toBe(1);
+    for (const event of events)
+      expect((count(after, event) ?? 0) - (count(before, event) ?? 0), event).toBe(1);
   });
 
-  it('requires the metrics token when one is configured', async () => {
-    const app = await buildServer({ database: s.db, secretKey: SECRET, logLevel: 'silent', metricsToken: 'scrape-secret-123' });
+  it("requires the metrics token when one is configured", async () => {
+    const app = await buildServer({
+      database: s.db,
+      secretKey: SECRET,
+      logLevel: "silent",
+      metricsToken: "scrape-secret-123",
+    });
     try {
-      const none = await app.inject({ method: 'GET', url: '/metrics' });
+      const none = await app.inject({ method: "GET", url: "/metrics" });
       expect(none.statusCode).toBe(401);
-      expect(none.json()).toMatchObject({ status_code: 401, code: 'UNAUTHORIZED' });
-      const wrong = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-secret-124' } });
+      expect(none.json()).toMatchObject({ status_code: 401, code: "UNAUTHORIZED" });
+      const wrong = await app.inject({
+        method: "GET",
+        url: "/metrics",
+        headers: { authorization: "Bearer scrape-secret-124" },
+      });
       expect(wrong.statusCode).toBe(401);
       // An API token is not a metrics token.
-      const api = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${s.adminToken}` } });
+      const api = await app.inject({
+        method: "GET",
+        url: "/metrics",
+        headers: { authorization: `Bearer ${s.adminToken}` },
+      });
       expect(api.statusCode).toBe(401);
-      const ok = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-secret-123' } });
+      const ok = await app.inject({
+        method: "GET",
+        url: "/metrics",
+        headers: { authorization: "Bearer scrape-secret-123" },
+      });
       expect(ok.statusCode).toBe(200);
-      expect(ok.body).toContain('agentex_lifecycle_events_total');
+      expect(ok.body).toContain("agentex_lifecycle_events_total");
     } finally {
       await app.close();
     }

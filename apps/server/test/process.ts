@@ -3,30 +3,30 @@
  * point `pnpm start` runs), and a private PostgreSQL the fault tests may stop
  * and start without disturbing the machine's shared one. Loopback only.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { rawPostgres } from '@agentex/db/testing';
-import { sql, type Kysely } from 'kysely';
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { rawPostgres } from "@agentex/db/testing";
+import { sql, type Kysely } from "kysely";
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const MAIN = join(REPO_ROOT, "apps/server/src/main.ts");
 
-export const ADMIN_TOKEN = `agx_pat_faults_admin_${randomBytes(12).toString('hex')}`;
-export const SECRET_KEY = 'faults-test-secret-key-shared-by-all-replicas';
+export const ADMIN_TOKEN = `agx_pat_faults_admin_${randomBytes(12).toString("hex")}`;
+export const SECRET_KEY = "faults-test-secret-key-shared-by-all-replicas";
 
 /** A port nobody listens on right now (the kernel's pick; closed again at once). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
       const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
+      const port = typeof address === "object" && address ? address.port : 0;
       srv.close(() => resolve(port));
     });
   });
@@ -52,7 +52,7 @@ export async function request(
   const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
   const started = performance.now();
   try {
     const res = await fetch(`${url}${path}`, {
@@ -71,7 +71,7 @@ export async function request(
     return { status: res.status, body, ms: performance.now() - started };
   } catch (err) {
     const name = (err as Error).name;
-    const status = name === 'TimeoutError' || name === 'AbortError' ? -1 : 0;
+    const status = name === "TimeoutError" || name === "AbortError" ? -1 : 0;
     return { status, body: String((err as Error).cause ?? err), ms: performance.now() - started };
   }
 }
@@ -93,8 +93,9 @@ export interface ServerProcess {
 
 const running = new Set<ChildProcess>();
 // A test that failed half way must not leave servers behind.
-process.on('exit', () => {
-  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+process.on("exit", () => {
+  for (const child of running)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
 
 /**
@@ -109,34 +110,34 @@ export async function startServer(opts: {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const lines: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     cwd: REPO_ROOT,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
       PORT: String(port),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: "warn",
       AGENTEX_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
       // Tests register made-up URLs: nothing probes them unless a test turns the checks on.
-      AGENTEX_HEALTH_CHECKS: 'off',
+      AGENTEX_HEALTH_CHECKS: "off",
       ...opts.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);
   const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
+    for (const line of chunk.toString("utf8").split("\n")) {
       if (!line) continue;
       lines.push(line.slice(0, 600));
       if (lines.length > 200) lines.shift();
     }
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once("exit", (code, signal) => {
       running.delete(child);
       resolve({ code, signal });
     });
@@ -147,14 +148,14 @@ export async function startServer(opts: {
     port,
     child,
     exited,
-    logs: () => `--- ${opts.name} (pid ${child.pid}) ---\n${lines.join('\n')}`,
+    logs: () => `--- ${opts.name} (pid ${child.pid}) ---\n${lines.join("\n")}`,
     api: (method, path, o) => request(url, method, path, o),
     kill: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
     async stop(timeoutMs = 20_000) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
       try {
         return await exited;
       } finally {
@@ -169,10 +170,12 @@ export async function startServer(opts: {
   for (let attempt = 0; attempt < 1_000; attempt++) {
     if (gone) throw new Error(`${opts.name} exited before it was ready\n${proc.logs()}`);
     if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`${opts.name} was not ready within ${opts.readyTimeoutMs ?? 60_000} ms\n${proc.logs()}`);
+      proc.kill("SIGKILL");
+      throw new Error(
+        `${opts.name} was not ready within ${opts.readyTimeoutMs ?? 60_000} ms\n${proc.logs()}`,
+      );
     }
-    const res = await request(url, 'GET', '/healthz', { token: null, timeoutMs: 2_000 });
+    const res = await request(url, "GET", "/healthz", { token: null, timeoutMs: 2_000 });
     if (res.status === 200) return proc;
     await sleep(150);
   }
@@ -191,7 +194,7 @@ function withDatabase(url: string, name: string): string {
 
 /** An empty database of its own on `adminUrl`'s server (no migrations applied). */
 export async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `agentex_f_${randomBytes(6).toString('hex')}`;
+  const name = `agentex_f_${randomBytes(6).toString("hex")}`;
   const admin = rawPostgres(adminUrl);
   try {
     await sql`create database ${sql.raw(name)}`.execute(admin);
@@ -227,16 +230,18 @@ export interface PrivatePostgres {
 }
 
 function postgresBinDir(): string {
-  const root = '/usr/lib/postgresql';
+  const root = "/usr/lib/postgresql";
   const versions = existsSync(root)
     ? readdirSync(root)
-        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .filter((v) => existsSync(join(root, v, "bin", "initdb")))
         .sort((a, b) => Number(b) - Number(a))
     : [];
   if (!versions[0]) {
-    throw new Error(`no PostgreSQL server binaries under ${root} (initdb, pg_ctl): install the postgresql package to run the fault tests`);
+    throw new Error(
+      `no PostgreSQL server binaries under ${root} (initdb, pg_ctl): install the postgresql package to run the fault tests`,
+    );
   }
-  return join(root, versions[0], 'bin');
+  return join(root, versions[0], "bin");
 }
 
 /**
@@ -245,12 +250,18 @@ function postgresBinDir(): string {
  */
 function asPostgres(bin: string, args: string[], timeoutMs = 60_000): Promise<string> {
   // initdb refuses to run as root; the binaries run as the postgres user.
-  const [cmd, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  const [cmd, argv] =
+    process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, args];
   return new Promise((resolve, reject) => {
-    execFile(cmd as string, argv as string[], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${bin} ${args.join(' ')} failed: ${stderr || stdout || err.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      cmd as string,
+      argv as string[],
+      { encoding: "utf8", timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${bin} ${args.join(" ")} failed: ${stderr || stdout || err.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -260,29 +271,51 @@ function asPostgres(bin: string, args: string[], timeoutMs = 60_000): Promise<st
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
-  const dir = mkdtempSync(join(tmpdir(), 'agentex-pg-'));
-  const data = join(dir, 'data');
+  const dir = mkdtempSync(join(tmpdir(), "agentex-pg-"));
+  const data = join(dir, "data");
   if (process.getuid?.() === 0) {
-    const pgUid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    if (!Number.isInteger(pgUid)) throw new Error('running as root, but there is no postgres user to run initdb as');
+    const pgUid = Number(spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim());
+    if (!Number.isInteger(pgUid))
+      throw new Error("running as root, but there is no postgres user to run initdb as");
     chownSync(dir, pgUid, pgUid);
   }
-  await asPostgres(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
+  await asPostgres(join(bin, "initdb"), [
+    "-D",
+    data,
+    "-A",
+    "trust",
+    "-U",
+    "postgres",
+    "-E",
+    "UTF8",
+    "--no-sync",
+  ]);
   const port = await freePort();
   const options = `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
   const pg: PrivatePostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     async start() {
-      await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start']);
+      await asPostgres(join(bin, "pg_ctl"), [
+        "-D",
+        data,
+        "-o",
+        options,
+        "-l",
+        join(dir, "postgres.log"),
+        "-w",
+        "-t",
+        "60",
+        "start",
+      ]);
     },
     async stop() {
-      await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+      await asPostgres(join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "-t", "60", "stop"]);
     },
     async destroy() {
       try {
-        if (existsSync(join(data, 'postmaster.pid'))) {
-          await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']);
+        if (existsSync(join(data, "postmaster.pid"))) {
+          await asPostgres(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-t", "60", "stop"]);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
-import { TEST_STORE } from '@agentex/db/testing';
-import { describe, expect, it } from 'vitest';
-import { buildServer, ConfigError, loadConfig } from '../src/index.ts';
-import { SECRET, useServer } from './helpers.ts';
+import { TEST_STORE } from "@agentex/db/testing";
+import { describe, expect, it } from "vitest";
+import { buildServer, ConfigError, loadConfig } from "../src/index.ts";
+import { SECRET, useServer } from "./helpers.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -22,24 +22,31 @@ function collector() {
 
 describe(`request id and log level (${TEST_STORE})`, () => {
   const log = collector();
-  const s = useServer({ logLevel: 'info', logStream: log.stream });
+  const s = useServer({ logLevel: "info", logStream: log.stream });
 
-  it('echoes a caller-supplied x-request-id and puts it on every log line of that request (REST and tRPC)', async () => {
-    for (const path of ['/api/agents', '/trpc/agents.list?input=%7B%7D', '/api/agents/does-not-exist']) {
+  it("echoes a caller-supplied x-request-id and puts it on every log line of that request (REST and tRPC)", async () => {
+    for (const path of ["/api/agents", "/trpc/agents.list?input=%7B%7D", "/api/agents/does-not-exist"]) {
       const id = `trace-${Math.random().toString(36).slice(2)}`;
-      const { result, lines } = await log.during(() => s.api('GET', path, { headers: { 'x-request-id': id } }));
-      expect(result.headers.get('x-request-id'), path).toBe(id);
+      const { result, lines } = await log.during(() =>
+        s.api("GET", path, { headers: { "x-request-id": id } }),
+      );
+      expect(result.headers.get("x-request-id"), path).toBe(id);
       expect(lines.length, path).toBeGreaterThanOrEqual(2); // incoming request + request completed
       for (const line of lines) expect(line.reqId, `${path}: ${JSON.stringify(line)}`).toBe(id);
-      expect(lines.some((l) => l.msg === 'request completed' && (l.res as { statusCode: number }).statusCode === result.status)).toBe(true);
+      expect(
+        lines.some(
+          (l) =>
+            l.msg === "request completed" && (l.res as { statusCode: number }).statusCode === result.status,
+        ),
+      ).toBe(true);
     }
   });
 
-  it('mints a uuid when none (or an unusable one) is sent, and error bodies carry the same id', async () => {
-    for (const sent of [undefined, 'has spaces in it', 'x'.repeat(200)]) {
-      const headers: Record<string, string> = sent === undefined ? {} : { 'x-request-id': sent };
-      const { result, lines } = await log.during(() => s.api('GET', '/api/agents', { token: null, headers }));
-      const id = result.headers.get('x-request-id');
+  it("mints a uuid when none (or an unusable one) is sent, and error bodies carry the same id", async () => {
+    for (const sent of [undefined, "has spaces in it", "x".repeat(200)]) {
+      const headers: Record<string, string> = sent === undefined ? {} : { "x-request-id": sent };
+      const { result, lines } = await log.during(() => s.api("GET", "/api/agents", { token: null, headers }));
+      const id = result.headers.get("x-request-id");
       expect(id).toMatch(UUID);
       expect(result.status).toBe(401);
       expect(result.body.request_id).toBe(id);
@@ -48,42 +55,58 @@ describe(`request id and log level (${TEST_STORE})`, () => {
     }
   });
 
-  it('request ids differ between requests', async () => {
-    const a = await s.api('GET', '/healthz', { token: null });
-    const b = await s.api('GET', '/healthz', { token: null });
-    expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
+  it("request ids differ between requests", async () => {
+    const a = await s.api("GET", "/healthz", { token: null });
+    const b = await s.api("GET", "/healthz", { token: null });
+    expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));
   });
 
-  it('honours the log level: at warn, an ordinary request writes nothing', async () => {
+  it("honours the log level: at warn, an ordinary request writes nothing", async () => {
     const quiet = collector();
-    const app = await buildServer({ database: s.db, secretKey: SECRET, logLevel: 'warn', logStream: quiet.stream });
+    const app = await buildServer({
+      database: s.db,
+      secretKey: SECRET,
+      logLevel: "warn",
+      logStream: quiet.stream,
+    });
     try {
-      const res = await app.inject({ method: 'GET', url: '/api/agents', headers: { authorization: `Bearer ${s.adminToken}` } });
+      const res = await app.inject({
+        method: "GET",
+        url: "/api/agents",
+        headers: { authorization: `Bearer ${s.adminToken}` },
+      });
       expect(res.statusCode).toBe(200);
       expect(quiet.lines).toEqual([]);
     } finally {
       await app.close();
     }
     const loud = collector();
-    const debug = await buildServer({ database: s.db, secretKey: SECRET, logLevel: 'debug', logStream: loud.stream });
+    const debug = await buildServer({
+      database: s.db,
+      secretKey: SECRET,
+      logLevel: "debug",
+      logStream: loud.stream,
+    });
     try {
-      await debug.inject({ method: 'GET', url: '/healthz' });
-      expect(loud.lines.map((l) => l.msg)).toContain('request completed');
+      await debug.inject({ method: "GET", url: "/healthz" });
+      expect(loud.lines.map((l) => l.msg)).toContain("request completed");
     } finally {
       await debug.close();
     }
   });
 
-  it('LOG_LEVEL is read from the environment and validated', () => {
-    expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
-    expect(loadConfig({}).logLevel).toBe('info');
-    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(ConfigError);
-    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  it("LOG_LEVEL is read from the environment and validated", () => {
+    expect(loadConfig({ LOG_LEVEL: "debug" }).logLevel).toBe("debug");
+    expect(loadConfig({}).logLevel).toBe("info");
+    expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow(ConfigError);
+    expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
   });
 
-  it('AGENTEX_METRICS_TOKEN is read from the environment and validated', () => {
+  it("AGENTEX_METRICS_TOKEN is read from the environment and validated", () => {
     expect(loadConfig({}).metricsToken).toBeNull();
-    expect(loadConfig({ AGENTEX_METRICS_TOKEN: 'scrape-token-0123456789abcdef0123456' }).metricsToken).toBe('scrape-token-0123456789abcdef0123456');
-    expect(() => loadConfig({ AGENTEX_METRICS_TOKEN: 'short' })).toThrow(/AGENTEX_METRICS_TOKEN/);
+    expect(loadConfig({ AGENTEX_METRICS_TOKEN: "scrape-token-0123456789abcdef0123456" }).metricsToken).toBe(
+      "scrape-token-0123456789abcdef0123456",
+    );
+    expect(() => loadConfig({ AGENTEX_METRICS_TOKEN: "short" })).toThrow(/AGENTEX_METRICS_TOKEN/);
   });
 });

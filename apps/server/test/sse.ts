@@ -20,11 +20,14 @@ export interface SseStream {
   close(): void;
 }
 
-export async function openSse(url: string, opts: { token?: string | null; lastEventId?: string } = {}): Promise<SseStream> {
+export async function openSse(
+  url: string,
+  opts: { token?: string | null; lastEventId?: string } = {},
+): Promise<SseStream> {
   const abort = new AbortController();
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  const headers: Record<string, string> = { accept: "text/event-stream" };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.lastEventId) headers['last-event-id'] = opts.lastEventId;
+  if (opts.lastEventId) headers["last-event-id"] = opts.lastEventId;
   const res = await fetch(url, { headers, signal: abort.signal });
   const queue: SseMessage[] = [];
   const waiters: Array<() => void> = [];
@@ -78,33 +81,33 @@ export async function openSse(url: string, opts: { token?: string | null; lastEv
   };
   void (async () => {
     const decoder = new TextDecoder();
-    let buffer = '';
+    let buffer = "";
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
         let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
           const block = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
           let id: string | null = null;
-          let event = 'message';
+          let event = "message";
           const data: string[] = [];
           let isComment = true;
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) continue;
+          for (const line of block.split("\n")) {
+            if (line.startsWith(":")) continue;
             isComment = false;
-            const [field, ...rest] = line.split(':');
-            const value = rest.join(':').replace(/^ /, '');
-            if (field === 'id') id = value;
-            else if (field === 'event') event = value;
-            else if (field === 'data') data.push(value);
+            const [field, ...rest] = line.split(":");
+            const value = rest.join(":").replace(/^ /, "");
+            if (field === "id") id = value;
+            else if (field === "event") event = value;
+            else if (field === "data") data.push(value);
           }
           if (isComment) {
             stream.comments++;
             continue;
           }
           if (data.length === 0) continue; // e.g. `retry:` only
-          const text = data.join('\n');
+          const text = data.join("\n");
           let parsed: unknown = text;
           try {
             parsed = JSON.parse(text);

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { useServer } from './helpers.ts';
+import { describe, expect, it } from "vitest";
+import { useServer } from "./helpers.ts";
 
 const s = useServer();
 
@@ -8,30 +8,37 @@ async function both(method: string, path: string, body?: unknown) {
   const strip = (r: { status: number; body: any; headers: Headers }) => ({
     status: r.status,
     body: JSON.parse(JSON.stringify(r.body).replace(/"request_id":"[^"]*"/g, '"request_id":"-"')),
-    type: r.headers.get('content-type')?.split(';')[0],
+    type: r.headers.get("content-type")?.split(";")[0],
   });
   const lean = strip(await s.api(method, path, body === undefined ? {} : { body }));
-  const adapter = strip(await s.api(method, path, { headers: { 'trpc-accept': 'application/json' }, ...(body === undefined ? {} : { body }) }));
+  const adapter = strip(
+    await s.api(method, path, {
+      headers: { "trpc-accept": "application/json" },
+      ...(body === undefined ? {} : { body }),
+    }),
+  );
   return { lean, adapter };
 }
 
 const q = (input: unknown) => `?input=${encodeURIComponent(JSON.stringify(input))}`;
 
-describe('the lean /trpc path answers exactly as tRPC\'s adapter does', () => {
-  it('single queries and mutations: data, 404, 422, 401', async () => {
-    const created = await s.api('POST', '/trpc/agents.registerBuild', { body: { name: `lean-${Date.now()}`, description: 'x' } });
+describe("the lean /trpc path answers exactly as tRPC's adapter does", () => {
+  it("single queries and mutations: data, 404, 422, 401", async () => {
+    const created = await s.api("POST", "/trpc/agents.registerBuild", {
+      body: { name: `lean-${Date.now()}`, description: "x" },
+    });
     expect(created.status).toBe(200);
     const id = created.body.result.data.id as string;
     for (const [method, path, body] of [
-      ['GET', `/trpc/agents.get${q({ agent_id: id })}`],
-      ['GET', `/trpc/agents.get${q({ agent_id: '00000000-0000-4000-8000-000000000000' })}`],
-      ['GET', `/trpc/agents.get${q({ agent_id: 'nope' })}`],
-      ['GET', `/trpc/agents.list${q({ limit: 2 })}`],
-      ['POST', '/trpc/agents.registerBuild', { name: 'Bad Name', description: 'x' }],
-      ['POST', '/trpc/deployments.create', { agent_id: id, docker_image: 'img:1' }],
+      ["GET", `/trpc/agents.get${q({ agent_id: id })}`],
+      ["GET", `/trpc/agents.get${q({ agent_id: "00000000-0000-4000-8000-000000000000" })}`],
+      ["GET", `/trpc/agents.get${q({ agent_id: "nope" })}`],
+      ["GET", `/trpc/agents.list${q({ limit: 2 })}`],
+      ["POST", "/trpc/agents.registerBuild", { name: "Bad Name", description: "x" }],
+      ["POST", "/trpc/deployments.create", { agent_id: id, docker_image: "img:1" }],
     ] as const) {
       const { lean, adapter } = await both(method, path, body);
-      if (path.includes('deployments.create')) {
+      if (path.includes("deployments.create")) {
         // two creations: compare the shape, not the new ids
         expect(lean.status).toBe(adapter.status);
         expect(Object.keys(lean.body.result.data)).toEqual(Object.keys(adapter.body.result.data));
@@ -39,19 +46,27 @@ describe('the lean /trpc path answers exactly as tRPC\'s adapter does', () => {
         expect(lean, `${method} ${path}`).toEqual(adapter);
       }
     }
-    const anonymous = await s.api('GET', `/trpc/agents.get${q({ agent_id: id })}`, { token: null });
+    const anonymous = await s.api("GET", `/trpc/agents.get${q({ agent_id: id })}`, { token: null });
     expect(anonymous.status).toBe(401);
-    expect(anonymous.body.error.data.code).toBe('UNAUTHORIZED');
+    expect(anonymous.body.error.data.code).toBe("UNAUTHORIZED");
   });
 
-  it('a plain batch: one array, 207 when its calls end differently', async () => {
-    const created = await s.api('POST', '/trpc/agents.registerBuild', { body: { name: `lean-b-${Date.now()}`, description: 'x' } });
+  it("a plain batch: one array, 207 when its calls end differently", async () => {
+    const created = await s.api("POST", "/trpc/agents.registerBuild", {
+      body: { name: `lean-b-${Date.now()}`, description: "x" },
+    });
     const id = created.body.result.data.id as string;
-    const input = { 0: { agent_id: id }, 1: { agent_id: '00000000-0000-4000-8000-000000000000' } };
-    const { lean, adapter } = await both('GET', `/trpc/agents.get,agents.get?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`);
+    const input = { 0: { agent_id: id }, 1: { agent_id: "00000000-0000-4000-8000-000000000000" } };
+    const { lean, adapter } = await both(
+      "GET",
+      `/trpc/agents.get,agents.get?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
+    );
     expect(lean.status).toBe(207);
     expect(lean).toEqual(adapter);
-    const ok = await both('GET', `/trpc/agents.get,agents.get?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { agent_id: id }, 1: { agent_id: id } }))}`);
+    const ok = await both(
+      "GET",
+      `/trpc/agents.get,agents.get?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { agent_id: id }, 1: { agent_id: id } }))}`,
+    );
     expect(ok.lean.status).toBe(200);
     expect(ok.lean).toEqual(ok.adapter);
   });

@@ -1,38 +1,46 @@
-import type { AgentRole, AgentRow, DB, Kysely } from '@agentex/db';
-import type { Principal } from './auth.ts';
-import { forbidden, notFound } from './errors.ts';
-import { findLiveAgentWithGrant } from './queries/agents.ts';
+import type { AgentRole, AgentRow, DB, Kysely } from "@agentex/db";
+import type { Principal } from "./auth.ts";
+import { forbidden, notFound } from "./errors.ts";
+import { findLiveAgentWithGrant } from "./queries/agents.ts";
 
 /** What a call wants to do with one agent. */
-export type AgentAction = 'read' | 'register' | 'deploy' | 'own';
+export type AgentAction = "read" | "register" | "deploy" | "own";
 
 /** `self` is an agent authenticated by its own key. */
-export type EffectiveRole = AgentRole | 'self';
+export type EffectiveRole = AgentRole | "self";
 
 const ALLOWED: Record<EffectiveRole, ReadonlySet<AgentAction>> = {
-  viewer: new Set(['read']),
-  deployer: new Set(['read', 'register', 'deploy']),
-  owner: new Set(['read', 'register', 'deploy', 'own']),
+  viewer: new Set(["read"]),
+  deployer: new Set(["read", "register", "deploy"]),
+  owner: new Set(["read", "register", "deploy", "own"]),
   // An agent key reads its own agent and deployments; it never re-points it (SPEC).
-  self: new Set(['read']),
+  self: new Set(["read"]),
 };
 
-export async function roleOn(db: Kysely<DB>, principal: Principal, agentId: string): Promise<EffectiveRole | null> {
-  if (principal.admin) return 'owner';
-  if (principal.kind === 'agent') return principal.agent_id === agentId ? 'self' : null;
+export async function roleOn(
+  db: Kysely<DB>,
+  principal: Principal,
+  agentId: string,
+): Promise<EffectiveRole | null> {
+  if (principal.admin) return "owner";
+  if (principal.kind === "agent") return principal.agent_id === agentId ? "self" : null;
   const grant = await db
-    .selectFrom('grants')
-    .select('role')
-    .where('agent_id', '=', agentId)
-    .where('principal_id', '=', principal.id)
+    .selectFrom("grants")
+    .select("role")
+    .where("agent_id", "=", agentId)
+    .where("principal_id", "=", principal.id)
     .executeTakeFirst();
   return grant?.role ?? null;
 }
 
 /** The caller's role on an agent, given its grant row there (if any). */
-export function effectiveRole(principal: Principal, agentId: string, grant: AgentRole | null): EffectiveRole | null {
-  if (principal.admin) return 'owner';
-  if (principal.kind === 'agent') return principal.agent_id === agentId ? 'self' : null;
+export function effectiveRole(
+  principal: Principal,
+  agentId: string,
+  grant: AgentRole | null,
+): EffectiveRole | null {
+  if (principal.admin) return "owner";
+  if (principal.kind === "agent") return principal.agent_id === agentId ? "self" : null;
   return grant;
 }
 
@@ -48,10 +56,10 @@ export async function loadAuthorized(
   action: AgentAction,
   ref: string,
 ): Promise<AgentRow> {
-  const grantee = principal.admin || principal.kind === 'agent' ? null : principal.id;
-  if (principal.kind === 'agent' && 'id' in by && by.id !== principal.agent_id) throw notFound('Agent', ref);
+  const grantee = principal.admin || principal.kind === "agent" ? null : principal.id;
+  if (principal.kind === "agent" && "id" in by && by.id !== principal.agent_id) throw notFound("Agent", ref);
   const found = await findLiveAgentWithGrant(db, by, grantee);
-  if (!found) throw notFound('Agent', ref);
+  if (!found) throw notFound("Agent", ref);
   assertAllowed(effectiveRole(principal, found.agent.id, found.grant), action, ref);
   return found.agent;
 }
@@ -68,7 +76,7 @@ export function canCreateAgents(principal: Principal): boolean {
 export async function authorize(
   db: Kysely<DB>,
   principal: Principal,
-  agent: Pick<AgentRow, 'id'>,
+  agent: Pick<AgentRow, "id">,
   action: AgentAction,
   ref: string,
 ): Promise<EffectiveRole> {
@@ -76,8 +84,9 @@ export async function authorize(
 }
 
 export function assertAllowed(role: EffectiveRole | null, action: AgentAction, ref: string): EffectiveRole {
-  if (!role) throw notFound('Agent', ref);
-  if (!ALLOWED[role].has(action)) throw forbidden(`your role '${role}' does not allow '${action}' on agent '${ref}'`);
+  if (!role) throw notFound("Agent", ref);
+  if (!ALLOWED[role].has(action))
+    throw forbidden(`your role '${role}' does not allow '${action}' on agent '${ref}'`);
   return role;
 }
 

@@ -1,6 +1,6 @@
-import type { DB, Kysely } from '@agentex/db';
-import { authenticate, type Principal } from './auth.ts';
-import { hashCredential } from './crypto.ts';
+import type { DB, Kysely } from "@agentex/db";
+import { authenticate, type Principal } from "./auth.ts";
+import { hashCredential } from "./crypto.ts";
 
 /**
  * What revoke/disable/delete/grant code calls after its transaction commits,
@@ -25,9 +25,9 @@ export interface AuthCacheStore {
   listenerEpoch(): number | null;
 }
 
-export const AUTH_CHANNEL = 'agentex_auth';
+export const AUTH_CHANNEL = "agentex_auth";
 
-type Scope = 'credential' | 'principal' | 'agent' | 'all';
+type Scope = "credential" | "principal" | "agent" | "all";
 
 interface Entry {
   principal: Principal;
@@ -95,7 +95,7 @@ export class AuthCache implements AuthInvalidation {
     if (credential.length > 256) return null;
     const epoch = this.unsubscribe ? this.store.listenerEpoch() : null;
     if (epoch === null) return authenticate(this.store.db, credential);
-    const key = hashCredential(credential).toString('base64');
+    const key = hashCredential(credential).toString("base64");
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit) {
@@ -118,20 +118,20 @@ export class AuthCache implements AuthInvalidation {
   }
 
   credential(id: string): Promise<void> {
-    return this.invalidate('credential', id);
+    return this.invalidate("credential", id);
   }
 
   principal(id: string): Promise<void> {
-    return this.invalidate('principal', id);
+    return this.invalidate("principal", id);
   }
 
   agent(id: string): Promise<void> {
-    return this.invalidate('agent', id);
+    return this.invalidate("agent", id);
   }
 
   /** Drops everything here and on every replica. */
   all(): Promise<void> {
-    return this.invalidate('all', '');
+    return this.invalidate("all", "");
   }
 
   /** Applies here at once, then tells the other replicas. A lost NOTIFY leaves them at most `ttlMs` behind. */
@@ -149,23 +149,23 @@ export class AuthCache implements AuthInvalidation {
     try {
       message = JSON.parse(payload) as typeof message;
     } catch {
-      message = { s: 'all' };
+      message = { s: "all" };
     }
-    const scope = (['credential', 'principal', 'agent'] as const).find((s) => s === message.s) ?? 'all';
-    this.evict(scope, typeof message.id === 'string' ? message.id : '');
+    const scope = (["credential", "principal", "agent"] as const).find((s) => s === message.s) ?? "all";
+    this.evict(scope, typeof message.id === "string" ? message.id : "");
   }
 
   private evict(scope: Scope, id: string) {
     this.generation++;
-    if (scope === 'all') {
+    if (scope === "all") {
       this.entries.clear();
       return;
     }
     for (const [key, { principal }] of this.entries) {
       const match =
-        scope === 'credential'
+        scope === "credential"
           ? principal.credential_id === id
-          : scope === 'principal'
+          : scope === "principal"
             ? principal.id === id
             : principal.agent_id === id;
       if (match) this.entries.delete(key);

@@ -1,6 +1,6 @@
-import type { DB, Kysely, PrincipalKind } from '@agentex/db';
-import { sql } from 'kysely';
-import { AGENT_KEY_PREFIX, hashCredential, sameHash } from './crypto.ts';
+import type { DB, Kysely, PrincipalKind } from "@agentex/db";
+import { sql } from "kysely";
+import { AGENT_KEY_PREFIX, hashCredential, sameHash } from "./crypto.ts";
 
 export interface Principal {
   id: string;
@@ -27,20 +27,20 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
   const hash = hashCredential(credential);
   if (credential.startsWith(AGENT_KEY_PREFIX)) {
     const row = await db
-      .selectFrom('agent_api_keys as k')
-      .innerJoin('agents as a', 'a.id', 'k.agent_id')
-      .select(['k.id as key_id', 'k.key_hash', 'a.id as agent_id', 'a.name as agent_name'])
-      .where('k.key_hash', '=', hash)
-      .where('k.revoked_at', 'is', null)
+      .selectFrom("agent_api_keys as k")
+      .innerJoin("agents as a", "a.id", "k.agent_id")
+      .select(["k.id as key_id", "k.key_hash", "a.id as agent_id", "a.name as agent_name"])
+      .where("k.key_hash", "=", hash)
+      .where("k.revoked_at", "is", null)
       // GitHub/Slack signing secrets verify webhooks; they are never API credentials.
-      .where('k.api_key_type', 'in', ['internal', 'external'])
-      .where('a.status', '<>', 'Deleted')
+      .where("k.api_key_type", "in", ["internal", "external"])
+      .where("a.status", "<>", "Deleted")
       .executeTakeFirst();
     if (!row || !sameHash(row.key_hash, hash)) return null;
     return {
       id: row.agent_id,
       name: row.agent_name,
-      kind: 'agent',
+      kind: "agent",
       admin: false,
       can_create_agents: false,
       agent_id: row.agent_id,
@@ -48,14 +48,22 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
     };
   }
   const row = await db
-    .selectFrom('api_tokens as t')
-    .innerJoin('principals as p', 'p.id', 't.principal_id')
-    .select(['t.id as token_id', 't.token_hash', 'p.id', 'p.name', 'p.kind', 'p.admin', 'p.can_create_agents'])
-    .where('t.token_hash', '=', hash)
-    .where('t.revoked_at', 'is', null)
-    .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', sql<Date>`now()`)]))
-    .where('p.disabled_at', 'is', null)
-    .where('p.deleted_at', 'is', null)
+    .selectFrom("api_tokens as t")
+    .innerJoin("principals as p", "p.id", "t.principal_id")
+    .select([
+      "t.id as token_id",
+      "t.token_hash",
+      "p.id",
+      "p.name",
+      "p.kind",
+      "p.admin",
+      "p.can_create_agents",
+    ])
+    .where("t.token_hash", "=", hash)
+    .where("t.revoked_at", "is", null)
+    .where((eb) => eb.or([eb("t.expires_at", "is", null), eb("t.expires_at", ">", sql<Date>`now()`)]))
+    .where("p.disabled_at", "is", null)
+    .where("p.deleted_at", "is", null)
     .executeTakeFirst();
   if (!row || !sameHash(row.token_hash, hash)) return null;
   return {
@@ -71,5 +79,5 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
 
 /** The principal id to record as creator or grantor; agent keys are not principals rows. */
 export function actorId(p: Principal): string | null {
-  return p.kind === 'agent' ? null : p.id;
+  return p.kind === "agent" ? null : p.id;
 }

@@ -1,9 +1,9 @@
-import { withTransaction, type DB, type Kysely } from '@agentex/db';
-import { sql } from 'kysely';
-import { hashCredential, displayPrefix } from './crypto.ts';
-import { findPrincipalByName, insertPrincipal, issueToken } from './queries/principals.ts';
+import { withTransaction, type DB, type Kysely } from "@agentex/db";
+import { sql } from "kysely";
+import { hashCredential, displayPrefix } from "./crypto.ts";
+import { findPrincipalByName, insertPrincipal, issueToken } from "./queries/principals.ts";
 
-const ADMIN_NAME = 'admin';
+const ADMIN_NAME = "admin";
 
 /**
  * Makes sure an admin can get in. With an operator-chosen token, that token
@@ -17,39 +17,52 @@ const ADMIN_NAME = 'admin';
  */
 export async function bootstrapAdmin(db: Kysely<DB>, token?: string): Promise<{ token: string } | null> {
   if (token) {
-    await insertPrincipal(db, { name: ADMIN_NAME, kind: 'user', admin: true, can_create_agents: true });
+    await insertPrincipal(db, { name: ADMIN_NAME, kind: "user", admin: true, can_create_agents: true });
     const admin = await findPrincipalByName(db, ADMIN_NAME);
     if (!admin) throw new Error(`principal '${ADMIN_NAME}' could not be created`);
     // Never elevate: a non-admin that took the name must not become admin through the environment.
-    if (!admin.admin) throw new Error(`principal '${ADMIN_NAME}' exists but is not an admin; refusing to attach the bootstrap token`);
+    if (!admin.admin)
+      throw new Error(
+        `principal '${ADMIN_NAME}' exists but is not an admin; refusing to attach the bootstrap token`,
+      );
     await withTransaction(db, async (trx) => {
       const inserted = await trx
-        .insertInto('api_tokens')
+        .insertInto("api_tokens")
         .values({
           principal_id: admin.id,
-          name: 'bootstrap',
+          name: "bootstrap",
           token_hash: hashCredential(token),
           token_prefix: displayPrefix(token),
           bootstrap: true,
         })
-        .onConflict((oc) => oc.column('token_hash').doNothing())
-        .returning('id')
+        .onConflict((oc) => oc.column("token_hash").doNothing())
+        .returning("id")
         .executeTakeFirst();
       if (!inserted) return;
       await trx
-        .updateTable('api_tokens')
+        .updateTable("api_tokens")
         .set({ revoked_at: sql<Date>`now()` })
-        .where('bootstrap', '=', true)
-        .where('revoked_at', 'is', null)
-        .where('id', '<>', inserted.id)
+        .where("bootstrap", "=", true)
+        .where("revoked_at", "is", null)
+        .where("id", "<>", inserted.id)
         .execute();
     });
     return null;
   }
-  const anyAdmin = await db.selectFrom('principals').select('id').where('admin', '=', true).where('deleted_at', 'is', null).executeTakeFirst();
+  const anyAdmin = await db
+    .selectFrom("principals")
+    .select("id")
+    .where("admin", "=", true)
+    .where("deleted_at", "is", null)
+    .executeTakeFirst();
   if (anyAdmin) return null;
-  const admin = await insertPrincipal(db, { name: ADMIN_NAME, kind: 'user', admin: true, can_create_agents: true });
+  const admin = await insertPrincipal(db, {
+    name: ADMIN_NAME,
+    kind: "user",
+    admin: true,
+    can_create_agents: true,
+  });
   if (!admin) return null;
-  const issued = await issueToken(db, admin.id, 'bootstrap', { bootstrap: true });
+  const issued = await issueToken(db, admin.id, "bootstrap", { bootstrap: true });
   return { token: issued.token };
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { DB, Kysely } from '@agentex/db';
-import type { Principal } from './auth.ts';
-import type { FeedHub } from './feed.ts';
-import type { AuthCache } from './auth-cache.ts';
+import { randomUUID } from "node:crypto";
+import type { DB, Kysely } from "@agentex/db";
+import type { Principal } from "./auth.ts";
+import type { FeedHub } from "./feed.ts";
+import type { AuthCache } from "./auth-cache.ts";
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -11,13 +11,13 @@ export interface Logger {
 }
 
 export type LifecycleEvent =
-  | 'agent_created'
-  | 'agent_deleted'
-  | 'promotion'
-  | 'registration'
-  | 'deployment_created'
-  | 'deployment_deleted'
-  | 'health_changed';
+  | "agent_created"
+  | "agent_deleted"
+  | "promotion"
+  | "registration"
+  | "deployment_created"
+  | "deployment_deleted"
+  | "health_changed";
 
 /** Hooks the host can observe (metrics, the change feed); the router never depends on them. */
 export interface LifecycleEvents {

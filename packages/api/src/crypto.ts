@@ -1,15 +1,22 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 /** Recognisable prefixes, so secret scanners can find leaked credentials. */
-export const TOKEN_PREFIX = 'agx_pat_';
-export const AGENT_KEY_PREFIX = 'agx_key_';
+export const TOKEN_PREFIX = "agx_pat_";
+export const AGENT_KEY_PREFIX = "agx_key_";
 
 export function newToken(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
 }
 
 export function newAgentKey(): string {
-  return AGENT_KEY_PREFIX + randomBytes(32).toString('base64url');
+  return AGENT_KEY_PREFIX + randomBytes(32).toString("base64url");
 }
 
 /**
@@ -17,22 +24,24 @@ export function newAgentKey(): string {
  * gets the same key, and the database holds only its hash.
  */
 export function deriveAgentKey(secretKey: Buffer, keyId: string): string {
-  return AGENT_KEY_PREFIX + createHmac('sha256', secretKey).update(`agent-key:v1:${keyId}`).digest('base64url');
+  return (
+    AGENT_KEY_PREFIX + createHmac("sha256", secretKey).update(`agent-key:v1:${keyId}`).digest("base64url")
+  );
 }
 
 /** sha256 is enough: the credentials are 256-bit random, so a hash cannot be reversed. */
 export function hashCredential(credential: string): Buffer {
-  return createHash('sha256').update(credential, 'utf8').digest();
+  return createHash("sha256").update(credential, "utf8").digest();
 }
 
 /** Characters of a secret's random part kept for listings: never enough to help guess the rest. */
 export const DISPLAY_CHARS = 4;
 
 /** Webhook signing secrets the server generates (GitHub); never valid as API credentials. */
-export const WEBHOOK_SECRET_PREFIX = 'agx_whsec_';
+export const WEBHOOK_SECRET_PREFIX = "agx_whsec_";
 
 export function newWebhookSecret(): string {
-  return WEBHOOK_SECRET_PREFIX + randomBytes(32).toString('base64url');
+  return WEBHOOK_SECRET_PREFIX + randomBytes(32).toString("base64url");
 }
 
 const SCHEMES = [TOKEN_PREFIX, AGENT_KEY_PREFIX, WEBHOOK_SECRET_PREFIX];
@@ -43,12 +52,12 @@ const SCHEMES = [TOKEN_PREFIX, AGENT_KEY_PREFIX, WEBHOOK_SECRET_PREFIX];
  * the secret, or 4 characters of an operator- or caller-chosen value.
  */
 export function displayPrefix(credential: string): string {
-  const scheme = SCHEMES.find((p) => credential.startsWith(p)) ?? '';
+  const scheme = SCHEMES.find((p) => credential.startsWith(p)) ?? "";
   return credential.slice(0, scheme.length + DISPLAY_CHARS);
 }
 
 function sealKey(secretKey: Buffer): Buffer {
-  return createHmac('sha256', secretKey).update('webhook-secret-seal:v1').digest();
+  return createHmac("sha256", secretKey).update("webhook-secret-seal:v1").digest();
 }
 
 /**
@@ -60,9 +69,9 @@ function sealKey(secretKey: Buffer): Buffer {
  */
 export function sealSecret(secretKey: Buffer, secret: string, aad: string): Buffer {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', sealKey(secretKey), iv);
-  cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+  const cipher = createCipheriv("aes-256-gcm", sealKey(secretKey), iv);
+  cipher.setAAD(Buffer.from(aad, "utf8"));
+  const body = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
 }
 
@@ -71,10 +80,10 @@ export function openSecret(secretKey: Buffer, sealed: Uint8Array, aad: string): 
   const buf = Buffer.from(sealed);
   if (buf.length < 28) return null;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', sealKey(secretKey), buf.subarray(0, 12));
-    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    const decipher = createDecipheriv("aes-256-gcm", sealKey(secretKey), buf.subarray(0, 12));
+    decipher.setAAD(Buffer.from(aad, "utf8"));
     decipher.setAuthTag(buf.subarray(12, 28));
-    return Buffer.concat([decipher.update(buf.subarray(28)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(buf.subarray(28)), decipher.final()]).toString("utf8");
   } catch {
     return null;
   }
@@ -85,7 +94,7 @@ export function openSecret(secretKey: Buffer, sealed: Uint8Array, aad: string): 
  * caller-chosen secret may be weak enough to brute-force from a plain sha256.
  */
 export function keyedHash(secretKey: Buffer, secret: string): Buffer {
-  return createHmac('sha256', secretKey).update(`webhook-secret-hash:v1:${secret}`).digest();
+  return createHmac("sha256", secretKey).update(`webhook-secret-hash:v1:${secret}`).digest();
 }
 
 export function sameHash(a: Uint8Array, b: Uint8Array): boolean {

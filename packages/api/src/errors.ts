@@ -1,5 +1,5 @@
-import { TRPCError } from '@trpc/server';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 
 /**
  * The one error vocabulary of the registry. Lifecycle and access code throw
@@ -7,24 +7,24 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
  * and the errorFormatter shapes the body for both transports.
  */
 export type DomainErrorKind =
-  | 'invalid' // 422
-  | 'unauthenticated' // 401
-  | 'forbidden' // 403
-  | 'not_found' // 404
-  | 'conflict' // 409
-  | 'precondition' // 412
-  | 'too_many' // 429
-  | 'unavailable'; // 503
+  | "invalid" // 422
+  | "unauthenticated" // 401
+  | "forbidden" // 403
+  | "not_found" // 404
+  | "conflict" // 409
+  | "precondition" // 412
+  | "too_many" // 429
+  | "unavailable"; // 503
 
 const CODE: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
-  invalid: 'UNPROCESSABLE_CONTENT',
-  unauthenticated: 'UNAUTHORIZED',
-  forbidden: 'FORBIDDEN',
-  not_found: 'NOT_FOUND',
-  conflict: 'CONFLICT',
-  precondition: 'PRECONDITION_FAILED',
-  too_many: 'TOO_MANY_REQUESTS',
-  unavailable: 'SERVICE_UNAVAILABLE',
+  invalid: "UNPROCESSABLE_CONTENT",
+  unauthenticated: "UNAUTHORIZED",
+  forbidden: "FORBIDDEN",
+  not_found: "NOT_FOUND",
+  conflict: "CONFLICT",
+  precondition: "PRECONDITION_FAILED",
+  too_many: "TOO_MANY_REQUESTS",
+  unavailable: "SERVICE_UNAVAILABLE",
 };
 
 export interface FieldIssue {
@@ -61,22 +61,23 @@ export class DomainError extends TRPCError {
  */
 export const productionChanged = (expected: string | null, current: string | null) =>
   new DomainError(
-    'conflict',
-    `production changed: expected ${expected === null ? 'no production deployment' : `'${expected}'`}, ` +
-      `but it is ${current === null ? 'none' : `'${current}'`}`,
-    { reason: 'PRODUCTION_CHANGED', details: { current_deployment_id: current } },
+    "conflict",
+    `production changed: expected ${expected === null ? "no production deployment" : `'${expected}'`}, ` +
+      `but it is ${current === null ? "none" : `'${current}'`}`,
+    { reason: "PRODUCTION_CHANGED", details: { current_deployment_id: current } },
   );
 
-export const notFound = (what: string, ref: string) => new DomainError('not_found', `${what} '${ref}' not found`);
-export const conflict = (message: string) => new DomainError('conflict', message);
-export const precondition = (message: string) => new DomainError('precondition', message);
-export const forbidden = (message = 'you may not perform this action on this resource') =>
-  new DomainError('forbidden', message);
-export const unauthenticated = (message = 'missing or invalid bearer token') =>
-  new DomainError('unauthenticated', message);
-export const unavailable = () => new DomainError('unavailable', 'the database is unavailable; retry shortly');
+export const notFound = (what: string, ref: string) =>
+  new DomainError("not_found", `${what} '${ref}' not found`);
+export const conflict = (message: string) => new DomainError("conflict", message);
+export const precondition = (message: string) => new DomainError("precondition", message);
+export const forbidden = (message = "you may not perform this action on this resource") =>
+  new DomainError("forbidden", message);
+export const unauthenticated = (message = "missing or invalid bearer token") =>
+  new DomainError("unauthenticated", message);
+export const unavailable = () => new DomainError("unavailable", "the database is unavailable; retry shortly");
 
 export function invalid(issues: FieldIssue[]): DomainError {
-  const summary = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ');
-  return new DomainError('invalid', `invalid input: ${summary}`, { issues });
+  const summary = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; ");
+  return new DomainError("invalid", `invalid input: ${summary}`, { issues });
 }

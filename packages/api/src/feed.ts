@@ -1,12 +1,12 @@
-import type { DB, EventRow, Kysely } from '@agentex/db';
-import type { Principal } from './auth.ts';
-import type { Logger } from './context.ts';
-import { DomainError, unauthenticated } from './errors.ts';
-import { eventsAfter, lastEventId, oldestEventId, purgeEvents } from './queries/events.ts';
-import { toChangeEvent, type ChangeEvent } from './schemas/event.ts';
+import type { DB, EventRow, Kysely } from "@agentex/db";
+import type { Principal } from "./auth.ts";
+import type { Logger } from "./context.ts";
+import { DomainError, unauthenticated } from "./errors.ts";
+import { eventsAfter, lastEventId, oldestEventId, purgeEvents } from "./queries/events.ts";
+import { toChangeEvent, type ChangeEvent } from "./schemas/event.ts";
 
 /** The NOTIFY channel: payload is the last committed event id, nothing else. */
-export const FEED_CHANNEL = 'agentex_events';
+export const FEED_CHANNEL = "agentex_events";
 
 export interface FeedOptions {
   db: Kysely<DB>;
@@ -54,15 +54,15 @@ export interface WatchOptions {
   abortConnection?: (() => void) | null;
 }
 
-const SHUTDOWN = 'the server is shutting down; reconnect with Last-Event-ID to resume';
+const SHUTDOWN = "the server is shutting down; reconnect with Last-Event-ID to resume";
 
 /** A keep-alive tick: emitted when nothing happened for a heartbeat interval. */
-export const HEARTBEAT = Symbol('heartbeat');
+export const HEARTBEAT = Symbol("heartbeat");
 
 export function canSee(principal: Principal, agentId: string | null, readers: ReadonlySet<string>): boolean {
   if (principal.admin) return true;
   if (agentId === null) return true;
-  if (principal.kind === 'agent') return principal.agent_id === agentId;
+  if (principal.kind === "agent") return principal.agent_id === agentId;
   return readers.has(principal.id);
 }
 
@@ -96,7 +96,10 @@ export class FeedHub {
       if (!Number.isFinite(id) || id > this.head) this.refresh();
     });
     const poll = setInterval(() => this.refresh(), this.opts.pollMs);
-    const purge = setInterval(() => void this.purge(), Math.max(1_000, Math.min(60_000, this.opts.retentionMs / 10)));
+    const purge = setInterval(
+      () => void this.purge(),
+      Math.max(1_000, Math.min(60_000, this.opts.retentionMs / 10)),
+    );
     poll.unref();
     purge.unref();
     this.timers.push(poll, purge);
@@ -124,7 +127,7 @@ export class FeedHub {
     try {
       return await purgeEvents(this.opts.db, this.opts.retentionMs);
     } catch (err) {
-      this.opts.log?.warn({ err }, 'change feed: purge failed');
+      this.opts.log?.warn({ err }, "change feed: purge failed");
       return 0;
     }
   }
@@ -146,7 +149,7 @@ export class FeedHub {
         }
       } while (this.again);
     })()
-      .catch((err: unknown) => this.opts.log?.warn({ err }, 'change feed: could not read new events'))
+      .catch((err: unknown) => this.opts.log?.warn({ err }, "change feed: could not read new events"))
       .finally(() => {
         this.refreshing = null;
         this.dispatch();
@@ -168,7 +171,10 @@ export class FeedHub {
     for (const sub of this.subs) {
       if (sub.closed) continue;
       if (this.head - sub.cursor > this.opts.maxLag) {
-        this.close(sub, `slow consumer: more than ${this.opts.maxLag} events behind; reconnect with Last-Event-ID to resume`);
+        this.close(
+          sub,
+          `slow consumer: more than ${this.opts.maxLag} events behind; reconnect with Last-Event-ID to resume`,
+        );
         sub.abort?.();
         continue;
       }
@@ -209,11 +215,16 @@ export class FeedHub {
   private reset(cursor: number, requested: number, oldest: number | null, why: string): ChangeEvent {
     return {
       id: cursor,
-      type: 'reset',
+      type: "reset",
       agent_id: null,
       deployment_id: null,
       at: new Date().toISOString(),
-      data: { reason: why, requested_last_event_id: requested, oldest_available_id: oldest, resumed_at_id: cursor },
+      data: {
+        reason: why,
+        requested_last_event_id: requested,
+        oldest_available_id: oldest,
+        resumed_at_id: cursor,
+      },
     };
   }
 
@@ -228,7 +239,10 @@ export class FeedHub {
     const id = opts.principal.id;
     const count = this.perPrincipal.get(id) ?? 0;
     if (count >= this.opts.maxPerPrincipal) {
-      throw new DomainError('too_many', `at most ${this.opts.maxPerPrincipal} open event streams per principal on this server; close one first`);
+      throw new DomainError(
+        "too_many",
+        `at most ${this.opts.maxPerPrincipal} open event streams per principal on this server; close one first`,
+      );
     }
     this.perPrincipal.set(id, count + 1);
     let released = false;
@@ -264,12 +278,21 @@ export class FeedHub {
     return outer;
   }
 
-  private async *stream(opts: WatchOptions, release: () => void): AsyncGenerator<ChangeEvent | typeof HEARTBEAT> {
+  private async *stream(
+    opts: WatchOptions,
+    release: () => void,
+  ): AsyncGenerator<ChangeEvent | typeof HEARTBEAT> {
     let principal = opts.principal;
-    const sub: Subscriber = { principalId: principal.id, cursor: this.head, closed: null, wake: null, abort: opts.abortConnection ?? null };
+    const sub: Subscriber = {
+      principalId: principal.id,
+      cursor: this.head,
+      closed: null,
+      wake: null,
+      abort: opts.abortConnection ?? null,
+    };
     this.subs.add(sub);
-    const onAbort = () => this.close(sub, 'aborted');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => this.close(sub, "aborted");
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (opts.lastEventId === undefined || opts.lastEventId === null) {
         // Start after everything committed so far, not after what this replica happened to read.
@@ -279,7 +302,12 @@ export class FeedHub {
         const requested: number = opts.lastEventId;
         if (requested > this.head) await this.refresh();
         if (requested > this.head) {
-          yield this.reset(this.head, requested, null, `event ${requested} does not exist (the newest is ${this.head})`);
+          yield this.reset(
+            this.head,
+            requested,
+            null,
+            `event ${requested} does not exist (the newest is ${this.head})`,
+          );
         } else {
           sub.cursor = requested;
           const first = this.ring[0]?.event.id;
@@ -287,7 +315,12 @@ export class FeedHub {
             const oldest = await oldestEventId(this.opts.db);
             if (oldest === null || oldest > requested + 1) {
               sub.cursor = this.head;
-              yield this.reset(this.head, requested, oldest, 'the events after the requested id are no longer retained; re-read the state you need');
+              yield this.reset(
+                this.head,
+                requested,
+                oldest,
+                "the events after the requested id are no longer retained; re-read the state you need",
+              );
             }
           }
         }
@@ -300,9 +333,10 @@ export class FeedHub {
             fresh = await this.reauthenticate(opts);
           } catch (err) {
             // The database is briefly unreachable: keep the stream, check again next beat.
-            this.opts.log?.warn({ err }, 'change feed: could not re-check a token');
+            this.opts.log?.warn({ err }, "change feed: could not re-check a token");
           }
-          if (fresh === null) throw unauthenticated('the token of this event stream was revoked or its principal disabled');
+          if (fresh === null)
+            throw unauthenticated("the token of this event stream was revoked or its principal disabled");
           if (fresh) principal = fresh;
           lastBeat = Date.now();
           yield HEARTBEAT;
@@ -310,7 +344,10 @@ export class FeedHub {
         }
         if (sub.cursor < this.head) {
           if (this.head - sub.cursor > this.opts.maxLag) {
-            this.close(sub, `slow consumer: more than ${this.opts.maxLag} events behind; reconnect with Last-Event-ID to resume`);
+            this.close(
+              sub,
+              `slow consumer: more than ${this.opts.maxLag} events behind; reconnect with Last-Event-ID to resume`,
+            );
             break;
           }
           const batch = await this.after(sub.cursor, 256);
@@ -318,13 +355,23 @@ export class FeedHub {
             // Everything between the cursor and the head was purged meanwhile.
             const requested = sub.cursor;
             sub.cursor = this.head;
-            yield this.reset(sub.cursor, requested, null, 'events were purged while this stream replayed them');
+            yield this.reset(
+              sub.cursor,
+              requested,
+              null,
+              "events were purged while this stream replayed them",
+            );
             continue;
           }
           if (batch[0]!.event.id !== sub.cursor + 1) {
             const requested = sub.cursor;
             sub.cursor = batch[0]!.event.id - 1;
-            yield this.reset(sub.cursor, requested, batch[0]!.event.id, 'events were purged while this stream replayed them');
+            yield this.reset(
+              sub.cursor,
+              requested,
+              batch[0]!.event.id,
+              "events were purged while this stream replayed them",
+            );
           }
           for (const item of batch) {
             sub.cursor = item.event.id;
@@ -346,10 +393,10 @@ export class FeedHub {
           if (sub.closed || sub.cursor < this.head) done();
         });
       }
-      if (sub.closed === SHUTDOWN) throw new DomainError('unavailable', SHUTDOWN);
-      if (sub.closed && sub.closed !== 'aborted') throw new DomainError('too_many', sub.closed);
+      if (sub.closed === SHUTDOWN) throw new DomainError("unavailable", SHUTDOWN);
+      if (sub.closed && sub.closed !== "aborted") throw new DomainError("too_many", sub.closed);
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
+      opts.signal?.removeEventListener("abort", onAbort);
       this.subs.delete(sub);
       release();
     }

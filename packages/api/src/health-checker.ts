@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { DB, Kysely } from '@agentex/db';
-import type { Logger } from './context.ts';
-import { recordProbe, type HealthPolicy, type ProbeResult } from './lifecycle/health.ts';
-import { claimDueAgents, claimDueDeployments, type ProbeTarget } from './queries/health.ts';
+import { randomUUID } from "node:crypto";
+import type { DB, Kysely } from "@agentex/db";
+import type { Logger } from "./context.ts";
+import { recordProbe, type HealthPolicy, type ProbeResult } from "./lifecycle/health.ts";
+import { claimDueAgents, claimDueDeployments, type ProbeTarget } from "./queries/health.ts";
 
 export interface HealthCheckerOptions extends HealthPolicy {
   db: Kysely<DB>;
@@ -26,27 +26,32 @@ export function probeUrl(acpUrl: string, path: string): string | null {
   } catch {
     return null;
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') return null;
-  const prefix = base.pathname.replace(/\/+$/, '');
-  base.pathname = `${prefix}${path.startsWith('/') ? path : `/${path}`}`;
-  base.search = '';
-  base.hash = '';
+  if (base.protocol !== "http:" && base.protocol !== "https:") return null;
+  const prefix = base.pathname.replace(/\/+$/, "");
+  base.pathname = `${prefix}${path.startsWith("/") ? path : `/${path}`}`;
+  base.search = "";
+  base.hash = "";
   return base.toString();
 }
 
 /** One GET, no redirects followed (a 3xx is a failure), bounded by `timeoutMs`; 2xx is healthy. */
 export async function probe(acpUrl: string, path: string, timeoutMs: number): Promise<ProbeResult> {
   const url = probeUrl(acpUrl, path);
-  if (!url) return { ok: false, error: 'the registered URL is not an http(s) URL' };
+  if (!url) return { ok: false, error: "the registered URL is not an http(s) URL" };
   try {
-    const res = await fetch(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      method: "GET",
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await res.body?.cancel().catch(() => {});
     if (res.status >= 200 && res.status < 300) return { ok: true, error: null };
     return { ok: false, error: `HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { ok: false, error: `no answer within ${timeoutMs} ms` };
-    return { ok: false, error: e.cause?.code ? `connection failed (${e.cause.code})` : 'connection failed' };
+    if (e.name === "TimeoutError" || e.name === "AbortError")
+      return { ok: false, error: `no answer within ${timeoutMs} ms` };
+    return { ok: false, error: e.cause?.code ? `connection failed (${e.cause.code})` : "connection failed" };
   }
 }
 
@@ -89,7 +94,8 @@ export class HealthChecker {
     const limit = this.opts.concurrency ?? 32;
     // Long enough for the probe and its recording; short enough that a dead replica's
     // targets are free again within one interval (the timeout is below the interval).
-    const leaseMs = this.opts.timeoutMs + Math.min(1_000, Math.max(100, Math.floor(this.opts.intervalMs / 4)));
+    const leaseMs =
+      this.opts.timeoutMs + Math.min(1_000, Math.max(100, Math.floor(this.opts.intervalMs / 4)));
     let targets: ProbeTarget[];
     try {
       targets = [
@@ -97,7 +103,7 @@ export class HealthChecker {
         ...(await claimDueDeployments(this.opts.db, this.lease, leaseMs, limit)),
       ];
     } catch (err) {
-      this.opts.log?.warn({ err }, 'health checks: could not claim targets');
+      this.opts.log?.warn({ err }, "health checks: could not claim targets");
       return 0;
     }
     await Promise.all(
@@ -108,7 +114,7 @@ export class HealthChecker {
           const { lastEventId } = await recordProbe(this.opts.db, target, this.lease, result, this.opts);
           if (lastEventId !== null) this.opts.onChange?.(lastEventId);
         } catch (err) {
-          this.opts.log?.warn({ err, target: target.id }, 'health checks: could not record a result');
+          this.opts.log?.warn({ err, target: target.id }, "health checks: could not record a result");
         }
       }),
     );

@@ -1,73 +1,97 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
-import { isRetryable, withTransaction, type DB, type Transaction } from '@agentex/db';
-import type { Context, LifecycleEvents } from './context.ts';
-import { DomainError, conflict, invalid, type DomainErrorKind, type ErrorDetails, type FieldIssue } from './errors.ts';
-import { stableJson } from './lifecycle/stable-json.ts';
-import { claimKey, findKey, purgeExpiredKeys, storeResponse } from './queries/idempotency.ts';
-import type { Principal } from './auth.ts';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import { isRetryable, withTransaction, type DB, type Transaction } from "@agentex/db";
+import type { Context, LifecycleEvents } from "./context.ts";
+import {
+  DomainError,
+  conflict,
+  invalid,
+  type DomainErrorKind,
+  type ErrorDetails,
+  type FieldIssue,
+} from "./errors.ts";
+import { stableJson } from "./lifecycle/stable-json.ts";
+import { claimKey, findKey, purgeExpiredKeys, storeResponse } from "./queries/idempotency.ts";
+import type { Principal } from "./auth.ts";
 
 /** How long a key and its answer are kept. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** How long a duplicate waits for the first request with its key before a 409 "in progress". */
 export const IDEMPOTENCY_WAIT_MS = 10_000;
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 
 /** The first answer, as stored: a result, or a domain error that the work itself decided. */
 type StoredAnswer =
   | { ok: true; data: unknown }
-  | { ok: false; kind: DomainErrorKind; message: string; issues?: FieldIssue[]; reason?: string; details?: ErrorDetails };
+  | {
+      ok: false;
+      kind: DomainErrorKind;
+      message: string;
+      issues?: FieldIssue[];
+      reason?: string;
+      details?: ErrorDetails;
+    };
 
 function sealKey(secret: Buffer): Buffer {
-  return createHmac('sha256', secret).update('idempotency-response:v1').digest();
+  return createHmac("sha256", secret).update("idempotency-response:v1").digest();
 }
 
 /** AES-256-GCM: answers can hold a fresh token or agent key, which the database must never hold in the clear. */
 export function seal(secret: Buffer, answer: StoredAnswer): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', sealKey(secret), iv);
-  const body = Buffer.concat([cipher.update(JSON.stringify(answer), 'utf8'), cipher.final()]);
-  return `v1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+  const cipher = createCipheriv("aes-256-gcm", sealKey(secret), iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(answer), "utf8"), cipher.final()]);
+  return `v1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64")}`;
 }
 
 export function unseal(secret: Buffer, sealed: string): StoredAnswer {
-  const raw = Buffer.from(sealed.slice(3), 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', sealKey(secret), raw.subarray(0, 12));
+  const raw = Buffer.from(sealed.slice(3), "base64");
+  const decipher = createDecipheriv("aes-256-gcm", sealKey(secret), raw.subarray(0, 12));
   decipher.setAuthTag(raw.subarray(12, 28));
-  return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as StoredAnswer;
+  return JSON.parse(
+    Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8"),
+  ) as StoredAnswer;
 }
 
 /** The key of this call: the header or the `idempotency_key` input field (they must agree), or null. */
-export function idempotencyKeyOf(ctx: Pick<Context, 'idempotencyKey'>, rawInput: unknown): string | null {
-  const field = rawInput && typeof rawInput === 'object' ? (rawInput as Record<string, unknown>).idempotency_key : undefined;
-  if (field !== undefined && field !== null && (typeof field !== 'string' || !IDEMPOTENCY_KEY.test(field))) {
-    throw invalid([{ field: 'idempotency_key', message: 'must be 1-255 printable ASCII characters' }]);
+export function idempotencyKeyOf(ctx: Pick<Context, "idempotencyKey">, rawInput: unknown): string | null {
+  const field =
+    rawInput && typeof rawInput === "object"
+      ? (rawInput as Record<string, unknown>).idempotency_key
+      : undefined;
+  if (field !== undefined && field !== null && (typeof field !== "string" || !IDEMPOTENCY_KEY.test(field))) {
+    throw invalid([{ field: "idempotency_key", message: "must be 1-255 printable ASCII characters" }]);
   }
   const header = ctx.idempotencyKey;
   if (header !== null && header !== undefined && !IDEMPOTENCY_KEY.test(header)) {
-    throw invalid([{ field: IDEMPOTENCY_HEADER, message: 'must be 1-255 printable ASCII characters' }]);
+    throw invalid([{ field: IDEMPOTENCY_HEADER, message: "must be 1-255 printable ASCII characters" }]);
   }
   if (header && field && header !== field) {
-    throw invalid([{ field: 'idempotency_key', message: `differs from the ${IDEMPOTENCY_HEADER} header` }]);
+    throw invalid([{ field: "idempotency_key", message: `differs from the ${IDEMPOTENCY_HEADER} header` }]);
   }
   return (header || (field as string | undefined)) ?? null;
 }
 
 export function requestHash(path: string, rawInput: unknown): string {
-  const input = rawInput && typeof rawInput === 'object' && !Array.isArray(rawInput) ? { ...(rawInput as object) } : rawInput;
-  if (input && typeof input === 'object') delete (input as Record<string, unknown>).idempotency_key;
-  return createHash('sha256').update(stableJson({ path, input: input ?? null })).digest('hex');
+  const input =
+    rawInput && typeof rawInput === "object" && !Array.isArray(rawInput)
+      ? { ...(rawInput as object) }
+      : rawInput;
+  if (input && typeof input === "object") delete (input as Record<string, unknown>).idempotency_key;
+  return createHash("sha256")
+    .update(stableJson({ path, input: input ?? null }))
+    .digest("hex");
 }
 
 /** Keys are the caller's own: a principal, or an agent by its key. */
 function scopeOf(principal: Principal): string {
-  return `${principal.kind === 'agent' ? 'agent' : 'principal'}:${principal.id}`;
+  return `${principal.kind === "agent" ? "agent" : "principal"}:${principal.id}`;
 }
 
 /** Outcomes replayed to a retry: anything the work decided. Not kept: a database that was unavailable. */
 function storable(err: unknown): err is DomainError {
-  return err instanceof DomainError && err.kind !== 'unavailable' && err.kind !== 'unauthenticated';
+  return err instanceof DomainError && err.kind !== "unavailable" && err.kind !== "unauthenticated";
 }
 
 function replay(answer: StoredAnswer): { ok: true; data: unknown } {
@@ -99,7 +123,7 @@ type NextResult = { ok: true; data: unknown } | { ok: false; error: { cause?: un
  */
 export async function runIdempotent<R extends NextResult>(
   opts: { ctx: Context & { principal: Principal }; path: string; rawInput: unknown; key: string },
-  next: (ctx: { db: Context['db']; events: LifecycleEvents }) => Promise<R>,
+  next: (ctx: { db: Context["db"]; events: LifecycleEvents }) => Promise<R>,
 ): Promise<R> {
   const { ctx, path, key } = opts;
   const scope = scopeOf(ctx.principal);
@@ -118,21 +142,30 @@ export async function runIdempotent<R extends NextResult>(
       pending = [];
       let fresh: boolean;
       try {
-        fresh = await claimKey(trx, { scope, key, procedure: path, request_hash: hash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS }, IDEMPOTENCY_WAIT_MS);
+        fresh = await claimKey(
+          trx,
+          { scope, key, procedure: path, request_hash: hash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS },
+          IDEMPOTENCY_WAIT_MS,
+        );
       } catch (err) {
-        if ((err as { code?: unknown }).code === '55P03') {
+        if ((err as { code?: unknown }).code === "55P03") {
           throw conflict(`a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later`);
         }
         throw err;
       }
       if (!fresh) {
         const stored = await findKey(trx, scope, key);
-        if (!stored) throw conflict(`a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later`);
+        if (!stored)
+          throw conflict(`a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later`);
         if (stored.procedure !== path || stored.request_hash !== hash) {
-          throw new DomainError('invalid', `this ${IDEMPOTENCY_HEADER} was already used with a different request`, {
-            issues: [{ field: 'idempotency_key', message: 'was already used with a different request' }],
-            reason: 'IDEMPOTENCY_KEY_REUSED',
-          });
+          throw new DomainError(
+            "invalid",
+            `this ${IDEMPOTENCY_HEADER} was already used with a different request`,
+            {
+              issues: [{ field: "idempotency_key", message: "was already used with a different request" }],
+              reason: "IDEMPOTENCY_KEY_REUSED",
+            },
+          );
         }
         replayed = true;
         return { result: replay(unseal(ctx.secretKey, stored.response)) as R, replayed: true };
@@ -169,7 +202,7 @@ export async function runIdempotent<R extends NextResult>(
     throw err;
   } finally {
     // A replayed error is thrown from inside the transaction; it is a replay all the same.
-    if (replayed) ctx.setHeader('idempotent-replayed', 'true');
+    if (replayed) ctx.setHeader("idempotent-replayed", "true");
   }
   for (const args of pending) (ctx.events.onEvent as ((...a: unknown[]) => void) | undefined)?.(...args);
   await purgeExpiredKeys(ctx.db).catch(() => 0);

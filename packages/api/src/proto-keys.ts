@@ -10,13 +10,13 @@ export function protoKeyPath(value: unknown): string | null {
   const stack: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
   while (stack.length > 0) {
     const { value: v, path } = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
+    if (v === null || typeof v !== "object") continue;
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: [...path, String(i)] });
       continue;
     }
     const keys = Object.keys(v);
-    if (keys.includes('__proto__')) return [...path, '__proto__'].join('.');
+    if (keys.includes("__proto__")) return [...path, "__proto__"].join(".");
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!;
       stack.push({ value: (v as Record<string, unknown>)[k], path: [...path, k] });

@@ -1,13 +1,13 @@
-import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import { agentApiKeysRouter } from './routers/api-keys.ts';
-import { agentsRouter } from './routers/agents.ts';
-import { deploymentHistoryRouter } from './routers/deployment-history.ts';
-import { deploymentsRouter } from './routers/deployments.ts';
-import { eventsRouter } from './routers/events.ts';
-import { grantsRouter } from './routers/grants.ts';
-import { promotionsRouter } from './routers/promotions.ts';
-import { meRouter, principalsRouter, tokensRouter } from './routers/principals.ts';
-import { createCallerFactory, router } from './trpc.ts';
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { agentApiKeysRouter } from "./routers/api-keys.ts";
+import { agentsRouter } from "./routers/agents.ts";
+import { deploymentHistoryRouter } from "./routers/deployment-history.ts";
+import { deploymentsRouter } from "./routers/deployments.ts";
+import { eventsRouter } from "./routers/events.ts";
+import { grantsRouter } from "./routers/grants.ts";
+import { promotionsRouter } from "./routers/promotions.ts";
+import { meRouter, principalsRouter, tokensRouter } from "./routers/principals.ts";
+import { createCallerFactory, router } from "./trpc.ts";
 
 // Order matters for the REST bridge, which takes the first matching path:
 // `/agents/name/{agent_name}` must be tried before `/agents/{agent_id}/...`.

@@ -1,12 +1,12 @@
-import { isConnectionError, isUniqueViolation } from '@agentex/db';
-import { initTRPC } from '@trpc/server';
-import type { OpenApiMeta } from 'trpc-to-openapi';
-import { z, type ZodError } from 'zod';
-import { authenticate } from './auth.ts';
-import { protoKeyPath } from './proto-keys.ts';
-import type { Context } from './context.ts';
-import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, idempotencyKeyOf, runIdempotent } from './idempotency.ts';
-import { DomainError, conflict, invalid, unauthenticated, unavailable, type FieldIssue } from './errors.ts';
+import { isConnectionError, isUniqueViolation } from "@agentex/db";
+import { initTRPC } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { z, type ZodError } from "zod";
+import { authenticate } from "./auth.ts";
+import { protoKeyPath } from "./proto-keys.ts";
+import type { Context } from "./context.ts";
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, idempotencyKeyOf, runIdempotent } from "./idempotency.ts";
+import { DomainError, conflict, invalid, unauthenticated, unavailable, type FieldIssue } from "./errors.ts";
 
 const t = initTRPC
   .context<Context>()
@@ -26,8 +26,8 @@ const t = initTRPC
      */
     errorFormatter({ shape, error, ctx }) {
       const requestId = ctx?.requestId ?? null;
-      const internal = error.code === 'INTERNAL_SERVER_ERROR';
-      const message = internal ? `internal error (request id ${requestId ?? 'unknown'})` : error.message;
+      const internal = error.code === "INTERNAL_SERVER_ERROR";
+      const message = internal ? `internal error (request id ${requestId ?? "unknown"})` : error.message;
       const issues = error instanceof DomainError ? error.issues : undefined;
       // PRODUCTION_CHANGED and the like: a finer code, and the fields that explain it.
       const reason = error instanceof DomainError ? error.reason : undefined;
@@ -54,12 +54,12 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 function zodIssues(err: ZodError): FieldIssue[] {
-  return err.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message }));
+  return err.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message }));
 }
 
 function pgCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : '';
+  return typeof code === "string" ? code : "";
 }
 
 /**
@@ -73,17 +73,18 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   if (result.ok || result.error instanceof DomainError) return result;
   const { error } = result;
   const cause: unknown = error.cause;
-  if (error.code === 'BAD_REQUEST' && cause instanceof Error && cause.name === 'ZodError') {
+  if (error.code === "BAD_REQUEST" && cause instanceof Error && cause.name === "ZodError") {
     throw invalid(zodIssues(cause as ZodError));
   }
-  if (isUniqueViolation(cause, 'agents_live_name_uq')) throw conflict('an agent with that name already exists');
-  if (isUniqueViolation(cause)) throw conflict('conflicts with an existing resource');
-  if (isConnectionError(cause) || pgCode(cause) === '57014') throw unavailable();
-  if (pgCode(cause).startsWith('22')) {
-    throw invalid([{ field: '', message: 'a value is malformed or out of range' }]);
+  if (isUniqueViolation(cause, "agents_live_name_uq"))
+    throw conflict("an agent with that name already exists");
+  if (isUniqueViolation(cause)) throw conflict("conflicts with an existing resource");
+  if (isConnectionError(cause) || pgCode(cause) === "57014") throw unavailable();
+  if (pgCode(cause).startsWith("22")) {
+    throw invalid([{ field: "", message: "a value is malformed or out of range" }]);
   }
-  if (error.code === 'INTERNAL_SERVER_ERROR') {
-    ctx.log.error({ err: cause ?? error, path, request_id: ctx.requestId }, 'internal error');
+  if (error.code === "INTERNAL_SERVER_ERROR") {
+    ctx.log.error({ err: cause ?? error, path, request_id: ctx.requestId }, "internal error");
   }
   return result;
 });
@@ -112,7 +113,7 @@ const authenticated = publicProcedure.use(async ({ ctx, next }) => {
  * header or `idempotency_key` input field): see runIdempotent.
  */
 export const authedProcedure = authenticated.use(async ({ ctx, next, type, path, getRawInput }) => {
-  if (type !== 'mutation') return next();
+  if (type !== "mutation") return next();
   const rawInput = await getRawInput().catch(() => undefined);
   const key = idempotencyKeyOf(ctx, rawInput);
   if (!key) return next();
@@ -123,18 +124,20 @@ export const authedProcedure = authenticated.use(async ({ ctx, next, type, path,
 export const Idempotent = z.object({
   idempotency_key: z
     .string()
-    .regex(IDEMPOTENCY_KEY, 'must be 1-255 printable ASCII characters')
+    .regex(IDEMPOTENCY_KEY, "must be 1-255 printable ASCII characters")
     .optional()
     // Read by the idempotency middleware from the raw input; handlers never see it.
     .transform((): undefined => undefined)
-    .describe(`Same as the ${IDEMPOTENCY_HEADER} header: a retry with the same key and input replays the first answer.`),
+    .describe(
+      `Same as the ${IDEMPOTENCY_HEADER} header: a retry with the same key and input replays the first answer.`,
+    ),
 });
 
 /** For mutations: authenticated, idempotent, and typed with the optional `idempotency_key`. */
 export const mutationProcedure = authedProcedure.input(Idempotent);
 
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
-  if (!ctx.principal.admin) throw new DomainError('forbidden', 'only an admin may do this');
+  if (!ctx.principal.admin) throw new DomainError("forbidden", "only an admin may do this");
   return next();
 });
 

@@ -1,9 +1,9 @@
-import { connectPostgres } from '@agentex/db';
-import { TEST_STORE } from '@agentex/db/testing';
-import { describe, expect, it } from 'vitest';
-import { AuthCache } from '../src/auth-cache.ts';
-import { revokeToken } from '../src/queries/principals.ts';
-import { useFixture } from './helpers.ts';
+import { connectPostgres } from "@agentex/db";
+import { TEST_STORE } from "@agentex/db/testing";
+import { describe, expect, it } from "vitest";
+import { AuthCache } from "../src/auth-cache.ts";
+import { revokeToken } from "../src/queries/principals.ts";
+import { useFixture } from "./helpers.ts";
 
 const f = useFixture();
 
@@ -17,7 +17,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = 2_000): Promise<
 }
 
 describe(`AuthCache (${TEST_STORE})`, () => {
-  it('serves a repeat authentication from memory until it is invalidated, then asks the database again', async () => {
+  it("serves a repeat authentication from memory until it is invalidated, then asks the database again", async () => {
     const cache = new AuthCache(f.db);
     await cache.start();
     try {
@@ -30,14 +30,14 @@ describe(`AuthCache (${TEST_STORE})`, () => {
       await cache.credential(principal.credential_id!);
       expect(await cache.authenticate(token)).toBeNull();
       // Failures are never cached: a bad token stays bad, and costs a lookup each time.
-      expect(await cache.authenticate('agx_pat_nope')).toBeNull();
+      expect(await cache.authenticate("agx_pat_nope")).toBeNull();
       expect(cache.size).toBe(0);
     } finally {
       await cache.stop();
     }
   });
 
-  it('invalidates by principal and by agent, and keeps at most `max` entries', async () => {
+  it("invalidates by principal and by agent, and keeps at most `max` entries", async () => {
     const cache = new AuthCache(f.db, { max: 2 });
     await cache.start();
     try {
@@ -56,7 +56,7 @@ describe(`AuthCache (${TEST_STORE})`, () => {
     }
   });
 
-  it('entries expire after ttlMs', async () => {
+  it("entries expire after ttlMs", async () => {
     const cache = new AuthCache(f.db, { ttlMs: 50 });
     await cache.start();
     try {
@@ -73,7 +73,7 @@ describe(`AuthCache (${TEST_STORE})`, () => {
 
   it("one cache's invalidation reaches another cache on the same store (another replica)", async () => {
     // On Postgres the second cache sits on its own pool and LISTEN connection, as another process would.
-    const otherDb = TEST_STORE === 'postgres' ? connectPostgres({ url: f.db.url! }) : null;
+    const otherDb = TEST_STORE === "postgres" ? connectPostgres({ url: f.db.url! }) : null;
     const here = new AuthCache(f.db);
     const there = new AuthCache(otherDb ?? f.db);
     await here.start();

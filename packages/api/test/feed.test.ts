@@ -1,20 +1,35 @@
-import { TEST_STORE } from '@agentex/db/testing';
-import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCaller, createContextInner, FeedHub, FEED_CHANNEL, HEARTBEAT, type ChangeEvent, type Principal } from '../src/index.ts';
-import { SECRET, rejection, uniqueName, useFixture } from './helpers.ts';
-import { readyDeployment, registerInput } from './lifecycle-helpers.ts';
+import { TEST_STORE } from "@agentex/db/testing";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createCaller,
+  createContextInner,
+  FeedHub,
+  FEED_CHANNEL,
+  HEARTBEAT,
+  type ChangeEvent,
+  type Principal,
+} from "../src/index.ts";
+import { SECRET, rejection, uniqueName, useFixture } from "./helpers.ts";
+import { readyDeployment, registerInput } from "./lifecycle-helpers.ts";
 
 type Item = ChangeEvent | typeof HEARTBEAT;
 
 /** Reads events from a stream until `until` says stop (or `ms` pass). */
-async function collect(stream: AsyncGenerator<Item>, until: (seen: ChangeEvent[]) => boolean, ms = 5_000): Promise<ChangeEvent[]> {
+async function collect(
+  stream: AsyncGenerator<Item>,
+  until: (seen: ChangeEvent[]) => boolean,
+  ms = 5_000,
+): Promise<ChangeEvent[]> {
   const seen: ChangeEvent[] = [];
   const deadline = Date.now() + ms;
   while (!until(seen)) {
     const left = deadline - Date.now();
     if (left <= 0) break;
-    const next = await Promise.race([stream.next(), new Promise<null>((r) => setTimeout(() => r(null), left))]);
+    const next = await Promise.race([
+      stream.next(),
+      new Promise<null>((r) => setTimeout(() => r(null), left)),
+    ]);
     if (next === null || next.done) break;
     if (next.value !== HEARTBEAT) seen.push(next.value);
   }
@@ -66,7 +81,7 @@ describe(`change feed (${TEST_STORE})`, () => {
     return {
       async next(): Promise<ChangeEvent> {
         const r = await it.next();
-        if (r.done) throw new Error('stream ended');
+        if (r.done) throw new Error("stream ended");
         const [id, data] = r.value as unknown as [string, ChangeEvent];
         expect(id).toBe(String(data.id));
         return data;
@@ -75,35 +90,49 @@ describe(`change feed (${TEST_STORE})`, () => {
     };
   }
 
-  it('writes each change to the outbox in its own transaction, in commit order, and nothing for a rolled-back one', async () => {
+  it("writes each change to the outbox in its own transaction, in commit order, and nothing for a rolled-back one", async () => {
     const { principal } = await f.principal();
     const c = caller(principal);
     const before = await sql<{ last_id: number }>`select last_id from event_counter`.execute(f.db.db);
-    const agent = await c.agents.registerBuild({ name: uniqueName(), description: '' });
+    const agent = await c.agents.registerBuild({ name: uniqueName(), description: "" });
     const dep = await readyDeployment(c, agent);
     await c.deployments.promote({ agent_id: agent.id, deployment_id: dep.id });
     await c.deployments.promote({ agent_id: agent.id, deployment_id: dep.id }); // no-op: no event
-    const err = await rejection(c.agents.register(registerInput(uniqueName(), { registration_metadata: { deployment_id: dep.id } })));
-    expect(err.code).toBe('CONFLICT');
+    const err = await rejection(
+      c.agents.register(registerInput(uniqueName(), { registration_metadata: { deployment_id: dep.id } })),
+    );
+    expect(err.code).toBe("CONFLICT");
     const rows = await f.db.db
-      .selectFrom('events')
+      .selectFrom("events")
       .selectAll()
-      .where('id', '>', Number(before.rows[0]!.last_id))
-      .orderBy('id')
+      .where("id", ">", Number(before.rows[0]!.last_id))
+      .orderBy("id")
       .execute();
-    expect(rows.map((r) => r.type)).toEqual(['agent.created', 'deployment.created', 'deployment.ready', 'production.changed']);
-    expect(rows.map((r) => Number(r.id))).toEqual(rows.map((_, i) => Number(before.rows[0]!.last_id) + i + 1));
-    expect(rows[3]!.data).toMatchObject({ from_deployment_id: null, to_deployment_id: dep.id, cause: 'promote', status: 'Ready' });
+    expect(rows.map((r) => r.type)).toEqual([
+      "agent.created",
+      "deployment.created",
+      "deployment.ready",
+      "production.changed",
+    ]);
+    expect(rows.map((r) => Number(r.id))).toEqual(
+      rows.map((_, i) => Number(before.rows[0]!.last_id) + i + 1),
+    );
+    expect(rows[3]!.data).toMatchObject({
+      from_deployment_id: null,
+      to_deployment_id: dep.id,
+      cause: "promote",
+      status: "Ready",
+    });
     expect(rows.every((r) => r.readers.includes(principal.id))).toBe(true);
   });
 
-  it('streams live events in order, filtered to the agents each subscriber may read, re-checked as grants change', async () => {
+  it("streams live events in order, filtered to the agents each subscriber may read, re-checked as grants change", async () => {
     const owner = await f.principal();
     const viewer = await f.principal();
     const c = caller(owner.principal);
-    const agentA = await c.agents.registerBuild({ name: uniqueName(), description: '' });
-    const agentB = await c.agents.registerBuild({ name: uniqueName(), description: '' });
-    await c.grants.set({ agent_id: agentA.id, principal_id: viewer.principal.id, role: 'viewer' });
+    const agentA = await c.agents.registerBuild({ name: uniqueName(), description: "" });
+    const agentB = await c.agents.registerBuild({ name: uniqueName(), description: "" });
+    await c.grants.set({ agent_id: agentA.id, principal_id: viewer.principal.id, role: "viewer" });
 
     const ownerStream = await subscribe(owner.principal);
     const viewerStream = await subscribe(viewer.principal);
@@ -113,7 +142,7 @@ describe(`change feed (${TEST_STORE})`, () => {
     const depA = await c.deployments.create({ docker_image: "img:test", agent_id: agentA.id });
     const depB = await c.deployments.create({ docker_image: "img:test", agent_id: agentB.id });
     // The viewer is given agent B now: events after the grant reach it, earlier ones never did.
-    await c.grants.set({ agent_id: agentB.id, principal_id: viewer.principal.id, role: 'viewer' });
+    await c.grants.set({ agent_id: agentB.id, principal_id: viewer.principal.id, role: "viewer" });
     const depB2 = await c.deployments.create({ docker_image: "img:test", agent_id: agentB.id });
     await c.grants.revoke({ agent_id: agentA.id, principal_id: viewer.principal.id });
     const depA2 = await c.deployments.create({ docker_image: "img:test", agent_id: agentA.id });
@@ -127,43 +156,56 @@ describe(`change feed (${TEST_STORE})`, () => {
     const ids = ownerSeen.map((e) => e.id);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
     // Nothing else reached the viewer (the revoked agent A's later event above all).
-    const extra = await Promise.race([viewerStream.next(), new Promise((r) => setTimeout(() => r('none'), 500))]);
-    expect(extra).toBe('none');
+    const extra = await Promise.race([
+      viewerStream.next(),
+      new Promise((r) => setTimeout(() => r("none"), 500)),
+    ]);
+    expect(extra).toBe("none");
     ownerStream.close();
     viewerStream.close();
   });
 
-  it('resumes after a given id without losing anything, and says so when it cannot', async () => {
+  it("resumes after a given id without losing anything, and says so when it cannot", async () => {
     const { principal } = await f.principal();
     const c = caller(principal);
-    const agent = await c.agents.registerBuild({ name: uniqueName(), description: '' });
-    const marker = (await f.db.db.selectFrom('event_counter').select('last_id').executeTakeFirstOrThrow()).last_id;
+    const agent = await c.agents.registerBuild({ name: uniqueName(), description: "" });
+    const marker = (await f.db.db.selectFrom("event_counter").select("last_id").executeTakeFirstOrThrow())
+      .last_id;
     const created = [];
-    for (let i = 0; i < 20; i++) created.push((await c.deployments.create({ docker_image: "img:test", agent_id: agent.id })).id);
+    for (let i = 0; i < 20; i++)
+      created.push((await c.deployments.create({ docker_image: "img:test", agent_id: agent.id })).id);
 
     // 20 > ring size (16): the start of the replay comes from the database, the rest from memory.
-    const stream = hub.watch({ principal, lastEventId: Number(marker), reauthenticate: async () => principal });
+    const stream = hub.watch({
+      principal,
+      lastEventId: Number(marker),
+      reauthenticate: async () => principal,
+    });
     const seen = await collect(stream, (s) => s.length >= 20);
     await stream.return(undefined);
     expect(seen.map((e) => e.deployment_id)).toEqual(created);
 
     // Purged events cannot be replayed: an explicit reset, then the stream goes on live.
     await sql`delete from events where id <= ${Number(marker) + 5}`.execute(f.db.db);
-    const resumed = hub.watch({ principal, lastEventId: Number(marker), reauthenticate: async () => principal });
+    const resumed = hub.watch({
+      principal,
+      lastEventId: Number(marker),
+      reauthenticate: async () => principal,
+    });
     const first = await collect(resumed, (s) => s.length >= 1);
-    expect(first[0]).toMatchObject({ type: 'reset', data: { requested_last_event_id: Number(marker) } });
+    expect(first[0]).toMatchObject({ type: "reset", data: { requested_last_event_id: Number(marker) } });
     await c.deployments.create({ docker_image: "img:test", agent_id: agent.id });
     const next = await collect(resumed, (s) => s.length >= 1);
-    expect(next[0]).toMatchObject({ type: 'deployment.created', agent_id: agent.id });
+    expect(next[0]).toMatchObject({ type: "deployment.created", agent_id: agent.id });
     await resumed.return(undefined);
 
     // An id from the future (another database?) is a reset too.
     const future = hub.watch({ principal, lastEventId: 10 ** 12, reauthenticate: async () => principal });
-    expect((await collect(future, (s) => s.length >= 1))[0]?.type).toBe('reset');
+    expect((await collect(future, (s) => s.length >= 1))[0]?.type).toBe("reset");
     await future.return(undefined);
   });
 
-  it('caps streams per principal (429), and releases a slot when a stream ends', async () => {
+  it("caps streams per principal (429), and releases a slot when a stream ends", async () => {
     const { principal } = await f.principal();
     const c = caller(principal);
     const streams = [];
@@ -175,24 +217,28 @@ describe(`change feed (${TEST_STORE})`, () => {
     await new Promise((r) => setTimeout(r, 100));
     const fourth = await subscribe(principal);
     const err = await rejection(fourth.next());
-    expect(err.code).toBe('TOO_MANY_REQUESTS');
+    expect(err.code).toBe("TOO_MANY_REQUESTS");
     expect(err.message).toMatch(/at most 3 open event streams/);
     streams[0]!.close();
     await new Promise((r) => setTimeout(r, 100));
     const again = await subscribe(principal);
     const pending = again.next();
     await new Promise((r) => setTimeout(r, 100));
-    const agent = await c.agents.registerBuild({ name: uniqueName(), description: '' });
+    const agent = await c.agents.registerBuild({ name: uniqueName(), description: "" });
     expect((await pending).agent_id).toBe(agent.id);
     for (const s of [...streams.slice(1), again]) s.close();
   });
 
-  it('disconnects a consumer that falls too far behind, with the reason', async () => {
+  it("disconnects a consumer that falls too far behind, with the reason", async () => {
     const { principal } = await f.principal();
     const c = caller(principal);
-    const agent = await c.agents.registerBuild({ name: uniqueName(), description: '' });
+    const agent = await c.agents.registerBuild({ name: uniqueName(), description: "" });
     let aborted = false;
-    const stream = hub.watch({ principal, reauthenticate: async () => principal, abortConnection: () => (aborted = true) });
+    const stream = hub.watch({
+      principal,
+      reauthenticate: async () => principal,
+      abortConnection: () => (aborted = true),
+    });
     const pending = stream.next();
     await c.deployments.create({ docker_image: "img:test", agent_id: agent.id });
     await pending;
@@ -201,28 +247,33 @@ describe(`change feed (${TEST_STORE})`, () => {
     await hub.refresh();
     expect(aborted).toBe(true);
     const err = await rejection(collect(stream, () => false, 2_000));
-    expect(err.code).toBe('TOO_MANY_REQUESTS');
+    expect(err.code).toBe("TOO_MANY_REQUESTS");
     expect(err.message).toMatch(/slow consumer/);
   });
 
-  it('ends the stream when the token is revoked, and refuses an agent filter the caller cannot read (404)', async () => {
+  it("ends the stream when the token is revoked, and refuses an agent filter the caller cannot read (404)", async () => {
     const owner = await f.principal();
     const other = await f.principal();
-    const agent = await caller(owner.principal).agents.registerBuild({ name: uniqueName(), description: '' });
+    const agent = await caller(owner.principal).agents.registerBuild({ name: uniqueName(), description: "" });
     const hidden = await subscribe(other.principal, { agent_id: agent.id });
-    expect((await rejection(hidden.next())).code).toBe('NOT_FOUND');
+    expect((await rejection(hidden.next())).code).toBe("NOT_FOUND");
 
     let valid = true;
-    const stream = hub.watch({ principal: owner.principal, reauthenticate: async () => (valid ? owner.principal : null) });
+    const stream = hub.watch({
+      principal: owner.principal,
+      reauthenticate: async () => (valid ? owner.principal : null),
+    });
     const beat = await stream.next(); // a quiet heartbeat interval passes
     expect(beat.value).toBe(HEARTBEAT);
     valid = false;
     const err = await rejection(collect(stream, () => false, 2_000));
-    expect(err.code).toBe('UNAUTHORIZED');
+    expect(err.code).toBe("UNAUTHORIZED");
   });
 
-  it('purges events older than the retention', async () => {
-    await sql`update events set created_at = now() - interval '2 minutes' where id in (select id from events order by id limit 3)`.execute(f.db.db);
+  it("purges events older than the retention", async () => {
+    await sql`update events set created_at = now() - interval '2 minutes' where id in (select id from events order by id limit 3)`.execute(
+      f.db.db,
+    );
     expect(await hub.purge()).toBe(3);
   });
 });

@@ -1,10 +1,10 @@
-import { createTestDatabase, type TestDatabase } from '@agentex/db/testing';
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
-import { authenticate, createCaller, createContextInner, type Principal } from '../src/index.ts';
-import { insertPrincipal, issueToken } from '../src/queries/principals.ts';
+import { createTestDatabase, type TestDatabase } from "@agentex/db/testing";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
+import { authenticate, createCaller, createContextInner, type Principal } from "../src/index.ts";
+import { insertPrincipal, issueToken } from "../src/queries/principals.ts";
 
-export const SECRET = Buffer.from('test-secret-key-of-at-least-32-chars!!', 'utf8');
+export const SECRET = Buffer.from("test-secret-key-of-at-least-32-chars!!", "utf8");
 
 export interface Fixture {
   db: TestDatabase;
@@ -12,7 +12,11 @@ export interface Fixture {
   as(principal: Principal): ReturnType<typeof createCaller>;
   /** A caller that presents a raw bearer token, as the server would. */
   withToken(token: string | null): ReturnType<typeof createCaller>;
-  principal(opts?: { admin?: boolean; can_create_agents?: boolean; kind?: 'user' | 'service_account' }): Promise<{
+  principal(opts?: {
+    admin?: boolean;
+    can_create_agents?: boolean;
+    kind?: "user" | "service_account";
+  }): Promise<{
     principal: Principal;
     token: string;
   }>;
@@ -35,28 +39,30 @@ export function useFixture(): Fixture {
     withToken: (token) => createCaller(createContextInner({ db: db.db, secretKey: SECRET, token })),
     async principal(opts = {}) {
       const row = await insertPrincipal(db.db, {
-        name: `p-${randomBytes(5).toString('hex')}`,
-        kind: opts.kind ?? 'user',
+        name: `p-${randomBytes(5).toString("hex")}`,
+        kind: opts.kind ?? "user",
         admin: opts.admin ?? false,
         can_create_agents: opts.can_create_agents ?? true,
       });
-      const { token } = await issueToken(db.db, row!.id, 'test');
+      const { token } = await issueToken(db.db, row!.id, "test");
       const principal = await authenticate(db.db, token);
       return { principal: principal!, token };
     },
   };
 }
 
-export function uniqueName(prefix = 'agent'): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
+export function uniqueName(prefix = "agent"): string {
+  return `${prefix}-${randomBytes(4).toString("hex")}`;
 }
 
 /** Expects a promise to reject with a tRPC error of `code`; returns the error. */
-export async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string; issues?: unknown }> {
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; issues?: unknown }> {
   try {
     await promise;
   } catch (err) {
     return err as { code: string; message: string; issues?: unknown };
   }
-  throw new Error('expected the call to fail, but it succeeded');
+  throw new Error("expected the call to fail, but it succeeded");
 }

@@ -1,17 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import type { DB, Kysely } from '@agentex/db';
-import { sql } from 'kysely';
-import { uniqueName, type Fixture } from './helpers.ts';
+import { randomUUID } from "node:crypto";
+import type { DB, Kysely } from "@agentex/db";
+import { sql } from "kysely";
+import { uniqueName, type Fixture } from "./helpers.ts";
 
-type Caller = ReturnType<Fixture['as']>;
+type Caller = ReturnType<Fixture["as"]>;
 
 /** A deploy-time registration input for `name` (legacy unless metadata names a deployment). */
-export function registerInput(name: string, overrides: Partial<Parameters<Caller['agents']['register']>[0]> = {}) {
+export function registerInput(
+  name: string,
+  overrides: Partial<Parameters<Caller["agents"]["register"]>[0]> = {},
+) {
   return {
     name,
     description: `${name} description`,
     acp_url: `http://${name}.svc:8000`,
-    acp_type: 'async' as const,
+    acp_type: "async" as const,
     ...overrides,
   };
 }
@@ -20,7 +23,7 @@ export function registerInput(name: string, overrides: Partial<Parameters<Caller
 export async function builtAgent(f: Fixture) {
   const { principal } = await f.principal();
   const caller = f.as(principal);
-  const agent = await caller.agents.registerBuild({ name: uniqueName(), description: '' });
+  const agent = await caller.agents.registerBuild({ name: uniqueName(), description: "" });
   return { caller, agent, principal };
 }
 
@@ -29,10 +32,17 @@ export async function builtAgent(f: Fixture) {
  * marked Ready by a deployment-scoped register, as a pod would at start.
  */
 export async function readyDeployment(caller: Caller, agent: { id: string; name: string }, acpUrl?: string) {
-  const created = await caller.deployments.create({ agent_id: agent.id, docker_image: `img/${agent.name}:${randomUUID().slice(0, 8)}` });
+  const created = await caller.deployments.create({
+    agent_id: agent.id,
+    docker_image: `img/${agent.name}:${randomUUID().slice(0, 8)}`,
+  });
   const url = acpUrl ?? `http://${agent.name}-${created.id.slice(0, 8)}.svc:8000`;
   await caller.agents.register(
-    registerInput(agent.name, { agent_id: agent.id, acp_url: url, registration_metadata: { deployment_id: created.id } }),
+    registerInput(agent.name, {
+      agent_id: agent.id,
+      acp_url: url,
+      registration_metadata: { deployment_id: created.id },
+    }),
   );
   return caller.deployments.get({ agent_id: agent.id, deployment_id: created.id });
 }
@@ -41,8 +51,14 @@ export async function readyDeployment(caller: Caller, agent: { id: string; name:
  * The row's xmin: it changes on every write to the row, even one that sets
  * identical values, so "writes nothing" can be checked without timing.
  */
-export async function rowVersion(db: Kysely<DB>, table: 'agents' | 'deployments', id: string): Promise<string> {
-  const { rows } = await sql<{ v: string }>`select xmin::text as v from ${sql.table(table)} where id = ${id}`.execute(db);
+export async function rowVersion(
+  db: Kysely<DB>,
+  table: "agents" | "deployments",
+  id: string,
+): Promise<string> {
+  const { rows } = await sql<{
+    v: string;
+  }>`select xmin::text as v from ${sql.table(table)} where id = ${id}`.execute(db);
   if (!rows[0]) throw new Error(`no ${table} row ${id}`);
   return rows[0].v;
 }
@@ -56,21 +72,31 @@ export async function agentTimes(db: Kysely<DB>, id: string) {
 }
 
 export async function agentRow(db: Kysely<DB>, id: string) {
-  return db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  return db.selectFrom("agents").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 }
 
 export async function deploymentRow(db: Kysely<DB>, id: string) {
-  return db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  return db.selectFrom("deployments").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 }
 
 export async function productionRows(db: Kysely<DB>, agentId: string) {
-  return db.selectFrom('deployments').selectAll().where('agent_id', '=', agentId).where('is_production', '=', true).execute();
+  return db
+    .selectFrom("deployments")
+    .selectAll()
+    .where("agent_id", "=", agentId)
+    .where("is_production", "=", true)
+    .execute();
 }
 
 export async function keyRows(db: Kysely<DB>, agentId: string) {
-  return db.selectFrom('agent_api_keys').selectAll().where('agent_id', '=', agentId).execute();
+  return db.selectFrom("agent_api_keys").selectAll().where("agent_id", "=", agentId).execute();
 }
 
 export async function grantRows(db: Kysely<DB>, agentId: string) {
-  return db.selectFrom('grants').selectAll().where('agent_id', '=', agentId).orderBy('principal_id').execute();
+  return db
+    .selectFrom("grants")
+    .selectAll()
+    .where("agent_id", "=", agentId)
+    .orderBy("principal_id")
+    .execute();
 }

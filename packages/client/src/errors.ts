@@ -1,5 +1,5 @@
-import { TRPCClientError } from '@trpc/client';
-import type { AppRouter, FieldIssue } from './router.ts';
+import { TRPCClientError } from "@trpc/client";
+import type { AppRouter, FieldIssue } from "./router.ts";
 
 /** One offending input field, as the server names it (422 responses). */
 export type { FieldIssue };
@@ -9,55 +9,55 @@ export type { FieldIssue };
  * never got an answer from the server.
  */
 export type AgentexErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_SUPPORTED'
-  | 'CONFLICT'
-  | 'PRECONDITION_FAILED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNPROCESSABLE_CONTENT'
-  | 'TOO_MANY_REQUESTS'
-  | 'INTERNAL_SERVER_ERROR'
-  | 'NOT_IMPLEMENTED'
-  | 'BAD_GATEWAY'
-  | 'SERVICE_UNAVAILABLE'
-  | 'GATEWAY_TIMEOUT'
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "METHOD_NOT_SUPPORTED"
+  | "CONFLICT"
+  | "PRECONDITION_FAILED"
+  | "PAYLOAD_TOO_LARGE"
+  | "UNPROCESSABLE_CONTENT"
+  | "TOO_MANY_REQUESTS"
+  | "INTERNAL_SERVER_ERROR"
+  | "NOT_IMPLEMENTED"
+  | "BAD_GATEWAY"
+  | "SERVICE_UNAVAILABLE"
+  | "GATEWAY_TIMEOUT"
   /** No response: connection refused or reset, DNS failure, ... */
-  | 'NETWORK_ERROR'
+  | "NETWORK_ERROR"
   /** No response within the client's `timeoutMs`. */
-  | 'TIMEOUT'
+  | "TIMEOUT"
   /** The caller aborted the call through its own `signal`. */
-  | 'ABORTED'
+  | "ABORTED"
   /** A response arrived but was not one the client understands. */
-  | 'BAD_RESPONSE'
+  | "BAD_RESPONSE"
   /** 409 from a compare-and-swap promote/rollback: production is not what was expected (see `current_deployment_id`). */
-  | 'PRODUCTION_CHANGED'
+  | "PRODUCTION_CHANGED"
   /** 422: the idempotency key was already used with a different request. */
-  | 'IDEMPOTENCY_KEY_REUSED'
+  | "IDEMPOTENCY_KEY_REUSED"
   | (string & {});
 
 const CODE_BY_STATUS: Record<number, AgentexErrorCode> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_SUPPORTED',
-  409: 'CONFLICT',
-  412: 'PRECONDITION_FAILED',
-  413: 'PAYLOAD_TOO_LARGE',
-  422: 'UNPROCESSABLE_CONTENT',
-  429: 'TOO_MANY_REQUESTS',
-  500: 'INTERNAL_SERVER_ERROR',
-  501: 'NOT_IMPLEMENTED',
-  502: 'BAD_GATEWAY',
-  503: 'SERVICE_UNAVAILABLE',
-  504: 'GATEWAY_TIMEOUT',
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_SUPPORTED",
+  409: "CONFLICT",
+  412: "PRECONDITION_FAILED",
+  413: "PAYLOAD_TOO_LARGE",
+  422: "UNPROCESSABLE_CONTENT",
+  429: "TOO_MANY_REQUESTS",
+  500: "INTERNAL_SERVER_ERROR",
+  501: "NOT_IMPLEMENTED",
+  502: "BAD_GATEWAY",
+  503: "SERVICE_UNAVAILABLE",
+  504: "GATEWAY_TIMEOUT",
 };
 
 export function codeForStatus(status: number): AgentexErrorCode {
-  return CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
 }
 
 /**
@@ -73,7 +73,7 @@ export class HttpStatusError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = 'HttpStatusError';
+    this.name = "HttpStatusError";
   }
 }
 
@@ -81,18 +81,18 @@ export class HttpStatusError extends Error {
 export class RequestTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`no response within ${timeoutMs} ms`);
-    this.name = 'TimeoutError';
+    this.name = "TimeoutError";
   }
 }
 
 /** The `data` of the server's error shape (its errorFormatter); any field may be missing from a foreign body. */
-type ServerErrorData = Partial<NonNullable<TRPCClientError<AppRouter>['data']>>;
+type ServerErrorData = Partial<NonNullable<TRPCClientError<AppRouter>["data"]>>;
 
 /** Keys of the error data every error has; anything else is a detail of that error. */
-const SHAPE_DATA_KEYS = new Set(['code', 'httpStatus', 'path', 'request_id', 'issues', 'stack']);
+const SHAPE_DATA_KEYS = new Set(["code", "httpStatus", "path", "request_id", "issues", "stack"]);
 
 function asRecord(v: unknown): Record<string, unknown> | null {
-  return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  return v && typeof v === "object" ? (v as Record<string, unknown>) : null;
 }
 
 /** Milliseconds from a Retry-After header (seconds or an HTTP date), or null. */
@@ -149,7 +149,7 @@ export class AgentexError extends TRPCClientError<AppRouter> {
     });
     // TRPCClientError pins its own prototype; restore ours.
     Object.setPrototypeOf(this, AgentexError.prototype);
-    this.name = 'AgentexError';
+    this.name = "AgentexError";
     this.status_code = fields.status_code;
     this.code = fields.code;
     this.issues = fields.issues;
@@ -166,28 +166,30 @@ export class AgentexError extends TRPCClientError<AppRouter> {
    */
   get current_deployment_id(): string | null | undefined {
     const value = this.details.current_deployment_id;
-    return typeof value === 'string' || value === null ? value : undefined;
+    return typeof value === "string" || value === null ? value : undefined;
   }
 
   /** Whether a retry of the same idempotent call may succeed. */
   get transient(): boolean {
-    return this.code === 'NETWORK_ERROR' || this.status_code === 503;
+    return this.code === "NETWORK_ERROR" || this.status_code === 503;
   }
 
   /** Converts whatever a tRPC link reported into an AgentexError. */
   static fromUnknown(err: unknown, opts: { path?: string | null; attempts?: number } = {}): AgentexError {
     if (err instanceof AgentexError) return err;
-    const base = TRPCClientError.from<AppRouter>(err instanceof Error || asRecord(err) ? (err as Error) : new Error(String(err)));
+    const base = TRPCClientError.from<AppRouter>(
+      err instanceof Error || asRecord(err) ? (err as Error) : new Error(String(err)),
+    );
     const data = asRecord(base.data) as ServerErrorData | null;
     const shape = asRecord(base.shape);
     const response = asRecord(base.meta)?.response as Response | undefined;
     const cause: unknown = base.cause;
     const attempts = opts.attempts ?? 1;
     const path = opts.path ?? data?.path ?? null;
-    const headerRequestId = response?.headers?.get('x-request-id') ?? null;
-    const retryAfter = parseRetryAfter(response?.headers?.get('retry-after'));
+    const headerRequestId = response?.headers?.get("x-request-id") ?? null;
+    const retryAfter = parseRetryAfter(response?.headers?.get("retry-after"));
 
-    if (data && typeof data.httpStatus === 'number') {
+    if (data && typeof data.httpStatus === "number") {
       const shapeIssues = shape?.issues;
       const issues = data.issues ?? (Array.isArray(shapeIssues) ? (shapeIssues as FieldIssue[]) : []);
       return new AgentexError(base, {
@@ -214,21 +216,21 @@ export class AgentexError extends TRPCClientError<AppRouter> {
         message: cause.message,
       });
     }
-    const name = cause instanceof Error ? cause.name : '';
-    let code: AgentexErrorCode = 'NETWORK_ERROR';
+    const name = cause instanceof Error ? cause.name : "";
+    let code: AgentexErrorCode = "NETWORK_ERROR";
     let message = base.message;
-    if (name === 'TimeoutError') {
-      code = 'TIMEOUT';
-      message = cause instanceof RequestTimeoutError ? cause.message : 'the request timed out';
-    } else if (name === 'AbortError') {
-      code = 'ABORTED';
-      message = 'the call was aborted';
+    if (name === "TimeoutError") {
+      code = "TIMEOUT";
+      message = cause instanceof RequestTimeoutError ? cause.message : "the request timed out";
+    } else if (name === "AbortError") {
+      code = "ABORTED";
+      message = "the call was aborted";
     } else if (cause instanceof SyntaxError) {
-      code = 'BAD_RESPONSE';
+      code = "BAD_RESPONSE";
       message = `unexpected response from the server: ${base.message}`;
     } else {
       const detail = asRecord(asRecord(cause)?.cause);
-      const sys = typeof detail?.code === 'string' ? ` (${detail.code})` : '';
+      const sys = typeof detail?.code === "string" ? ` (${detail.code})` : "";
       message = `could not reach the server${sys}: ${base.message}`;
     }
     return new AgentexError(base, {

@@ -1,10 +1,10 @@
-import { HttpStatusError, RequestTimeoutError, parseRetryAfter } from './errors.ts';
+import { HttpStatusError, RequestTimeoutError, parseRetryAfter } from "./errors.ts";
 
 type Fetch = typeof globalThis.fetch;
 
 /** Whether a JSON body is what the tRPC HTTP protocol answers (one envelope or a batch of them). */
 function isTrpcEnvelope(json: unknown): boolean {
-  const one = (v: unknown) => !!v && typeof v === 'object' && ('error' in v || 'result' in v);
+  const one = (v: unknown) => !!v && typeof v === "object" && ("error" in v || "result" in v);
   return Array.isArray(json) ? json.length > 0 && json.every(one) : one(json);
 }
 
@@ -37,7 +37,10 @@ export function agentexFetch(opts: { fetch?: Fetch | undefined; timeoutMs?: numb
       throw err;
     }
     if (res.ok) return res;
-    const text = await res.clone().text().catch(() => '');
+    const text = await res
+      .clone()
+      .text()
+      .catch(() => "");
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -45,13 +48,13 @@ export function agentexFetch(opts: { fetch?: Fetch | undefined; timeoutMs?: numb
       json = undefined;
     }
     if (isTrpcEnvelope(json)) return res;
-    const requestId = res.headers.get('x-request-id');
-    const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+    const requestId = res.headers.get("x-request-id");
+    const snippet = text.replace(/\s+/g, " ").trim().slice(0, 200);
     throw new HttpStatusError(
       res.status,
       requestId,
-      parseRetryAfter(res.headers.get('retry-after')),
-      `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`,
+      parseRetryAfter(res.headers.get("retry-after")),
+      `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}${snippet ? `: ${snippet}` : ""}`,
     );
   };
 }

@@ -1,12 +1,18 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
-import { EventSource } from 'eventsource';
-import type { AppRouter } from './router.ts';
-import { agentexFetch } from './fetch.ts';
-import { agentexLink } from './retry.ts';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+} from "@trpc/client";
+import { EventSource } from "eventsource";
+import type { AppRouter } from "./router.ts";
+import { agentexFetch } from "./fetch.ts";
+import { agentexLink } from "./retry.ts";
 
-export { AgentexError, isAgentexError, type AgentexErrorCode, type FieldIssue } from './errors.ts';
-export { backoffDelay, type RetryOptions } from './retry.ts';
-export type * from './types.ts';
+export { AgentexError, isAgentexError, type AgentexErrorCode, type FieldIssue } from "./errors.ts";
+export { backoffDelay, type RetryOptions } from "./retry.ts";
+export type * from "./types.ts";
 
 /** The typed client: `client.agents.get.query({ agent_id })`, `client.deployments.promote.mutate(...)`, ... */
 export type AgentexClient = TRPCClient<AppRouter>;
@@ -52,9 +58,9 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 export const MAX_BATCH_ITEMS = 10;
 
 export function createClient(opts: ClientOptions): AgentexClient {
-  const base = opts.url.replace(/\/+$/, '');
+  const base = opts.url.replace(/\/+$/, "");
   // 0 (like leaving it out) means no timeout.
-  const timeoutMs = nonNegative('timeoutMs', opts.timeoutMs, 0) || undefined;
+  const timeoutMs = nonNegative("timeoutMs", opts.timeoutMs, 0) || undefined;
   const headers = () => ({
     ...opts.headers,
     ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
@@ -63,12 +69,12 @@ export function createClient(opts: ClientOptions): AgentexClient {
   return createTRPCClient<AppRouter>({
     links: [
       agentexLink({
-        retries: Math.floor(nonNegative('retries', opts.retries, 3)),
-        baseDelayMs: nonNegative('retryBaseDelayMs', opts.retryBaseDelayMs, 200),
-        maxDelayMs: nonNegative('retryMaxDelayMs', opts.retryMaxDelayMs, 5000),
+        retries: Math.floor(nonNegative("retries", opts.retries, 3)),
+        baseDelayMs: nonNegative("retryBaseDelayMs", opts.retryBaseDelayMs, 200),
+        maxDelayMs: nonNegative("retryMaxDelayMs", opts.retryMaxDelayMs, 5000),
       }),
       splitLink({
-        condition: (op) => op.type === 'subscription',
+        condition: (op) => op.type === "subscription",
         // Subscriptions (events.watch) over SSE. The `eventsource` package is
         // used everywhere (Node 20 has no EventSource; a browser's cannot send
         // an Authorization header): it reconnects by itself, and tRPC resumes

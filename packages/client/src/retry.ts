@@ -1,7 +1,7 @@
-import type { TRPCLink } from '@trpc/client';
-import type { AppRouter } from './router.ts';
-import { observable } from '@trpc/server/observable';
-import { AgentexError } from './errors.ts';
+import type { TRPCLink } from "@trpc/client";
+import type { AppRouter } from "./router.ts";
+import { observable } from "@trpc/server/observable";
+import { AgentexError } from "./errors.ts";
 
 export interface RetryOptions {
   /** Retries after the first attempt (0 turns retrying off). */
@@ -17,7 +17,12 @@ export interface RetryOptions {
  * random share of the other half, so concurrent clients spread out. A
  * Retry-After from the server raises the delay (up to maxDelayMs).
  */
-export function backoffDelay(retry: number, opts: RetryOptions, retryAfterMs: number | null = null, random = Math.random): number {
+export function backoffDelay(
+  retry: number,
+  opts: RetryOptions,
+  retryAfterMs: number | null = null,
+  random = Math.random,
+): number {
   const step = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** (retry - 1));
   const jittered = step / 2 + random() * (step / 2);
   return Math.min(opts.maxDelayMs, Math.max(jittered, retryAfterMs ?? 0));
@@ -47,14 +52,15 @@ export function agentexLink(opts: RetryOptions): TRPCLink<AppRouter> {
             error: (raw) => {
               if (stopped) return;
               const err = AgentexError.fromUnknown(raw, { path: op.path, attempts: attempt });
-              const retryable = op.type === 'query' && err.transient && attempt <= opts.retries && !op.signal?.aborted;
+              const retryable =
+                op.type === "query" && err.transient && attempt <= opts.retries && !op.signal?.aborted;
               if (!retryable) {
                 observer.error(err);
                 return;
               }
               const delay = backoffDelay(attempt, opts, err.retry_after_ms);
               timer = setTimeout(() => {
-                if (onAbort) op.signal?.removeEventListener('abort', onAbort);
+                if (onAbort) op.signal?.removeEventListener("abort", onAbort);
                 run();
               }, delay);
               // An abort while waiting ends the wait: the next attempt fails at once as ABORTED.
@@ -62,7 +68,7 @@ export function agentexLink(opts: RetryOptions): TRPCLink<AppRouter> {
                 clearTimeout(timer);
                 run();
               };
-              op.signal?.addEventListener('abort', onAbort, { once: true });
+              op.signal?.addEventListener("abort", onAbort, { once: true });
             },
           });
         };
@@ -70,7 +76,7 @@ export function agentexLink(opts: RetryOptions): TRPCLink<AppRouter> {
         return () => {
           stopped = true;
           clearTimeout(timer);
-          if (onAbort) op.signal?.removeEventListener('abort', onAbort);
+          if (onAbort) op.signal?.removeEventListener("abort", onAbort);
           current?.unsubscribe();
         };
       });

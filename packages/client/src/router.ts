@@ -7,4 +7,4 @@
  * resolved through the workspace root (a root devDependency), so the published
  * manifest names no unpublished package, not even as a devDependency.
  */
-export type { AppRouter, RouterInputs, RouterOutputs, FieldIssue } from '@agentex/api';
+export type { AppRouter, RouterInputs, RouterOutputs, FieldIssue } from "@agentex/api";

@@ -3,13 +3,13 @@
  * behind a small fault-injecting proxy on 127.0.0.1: the proxy answers 503,
  * drops connections or stalls for the first requests, then forwards.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { TEST_STORE } from '@agentex/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useServer } from '../../../apps/server/test/helpers.ts';
-import { AgentexError, backoffDelay, createClient } from '../src/index.ts';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import { TEST_STORE } from "@agentex/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useServer } from "../../../apps/server/test/helpers.ts";
+import { AgentexError, backoffDelay, createClient } from "../src/index.ts";
 
 type Fault = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
@@ -25,22 +25,24 @@ interface Proxy {
 }
 
 const plain503: Fault = (_req, res) => {
-  res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream unavailable');
+  res.writeHead(503, { "content-type": "text/plain" }).end("upstream unavailable");
   return true;
 };
 
 /** What the server itself answers when its database is down: a tRPC error body with status 503. */
 const trpc503: Fault = (req, res) => {
-  const n = new URL(req.url ?? '/', 'http://x').pathname.split('/').pop()!.split(',').length;
+  const n = new URL(req.url ?? "/", "http://x").pathname.split("/").pop()!.split(",").length;
   const one = {
     error: {
-      message: 'the database is unavailable; retry shortly',
+      message: "the database is unavailable; retry shortly",
       code: -32603,
-      data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, path: null, request_id: 'proxy-503' },
+      data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503, path: null, request_id: "proxy-503" },
       status_code: 503,
     },
   };
-  res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify(Array.from({ length: n }, () => one)));
+  res
+    .writeHead(503, { "content-type": "application/json" })
+    .end(JSON.stringify(Array.from({ length: n }, () => one)));
   return true;
 };
 
@@ -52,7 +54,7 @@ const dropConnection: Fault = (req) => {
 function startProxy(target: () => string): { start(): Promise<void>; stop(): Promise<void>; proxy: Proxy } {
   let server: Server;
   const proxy: Proxy = {
-    url: '',
+    url: "",
     seen: [],
     faults: [],
     always: null,
@@ -67,7 +69,7 @@ function startProxy(target: () => string): { start(): Promise<void>; stop(): Pro
     for await (const c of req) chunks.push(c as Buffer);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
-      if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers.set(k, v);
+      if (typeof v === "string" && !["host", "connection", "content-length"].includes(k)) headers.set(k, v);
     }
     const upstream = await fetch(`${target()}${req.url}`, {
       method: req.method,
@@ -77,7 +79,7 @@ function startProxy(target: () => string): { start(): Promise<void>; stop(): Pro
     const body = Buffer.from(await upstream.arrayBuffer());
     const out: Record<string, string> = {};
     upstream.headers.forEach((v, k) => {
-      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) out[k] = v;
+      if (!["content-length", "content-encoding", "transfer-encoding", "connection"].includes(k)) out[k] = v;
     });
     res.writeHead(upstream.status, out).end(body);
   };
@@ -86,13 +88,13 @@ function startProxy(target: () => string): { start(): Promise<void>; stop(): Pro
     async start() {
       server = createServer((req, res) => {
         void (async () => {
-          if (req.url?.startsWith('/trpc/')) proxy.seen.push(`${req.method} ${req.url.split('?')[0]}`);
+          if (req.url?.startsWith("/trpc/")) proxy.seen.push(`${req.method} ${req.url.split("?")[0]}`);
           const fault = proxy.faults.shift() ?? proxy.always;
           if (fault && (await fault(req, res))) return;
           await forward(req, res);
         })().catch(() => res.destroy());
       });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     },
     async stop() {
@@ -109,20 +111,20 @@ async function rejection(p: Promise<unknown>): Promise<AgentexError> {
     expect(err).toBeInstanceOf(AgentexError);
     return err as AgentexError;
   }
-  throw new Error('expected the call to fail');
+  throw new Error("expected the call to fail");
 }
 
 describe(`client retries and timeouts (${TEST_STORE})`, () => {
   const s = useServer();
   const p = startProxy(() => s.url);
   const proxy = p.proxy;
-  let agentId = '';
+  let agentId = "";
 
   beforeAll(async () => {
     await p.start();
     const agent = await createClient({ url: s.url, token: s.adminToken }).agents.registerBuild.mutate({
       name: `retry-${randomUUID().slice(0, 8)}`,
-      description: 'retry target',
+      description: "retry target",
     });
     agentId = agent.id;
   });
@@ -130,14 +132,20 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
 
   /** A client through the proxy with short backoff so the tests stay fast. */
   const client = (extra: Parameters<typeof createClient>[0] extends infer O ? Partial<O> : never = {}) =>
-    createClient({ url: proxy.url, token: s.adminToken, retryBaseDelayMs: 20, retryMaxDelayMs: 100, ...extra });
+    createClient({
+      url: proxy.url,
+      token: s.adminToken,
+      retryBaseDelayMs: 20,
+      retryMaxDelayMs: 100,
+      ...extra,
+    });
 
-  it('retries a query that got a plain 503, then returns the answer', async () => {
+  it("retries a query that got a plain 503, then returns the answer", async () => {
     proxy.reset();
     proxy.faults.push(plain503, plain503);
     const agent = await client().agents.get.query({ agent_id: agentId });
     expect(agent.id).toBe(agentId);
-    expect(proxy.seen).toEqual(Array(3).fill('GET /trpc/agents.get'));
+    expect(proxy.seen).toEqual(Array(3).fill("GET /trpc/agents.get"));
   });
 
   it("retries a query that got the server's own 503 error body", async () => {
@@ -148,7 +156,7 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
     expect(proxy.seen).toHaveLength(2);
   });
 
-  it('retries a query whose connection was dropped (network error)', async () => {
+  it("retries a query whose connection was dropped (network error)", async () => {
     proxy.reset();
     proxy.faults.push(dropConnection, dropConnection);
     const agent = await client().agents.get.query({ agent_id: agentId });
@@ -156,21 +164,26 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
     expect(proxy.seen).toHaveLength(3);
   });
 
-  it('gives up after `retries` retries with the last error', async () => {
+  it("gives up after `retries` retries with the last error", async () => {
     proxy.reset();
     proxy.always = plain503;
     const err = await rejection(client({ retries: 2 }).agents.get.query({ agent_id: agentId }));
     expect(proxy.seen).toHaveLength(3);
-    expect(err).toMatchObject({ status_code: 503, code: 'SERVICE_UNAVAILABLE', attempts: 3, path: 'agents.get' });
+    expect(err).toMatchObject({
+      status_code: 503,
+      code: "SERVICE_UNAVAILABLE",
+      attempts: 3,
+      path: "agents.get",
+    });
 
     proxy.reset();
     proxy.always = dropConnection;
     const net = await rejection(client({ retries: 1 }).agents.get.query({ agent_id: agentId }));
     expect(proxy.seen).toHaveLength(2);
-    expect(net).toMatchObject({ status_code: null, code: 'NETWORK_ERROR', attempts: 2 });
+    expect(net).toMatchObject({ status_code: null, code: "NETWORK_ERROR", attempts: 2 });
   });
 
-  it('does not retry with retries: 0', async () => {
+  it("does not retry with retries: 0", async () => {
     proxy.reset();
     proxy.always = plain503;
     const err = await rejection(client({ retries: 0 }).agents.get.query({ agent_id: agentId }));
@@ -178,41 +191,41 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
     expect(err.attempts).toBe(1);
   });
 
-  it('never retries a mutation, on 503 or on a dropped connection', async () => {
+  it("never retries a mutation, on 503 or on a dropped connection", async () => {
     proxy.reset();
     proxy.faults.push(plain503);
     const name = `never-retried-${randomUUID().slice(0, 8)}`;
-    const err = await rejection(client().agents.registerBuild.mutate({ name, description: 'x' }));
-    expect(err).toMatchObject({ status_code: 503, code: 'SERVICE_UNAVAILABLE', attempts: 1 });
-    expect(proxy.seen).toEqual(['POST /trpc/agents.registerBuild']);
+    const err = await rejection(client().agents.registerBuild.mutate({ name, description: "x" }));
+    expect(err).toMatchObject({ status_code: 503, code: "SERVICE_UNAVAILABLE", attempts: 1 });
+    expect(proxy.seen).toEqual(["POST /trpc/agents.registerBuild"]);
 
     proxy.reset();
     proxy.faults.push(dropConnection);
-    const net = await rejection(client().agents.registerBuild.mutate({ name, description: 'x' }));
-    expect(net).toMatchObject({ code: 'NETWORK_ERROR', attempts: 1 });
+    const net = await rejection(client().agents.registerBuild.mutate({ name, description: "x" }));
+    expect(net).toMatchObject({ code: "NETWORK_ERROR", attempts: 1 });
     expect(proxy.seen).toHaveLength(1);
     // Neither attempt reached the server, and the client did not try again on its own.
     const admin = createClient({ url: s.url, token: s.adminToken, retries: 0 });
     expect((await rejection(admin.agents.getByName.query({ agent_name: name }))).status_code).toBe(404);
   });
 
-  it('does not retry errors that a retry cannot fix (404, 500)', async () => {
+  it("does not retry errors that a retry cannot fix (404, 500)", async () => {
     proxy.reset();
     const err = await rejection(client().agents.get.query({ agent_id: randomUUID() }));
-    expect(err).toMatchObject({ status_code: 404, code: 'NOT_FOUND', attempts: 1 });
+    expect(err).toMatchObject({ status_code: 404, code: "NOT_FOUND", attempts: 1 });
     expect(proxy.seen).toHaveLength(1);
 
     proxy.reset();
     proxy.faults.push((_req, res) => {
-      res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>oops</h1>');
+      res.writeHead(500, { "content-type": "text/html" }).end("<h1>oops</h1>");
       return true;
     });
     const e500 = await rejection(client().agents.get.query({ agent_id: agentId }));
-    expect(e500).toMatchObject({ status_code: 500, code: 'INTERNAL_SERVER_ERROR', attempts: 1 });
+    expect(e500).toMatchObject({ status_code: 500, code: "INTERNAL_SERVER_ERROR", attempts: 1 });
     expect(proxy.seen).toHaveLength(1);
   });
 
-  it('waits with exponential backoff between attempts, honouring Retry-After', async () => {
+  it("waits with exponential backoff between attempts, honouring Retry-After", async () => {
     proxy.reset();
     proxy.faults.push(plain503, plain503, plain503);
     let started = Date.now();
@@ -222,7 +235,7 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
 
     proxy.reset();
     proxy.faults.push((_req, res) => {
-      res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' }).end('busy');
+      res.writeHead(503, { "retry-after": "1", "content-type": "text/plain" }).end("busy");
       return true;
     });
     started = Date.now();
@@ -231,7 +244,7 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
     expect(proxy.seen).toHaveLength(2);
   });
 
-  it('computes bounded, jittered delays', () => {
+  it("computes bounded, jittered delays", () => {
     const o = { retries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
     expect(backoffDelay(1, o, null, () => 0)).toBe(50);
     expect(backoffDelay(1, o, null, () => 1)).toBe(100);
@@ -242,20 +255,20 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
     expect(backoffDelay(1, o, 60_000, () => 0)).toBe(1000);
   });
 
-  it('fails a call that outlives timeoutMs with TIMEOUT, and does not retry it', async () => {
+  it("fails a call that outlives timeoutMs with TIMEOUT, and does not retry it", async () => {
     proxy.reset();
     proxy.always = () => true; // never answers
     const started = Date.now();
     const err = await rejection(client({ timeoutMs: 300 }).agents.get.query({ agent_id: agentId }));
     const elapsed = Date.now() - started;
-    expect(err).toMatchObject({ code: 'TIMEOUT', status_code: null, attempts: 1 });
-    expect(err.message).toContain('300 ms');
+    expect(err).toMatchObject({ code: "TIMEOUT", status_code: null, attempts: 1 });
+    expect(err.message).toContain("300 ms");
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(5_000);
     expect(proxy.seen).toHaveLength(1);
   });
 
-  it('applies the timeout per request: a fast answer is unaffected', async () => {
+  it("applies the timeout per request: a fast answer is unaffected", async () => {
     proxy.reset();
     const agent = await client({ timeoutMs: 5_000 }).agents.get.query({ agent_id: agentId });
     expect(agent.id).toBe(agentId);
@@ -272,7 +285,7 @@ describe(`client retries and timeouts (${TEST_STORE})`, () => {
     );
     setTimeout(() => controller.abort(), 200);
     const err = await rejection(pending);
-    expect(err.code).toBe('ABORTED');
+    expect(err.code).toBe("ABORTED");
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(proxy.seen).toHaveLength(1);
   });

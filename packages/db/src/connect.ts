@@ -1,12 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import { embeddedNotifier, postgresNotifier } from './notify.ts';
-import { PGliteDialect } from './pglite-dialect.ts';
-import type { DB } from './schema.ts';
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { embeddedNotifier, postgresNotifier } from "./notify.ts";
+import { PGliteDialect } from "./pglite-dialect.ts";
+import type { DB } from "./schema.ts";
 
-export type StoreKind = 'embedded' | 'postgres';
+export type StoreKind = "embedded" | "postgres";
 
 export interface Database {
   db: Kysely<DB>;
@@ -43,7 +43,7 @@ export interface PostgresOptions {
 // int8 comes back as a string from `pg` and a number from PGlite; counts and
 // ids here stay far below 2^53, so both return numbers.
 const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === 20) return (value: string) => Number.parseInt(value, 10);
     return pg.types.getTypeParser(oid, format);
   },
@@ -59,27 +59,27 @@ export function connectPostgres(opts: PostgresOptions): Database {
     types: pgTypes,
   });
   // An idle client dropped by a Postgres restart must not crash the process.
-  pool.on('error', (err) => opts.onPoolError?.(err));
+  pool.on("error", (err) => opts.onPoolError?.(err));
   // The pool listens for errors only on idle clients. A checked-out client
   // that Postgres drops between two statements (restart, failover,
   // pg_terminate_backend) emits 'error' with no listener, which would crash
   // the process. Listen on every client for its whole life: the statement in
   // progress fails on its own (a 503), and the pool discards the broken client
   // when it is released.
-  pool.on('connect', (client) => {
-    client.on('error', (err) => opts.onPoolError?.(err));
+  pool.on("connect", (client) => {
+    client.on("error", (err) => opts.onPoolError?.(err));
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const notifier = postgresNotifier({
     url: opts.url,
     send: async (channel, payload) => {
-      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+      await pool.query("select pg_notify($1, $2)", [channel, payload]);
     },
     ...(opts.onPoolError ? { onError: opts.onPoolError } : {}),
   });
   return {
     db,
-    kind: 'postgres',
+    kind: "postgres",
     ping: (timeoutMs) => ping(db, timeoutMs),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     subscribe: notifier.subscribe,
@@ -98,11 +98,14 @@ export function connectPostgres(opts: PostgresOptions): Database {
  * was resident from the first second whether used or not; a registry's
  * working set is a few MB, and the OS page cache still holds the files.
  */
-export const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
+export const EMBEDDED_SETTINGS = ["-c", "shared_buffers=16MB"];
 
 /** `dataDir` is a directory, or `memory://` for a store that lives and dies with the process. */
-export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Promise<Database & { pglite: PGlite }> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+export async function connectEmbedded(
+  dataDir: string,
+  loadDataDir?: Blob,
+): Promise<Database & { pglite: PGlite }> {
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, {
     // Durable: every commit is flushed before the call returns.
     relaxedDurability: false,
@@ -115,7 +118,7 @@ export async function connectEmbedded(dataDir: string, loadDataDir?: Blob): Prom
   return {
     db,
     pglite,
-    kind: 'embedded',
+    kind: "embedded",
     ping: (timeoutMs) => ping(db, timeoutMs),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     subscribe: notifier.subscribe,
@@ -132,7 +135,7 @@ async function ping(db: Kysely<DB>, timeoutMs = 2_000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
+      timer = setTimeout(() => reject(new Error("ping timed out")), timeoutMs);
     });
     await Promise.race([sql`select 1`.execute(db), timeout]);
     return true;

@@ -1,9 +1,9 @@
-import { readdir } from 'node:fs/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
-import { Migrator } from 'kysely';
+import { readdir } from "node:fs/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from "kysely";
+import { Migrator } from "kysely";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../migrations/", import.meta.url));
 
 /**
  * Imports migration files through whatever loader runs this module (tsx, vitest),
@@ -12,11 +12,16 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', impo
 class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly dir: string) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await readdir(this.dir)).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).sort();
+    const files = (await readdir(this.dir))
+      .filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts"))
+      .sort();
     const migrations: Record<string, Migration> = {};
     for (const file of files) {
       const mod = (await import(pathToFileURL(`${this.dir}/${file}`).href)) as Migration;
-      migrations[file.replace(/\.(ts|js|mjs)$/, '')] = { up: mod.up, ...(mod.down ? { down: mod.down } : {}) };
+      migrations[file.replace(/\.(ts|js|mjs)$/, "")] = {
+        up: mod.up,
+        ...(mod.down ? { down: mod.down } : {}),
+      };
     }
     return migrations;
   }

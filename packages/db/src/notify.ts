@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import { EventEmitter } from "node:events";
+import pg from "pg";
 
 /**
  * Cross-replica signals over Postgres LISTEN/NOTIFY (and an in-process emitter
@@ -67,7 +67,7 @@ export function postgresNotifier(opts: {
   const dispatch = (msg: pg.Notification) => {
     for (const h of handlers.get(msg.channel) ?? []) {
       try {
-        h(msg.payload ?? '');
+        h(msg.payload ?? "");
       } catch (err) {
         opts.onError?.(err as Error);
       }
@@ -95,14 +95,14 @@ export function postgresNotifier(opts: {
         c.end().catch(() => {});
         scheduleReconnect(50);
       };
-      c.on('error', lost);
-      c.on('end', () => lost());
-      c.on('notification', dispatch);
+      c.on("error", lost);
+      c.on("end", () => lost());
+      c.on("notification", dispatch);
       try {
         await c.connect();
         for (const channel of handlers.keys()) await c.query(`listen ${channel}`);
       } catch (err) {
-        c.removeAllListeners('end');
+        c.removeAllListeners("end");
         c.end().catch(() => {});
         throw err;
       }

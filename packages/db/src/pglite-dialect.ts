@@ -1,4 +1,4 @@
-import type { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from "@electric-sql/pglite";
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -10,7 +10,7 @@ import {
   type Kysely,
   type QueryResult,
   type TransactionSettings,
-} from 'kysely';
+} from "kysely";
 
 /**
  * Kysely over one PGlite session. PGlite is a single backend, so the driver
@@ -54,16 +54,16 @@ class PGliteDriver implements Driver {
   }
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings) {
-    const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
+    const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : "";
     await conn.executeQuery(CompiledQuery.raw(`begin${isolation}`));
   }
 
   async commitTransaction(conn: DatabaseConnection) {
-    await conn.executeQuery(CompiledQuery.raw('commit'));
+    await conn.executeQuery(CompiledQuery.raw("commit"));
   }
 
   async rollbackTransaction(conn: DatabaseConnection) {
-    await conn.executeQuery(CompiledQuery.raw('rollback'));
+    await conn.executeQuery(CompiledQuery.raw("rollback"));
   }
 
   async savepoint(conn: DatabaseConnection, name: string) {
@@ -95,7 +95,7 @@ class PGliteConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.pglite.query<R>(compiled.sql, compiled.parameters as unknown[], {
-      rowMode: 'object',
+      rowMode: "object",
     });
     const affected = result.affectedRows;
     return {
@@ -106,6 +106,6 @@ class PGliteConnection implements DatabaseConnection {
 
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error('streaming is not supported on the embedded store');
+    throw new Error("streaming is not supported on the embedded store");
   }
 }

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from "kysely";
 
 /** Table types: column names are the wire field names (SPEC "Storage"). */
 
@@ -6,21 +6,21 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 export type Json = ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 
-export const AGENT_STATUSES = ['Ready', 'Failed', 'Unknown', 'Deleted', 'Unhealthy', 'BuildOnly'] as const;
+export const AGENT_STATUSES = ["Ready", "Failed", "Unknown", "Deleted", "Unhealthy", "BuildOnly"] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
-export const ACP_TYPES = ['sync', 'async', 'agentic'] as const;
+export const ACP_TYPES = ["sync", "async", "agentic"] as const;
 export type AcpType = (typeof ACP_TYPES)[number];
-export const AGENT_INPUT_TYPES = ['text', 'json'] as const;
+export const AGENT_INPUT_TYPES = ["text", "json"] as const;
 export type AgentInputType = (typeof AGENT_INPUT_TYPES)[number];
-export const DEPLOYMENT_STATUSES = ['Pending', 'Ready', 'Failed'] as const;
+export const DEPLOYMENT_STATUSES = ["Pending", "Ready", "Failed"] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
-export const DEPLOYMENT_HEALTH = ['Unknown', 'Healthy', 'Unhealthy'] as const;
+export const DEPLOYMENT_HEALTH = ["Unknown", "Healthy", "Unhealthy"] as const;
 export type DeploymentHealth = (typeof DEPLOYMENT_HEALTH)[number];
-export const PRINCIPAL_KINDS = ['user', 'service_account', 'agent'] as const;
+export const PRINCIPAL_KINDS = ["user", "service_account", "agent"] as const;
 export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
-export const AGENT_ROLES = ['viewer', 'deployer', 'owner'] as const;
+export const AGENT_ROLES = ["viewer", "deployer", "owner"] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
-export const API_KEY_TYPES = ['internal', 'external', 'github', 'slack'] as const;
+export const API_KEY_TYPES = ["internal", "external", "github", "slack"] as const;
 export type ApiKeyType = (typeof API_KEY_TYPES)[number];
 
 export interface PrincipalsTable {
@@ -141,7 +141,7 @@ export interface DeploymentHistoryTable {
   deployment_timestamp: Timestamp;
 }
 
-export const PROMOTION_KINDS = ['promote', 'rollback', 'cleared'] as const;
+export const PROMOTION_KINDS = ["promote", "rollback", "cleared"] as const;
 export type PromotionKind = (typeof PROMOTION_KINDS)[number];
 
 /** The production ledger (append-only: a trigger refuses UPDATE/DELETE/TRUNCATE). */

@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
-import { connectEmbedded, connectPostgres, type Database } from './connect.ts';
-import { MIGRATIONS_DIR, migrateToLatest } from './migrate.ts';
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { connectEmbedded, connectPostgres, type Database } from "./connect.ts";
+import { MIGRATIONS_DIR, migrateToLatest } from "./migrate.ts";
 
 /** Which store the suites run on: real Postgres when DATABASE_URL is set, else embedded. */
-export const TEST_STORE: 'postgres' | 'embedded' = process.env.DATABASE_URL ? 'postgres' : 'embedded';
+export const TEST_STORE: "postgres" | "embedded" = process.env.DATABASE_URL ? "postgres" : "embedded";
 
 export interface TestDatabase extends Database {
   /** Postgres URL of this test's own database (postgres store only). */
@@ -21,7 +21,7 @@ export interface TestDatabase extends Database {
  * migrated snapshot cached on disk (creating and migrating one takes seconds).
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  return TEST_STORE === 'postgres' ? scratchPostgres() : embeddedFromSnapshot();
+  return TEST_STORE === "postgres" ? scratchPostgres() : embeddedFromSnapshot();
 }
 
 function withDatabase(url: string, name: string): string {
@@ -32,7 +32,7 @@ function withDatabase(url: string, name: string): string {
 
 async function scratchPostgres(): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL!;
-  const name = `agentex_t_${randomBytes(6).toString('hex')}`;
+  const name = `agentex_t_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`create database ${name}`);
@@ -54,30 +54,32 @@ async function scratchPostgres(): Promise<TestDatabase> {
 }
 
 function migrationsFingerprint(): string {
-  const hash = createHash('sha256');
+  const hash = createHash("sha256");
   for (const file of readdirSync(MIGRATIONS_DIR).sort()) {
     hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
   }
-  return hash.digest('hex').slice(0, 16);
+  return hash.digest("hex").slice(0, 16);
 }
 
 async function embeddedFromSnapshot(): Promise<TestDatabase> {
   const snapshot = join(tmpdir(), `agentex-pglite-${migrationsFingerprint()}.tar`);
   if (!existsSync(snapshot)) {
-    const fresh = await connectEmbedded('memory://');
+    const fresh = await connectEmbedded("memory://");
     await migrateToLatest(fresh.db);
-    const dump = await fresh.pglite.dumpDataDir('none');
+    const dump = await fresh.pglite.dumpDataDir("none");
     await fresh.close();
-    const tmp = `${snapshot}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const tmp = `${snapshot}.${process.pid}.${randomBytes(4).toString("hex")}`;
     writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
     renameSync(tmp, snapshot); // atomic: parallel workers never read half a file
   }
   const blob = new Blob([readFileSync(snapshot)]);
-  const database = await connectEmbedded('memory://', blob);
+  const database = await connectEmbedded("memory://", blob);
   return { ...database, url: null };
 }
 
 /** For tests that need a second, independent pool on the same Postgres database. */
 export function rawPostgres(url: string): Kysely<unknown> {
-  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) });
+  return new Kysely({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }),
+  });
 }

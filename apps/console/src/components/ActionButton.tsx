@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes } from 'react';
+import type { ButtonHTMLAttributes } from "react";
 
 /** A button that is disabled, and says so, while its action is in flight. */
 export function ActionButton({
@@ -10,7 +10,7 @@ export function ActionButton({
 }: ButtonHTMLAttributes<HTMLButtonElement> & { pending: boolean; pendingLabel?: string }) {
   return (
     <button type="button" {...rest} disabled={disabled || pending} aria-busy={pending}>
-      {pending ? (pendingLabel ?? 'Working…') : children}
+      {pending ? (pendingLabel ?? "Working…") : children}
     </button>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from "react";
 
 interface Props {
   title: string;
@@ -35,8 +35,15 @@ export function ConfirmDialog({ title, children, confirmLabel, pending, onConfir
         <button type="button" onClick={onCancel} disabled={pending}>
           Cancel
         </button>
-        <button type="button" className="primary" onClick={onConfirm} disabled={pending} aria-busy={pending} autoFocus>
-          {pending ? 'Working…' : confirmLabel}
+        <button
+          type="button"
+          className="primary"
+          onClick={onConfirm}
+          disabled={pending}
+          aria-busy={pending}
+          autoFocus
+        >
+          {pending ? "Working…" : confirmLabel}
         </button>
       </div>
     </dialog>

@@ -2,7 +2,7 @@
 export function Flash({ message }: { message: string | null }) {
   return (
     <p className="flash" role="status" aria-live="polite">
-      {message ?? ''}
+      {message ?? ""}
     </p>
   );
 }

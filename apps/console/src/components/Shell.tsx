@@ -1,6 +1,6 @@
-import type { ReactNode } from 'react';
-import { href, useRoute } from '../router.ts';
-import { useSession } from '../session-context.tsx';
+import type { ReactNode } from "react";
+import { href, useRoute } from "../router.ts";
+import { useSession } from "../session-context.tsx";
 
 export function Shell({ children }: { children: ReactNode }) {
   const { me, signOut } = useSession();
@@ -11,15 +11,15 @@ export function Shell({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <header className="top">
-        <a className="brand" href={href({ page: 'agents' })}>
+        <a className="brand" href={href({ page: "agents" })}>
           Agent registry
         </a>
         <nav aria-label="Main">
-          <a href={href({ page: 'agents' })} aria-current={route.page !== 'admin' ? 'page' : undefined}>
+          <a href={href({ page: "agents" })} aria-current={route.page !== "admin" ? "page" : undefined}>
             Agents
           </a>
           {me.admin && (
-            <a href={href({ page: 'admin' })} aria-current={route.page === 'admin' ? 'page' : undefined}>
+            <a href={href({ page: "admin" })} aria-current={route.page === "admin" ? "page" : undefined}>
               Principals &amp; tokens
             </a>
           )}
@@ -27,7 +27,7 @@ export function Shell({ children }: { children: ReactNode }) {
         <div className="who">
           <span>
             Signed in as <strong>{me.name}</strong>
-            {me.admin ? ' (admin)' : ''}
+            {me.admin ? " (admin)" : ""}
           </span>
           <button type="button" onClick={signOut}>
             Sign out

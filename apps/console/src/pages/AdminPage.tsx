@@ -1,16 +1,20 @@
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { ErrorNote } from '../components/ErrorNote.tsx';
-import { useSession } from '../session-context.tsx';
-import { CreatePrincipalForm } from './admin/CreatePrincipalForm.tsx';
-import { PrincipalRow } from './admin/PrincipalRow.tsx';
-import { TokensPanel } from './admin/TokensPanel.tsx';
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { ErrorNote } from "../components/ErrorNote.tsx";
+import { useSession } from "../session-context.tsx";
+import { CreatePrincipalForm } from "./admin/CreatePrincipalForm.tsx";
+import { PrincipalRow } from "./admin/PrincipalRow.tsx";
+import { TokensPanel } from "./admin/TokensPanel.tsx";
 
 /** Admins only (the server refuses everyone else anyway): principals and their tokens. */
 export function AdminPage() {
   const { client, me } = useSession();
   const [selected, setSelected] = useState<string | null>(null);
-  const principals = useQuery({ queryKey: ['principals'], queryFn: () => client.principals.list.query(), enabled: me.admin });
+  const principals = useQuery({
+    queryKey: ["principals"],
+    queryFn: () => client.principals.list.query(),
+    enabled: me.admin,
+  });
   if (!me.admin) return <p>Only admins manage principals and tokens.</p>;
   const chosen = principals.data?.find((p) => p.id === selected) ?? null;
   return (
@@ -31,7 +35,13 @@ export function AdminPage() {
         </thead>
         <tbody>
           {(principals.data ?? []).map((p) => (
-            <PrincipalRow key={p.id} principal={p} selected={p.id === selected} onSelect={() => setSelected(p.id)} isMe={p.id === me.id} />
+            <PrincipalRow
+              key={p.id}
+              principal={p}
+              selected={p.id === selected}
+              onSelect={() => setSelected(p.id)}
+              isMe={p.id === me.id}
+            />
           ))}
         </tbody>
       </table>

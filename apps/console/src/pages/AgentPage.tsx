@@ -1,20 +1,23 @@
-import { useQuery } from '@tanstack/react-query';
-import { ErrorNote } from '../components/ErrorNote.tsx';
-import { StatusBadge } from '../components/StatusBadge.tsx';
-import { useLiveInvalidation } from '../live.ts';
-import { href } from '../router.ts';
-import { useSession } from '../session-context.tsx';
-import { DeploymentsSection } from './agent/DeploymentsSection.tsx';
-import { KeysSection } from './agent/KeysSection.tsx';
-import { LedgerSection } from './agent/LedgerSection.tsx';
-import { SharingSection } from './agent/SharingSection.tsx';
+import { useQuery } from "@tanstack/react-query";
+import { ErrorNote } from "../components/ErrorNote.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
+import { useLiveInvalidation } from "../live.ts";
+import { href } from "../router.ts";
+import { useSession } from "../session-context.tsx";
+import { DeploymentsSection } from "./agent/DeploymentsSection.tsx";
+import { KeysSection } from "./agent/KeysSection.tsx";
+import { LedgerSection } from "./agent/LedgerSection.tsx";
+import { SharingSection } from "./agent/SharingSection.tsx";
 
 export function AgentPage({ agentId }: { agentId: string }) {
   const { client } = useSession();
   const live = useLiveInvalidation(agentId);
-  const agent = useQuery({ queryKey: ['agent', agentId], queryFn: () => client.agents.get.query({ agent_id: agentId }) });
+  const agent = useQuery({
+    queryKey: ["agent", agentId],
+    queryFn: () => client.agents.get.query({ agent_id: agentId }),
+  });
   const access = useQuery({
-    queryKey: ['agent', agentId, 'permissions'],
+    queryKey: ["agent", agentId, "permissions"],
     queryFn: () => client.agents.permissions.query({ agent_id: agentId }),
   });
 
@@ -22,7 +25,7 @@ export function AgentPage({ agentId }: { agentId: string }) {
     return (
       <section>
         <p>
-          <a href={href({ page: 'agents' })}>← All agents</a>
+          <a href={href({ page: "agents" })}>← All agents</a>
         </p>
         <ErrorNote error={agent.error} />
       </section>
@@ -36,13 +39,13 @@ export function AgentPage({ agentId }: { agentId: string }) {
   return (
     <article aria-labelledby="agent-title">
       <p>
-        <a href={href({ page: 'agents' })}>← All agents</a>
+        <a href={href({ page: "agents" })}>← All agents</a>
       </p>
       <header className="agent-head">
         <h1 id="agent-title">{a.name}</h1>
         <StatusBadge status={a.status} />
         <span className={`live live-${live}`} role="status" aria-label={`Live updates: ${live}`}>
-          {live === 'live' ? '● live' : live === 'connecting' ? '○ connecting' : '○ offline'}
+          {live === "live" ? "● live" : live === "connecting" ? "○ connecting" : "○ offline"}
         </span>
       </header>
       <p>{a.description || <em>No description.</em>}</p>
@@ -52,26 +55,26 @@ export function AgentPage({ agentId }: { agentId: string }) {
         <dd className="mono">{a.id}</dd>
         <dt>Production deployment</dt>
         <dd className="mono" data-testid="production-deployment">
-          {production ?? 'none'}
+          {production ?? "none"}
         </dd>
         <dt>Production URL</dt>
         <dd className="mono" data-testid="production-url">
-          {a.acp_url ?? 'none'}
+          {a.acp_url ?? "none"}
         </dd>
         <dt>ACP type</dt>
         <dd>{a.acp_type}</dd>
         <dt>Registered</dt>
-        <dd>{a.registered_at ? new Date(a.registered_at).toLocaleString() : 'never'}</dd>
+        <dd>{a.registered_at ? new Date(a.registered_at).toLocaleString() : "never"}</dd>
         <dt>Created</dt>
         <dd>{new Date(a.created_at).toLocaleString()}</dd>
         <dt>Your role</dt>
         <dd data-testid="my-role">{access.data.role}</dd>
       </dl>
 
-      <DeploymentsSection agent={a} canDeploy={can.has('deploy')} />
+      <DeploymentsSection agent={a} canDeploy={can.has("deploy")} />
       <LedgerSection agentId={a.id} />
-      {can.has('own') && <SharingSection agentId={a.id} />}
-      {can.has('own') && <KeysSection agentId={a.id} />}
+      {can.has("own") && <SharingSection agentId={a.id} />}
+      {can.has("own") && <KeysSection agentId={a.id} />}
     </article>
   );
 }

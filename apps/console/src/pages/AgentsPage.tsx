@@ -1,15 +1,15 @@
-import type { AgentStatus } from '@agentex/client';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useEffect, useId, useState } from 'react';
-import { ErrorNote } from '../components/ErrorNote.tsx';
-import { StatusBadge } from '../components/StatusBadge.tsx';
-import { useLiveInvalidation } from '../live.ts';
-import { href } from '../router.ts';
-import { useSession } from '../session-context.tsx';
+import type { AgentStatus } from "@agentex/client";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useEffect, useId, useState } from "react";
+import { ErrorNote } from "../components/ErrorNote.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
+import { useLiveInvalidation } from "../live.ts";
+import { href } from "../router.ts";
+import { useSession } from "../session-context.tsx";
 
 /** The statuses an operator filters by; Unknown is shown in "all" and counted, Deleted never listed. */
-type Filter = Extract<AgentStatus, 'BuildOnly' | 'Ready' | 'Unhealthy' | 'Failed'> | 'all';
-const FILTERS: Filter[] = ['all', 'BuildOnly', 'Ready', 'Unhealthy', 'Failed'];
+type Filter = Extract<AgentStatus, "BuildOnly" | "Ready" | "Unhealthy" | "Failed"> | "all";
+const FILTERS: Filter[] = ["all", "BuildOnly", "Ready", "Unhealthy", "Failed"];
 const PAGE_SIZE = 25;
 
 function useDebounced<T>(value: T, ms: number): T {
@@ -23,22 +23,22 @@ function useDebounced<T>(value: T, ms: number): T {
 
 export function AgentsPage() {
   const { client } = useSession();
-  const [status, setStatus] = useState<Filter>('all');
-  const [search, setSearch] = useState('');
+  const [status, setStatus] = useState<Filter>("all");
+  const [search, setSearch] = useState("");
   const name = useDebounced(search.trim().toLowerCase(), 250);
   const searchId = useId();
   useLiveInvalidation(null);
 
-  const counts = useQuery({ queryKey: ['agents', 'counts'], queryFn: () => client.agents.counts.query() });
+  const counts = useQuery({ queryKey: ["agents", "counts"], queryFn: () => client.agents.counts.query() });
   const list = useInfiniteQuery({
-    queryKey: ['agents', 'list', status, name],
+    queryKey: ["agents", "list", status, name],
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
       client.agents.listPage.query({
         limit: PAGE_SIZE,
-        order_by: 'name',
-        order_direction: 'asc',
-        ...(status === 'all' ? {} : { status }),
+        order_by: "name",
+        order_direction: "asc",
+        ...(status === "all" ? {} : { status }),
         ...(name ? { search: name } : {}),
         cursor: pageParam,
       }),
@@ -52,18 +52,18 @@ export function AgentsPage() {
       <div className="toolbar">
         <div role="group" aria-label="Filter by status" className="filters">
           {FILTERS.map((f) => {
-            const count = f === 'all' ? counts.data?.total : counts.data?.by_status[f];
+            const count = f === "all" ? counts.data?.total : counts.data?.by_status[f];
             return (
               <button
                 key={f}
                 type="button"
                 aria-pressed={status === f}
-                className={status === f ? 'filter active' : 'filter'}
+                className={status === f ? "filter active" : "filter"}
                 onClick={() => setStatus(f)}
               >
-                {f === 'all' ? 'All' : f}
+                {f === "all" ? "All" : f}
                 <span className="count" aria-label={`${count ?? 0} agents`}>
-                  {count ?? '…'}
+                  {count ?? "…"}
                 </span>
               </button>
             );
@@ -71,7 +71,13 @@ export function AgentsPage() {
         </div>
         <div className="search">
           <label htmlFor={searchId}>Search by name</label>
-          <input id={searchId} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="e.g. support" />
+          <input
+            id={searchId}
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            placeholder="e.g. support"
+          />
         </div>
       </div>
 
@@ -92,12 +98,12 @@ export function AgentsPage() {
           {agents.map((a) => (
             <tr key={a.id} data-agent={a.name}>
               <td>
-                <a href={href({ page: 'agent', id: a.id })}>{a.name}</a>
+                <a href={href({ page: "agent", id: a.id })}>{a.name}</a>
               </td>
               <td>
                 <StatusBadge status={a.status} />
               </td>
-              <td className="mono">{a.acp_url ?? '—'}</td>
+              <td className="mono">{a.acp_url ?? "—"}</td>
               <td>{a.description}</td>
               <td>
                 <time dateTime={a.updated_at}>{new Date(a.updated_at).toLocaleString()}</time>
@@ -115,8 +121,13 @@ export function AgentsPage() {
       </table>
       {list.isPending && <p role="status">Loading agents…</p>}
       {list.hasNextPage && (
-        <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage} aria-busy={list.isFetchingNextPage}>
-          {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+        <button
+          type="button"
+          onClick={() => void list.fetchNextPage()}
+          disabled={list.isFetchingNextPage}
+          aria-busy={list.isFetchingNextPage}
+        >
+          {list.isFetchingNextPage ? "Loading…" : "Load more"}
         </button>
       )}
     </section>

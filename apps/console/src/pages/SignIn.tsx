@@ -1,7 +1,7 @@
-import type { Me } from '@agentex/client';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { consoleClient, describeError, isUnauthenticated, type ShownError } from '../api.ts';
-import { ErrorNote } from '../components/ErrorNote.tsx';
+import type { Me } from "@agentex/client";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { consoleClient, describeError, isUnauthenticated, type ShownError } from "../api.ts";
+import { ErrorNote } from "../components/ErrorNote.tsx";
 
 interface Props {
   initialToken: string | null;
@@ -11,7 +11,7 @@ interface Props {
 
 /** A token is checked against `/me` before the console opens; it is kept for this tab only. */
 export function SignIn({ initialToken, notice, onSignedIn }: Props) {
-  const [token, setToken] = useState('');
+  const [token, setToken] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<ShownError | null>(null);
   const resumed = useRef(false);
@@ -25,7 +25,10 @@ export function SignIn({ initialToken, notice, onSignedIn }: Props) {
     } catch (err) {
       setError(
         isUnauthenticated(err)
-          ? { ...describeError(err), message: 'That token was not accepted: it is unknown, revoked or expired.' }
+          ? {
+              ...describeError(err),
+              message: "That token was not accepted: it is unknown, revoked or expired.",
+            }
           : describeError(err),
       );
     } finally {
@@ -52,8 +55,8 @@ export function SignIn({ initialToken, notice, onSignedIn }: Props) {
       <h1>Agent registry console</h1>
       <form onSubmit={submit} aria-describedby="signin-help">
         <p id="signin-help">
-          Sign in with an API token (<code>agx_pat_…</code>). It is kept for this browser tab only and is forgotten when
-          the tab closes or you sign out.
+          Sign in with an API token (<code>agx_pat_…</code>). It is kept for this browser tab only and is
+          forgotten when the tab closes or you sign out.
         </p>
         {notice && (
           <p className="notice" role="status">
@@ -73,7 +76,7 @@ export function SignIn({ initialToken, notice, onSignedIn }: Props) {
           autoFocus
         />
         <button type="submit" disabled={pending || !token.trim()} aria-busy={pending}>
-          {pending ? 'Signing in…' : 'Sign in'}
+          {pending ? "Signing in…" : "Sign in"}
         </button>
         {error && <ErrorNote error={error} />}
       </form>

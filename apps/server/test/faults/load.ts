@@ -1,5 +1,5 @@
 /** Small, bounded load-driving utilities for the fault tests. */
-import type { ApiResult } from '../process.ts';
+import type { ApiResult } from "../process.ts";
 
 /** Deterministic PRNG (mulberry32) so a failing interleaving can be replayed. */
 export function prng(seed: number): () => number {
@@ -91,7 +91,10 @@ export class Tally {
   static show(samples: Sample[], max = 5): string {
     return samples
       .slice(0, max)
-      .map((s) => `${s.server} ${s.label} -> ${s.status} in ${Math.round(s.ms)}ms: ${JSON.stringify(s.body)?.slice(0, 300)}`)
-      .join('\n');
+      .map(
+        (s) =>
+          `${s.server} ${s.label} -> ${s.status} in ${Math.round(s.ms)}ms: ${JSON.stringify(s.body)?.slice(0, 300)}`,
+      )
+      .join("\n");
   }
 }

@@ -4,11 +4,11 @@
  * straight in the database, one replica SIGKILLed mid-load, and a SIGTERM
  * drain. Postgres only: the embedded store is one process by design.
  */
-import { readdirSync } from 'node:fs';
-import { connect } from 'node:net';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR } from '@agentex/db';
+import { readdirSync } from "node:fs";
+import { connect } from "node:net";
+import { sql, type Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MIGRATIONS_DIR } from "@agentex/db";
 import {
   ADMIN_TOKEN,
   SECRET_KEY,
@@ -18,19 +18,22 @@ import {
   startServer,
   type ApiResult,
   type ServerProcess,
-} from '../process.ts';
-import { Tally, prng, runBounded, shuffle } from './load.ts';
+} from "../process.ts";
+import { Tally, prng, runBounded, shuffle } from "./load.ts";
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const SKIP = !DATABASE_URL;
-if (SKIP) console.warn('[faults] replicas: SKIPPED (set DATABASE_URL to run the multi-replica tests on real Postgres)');
+if (SKIP)
+  console.warn(
+    "[faults] replicas: SKIPPED (set DATABASE_URL to run the multi-replica tests on real Postgres)",
+  );
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 /** Statuses the lifecycle legitimately answers under contention; anything else fails the test. */
 const EXPECTED = new Set([200, 404, 409, 412]);
 
-describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)', { timeout: 150_000 }, () => {
+describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)", { timeout: 150_000 }, () => {
   let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
   let db: Kysely<any>;
   let a: ServerProcess | undefined;
@@ -44,8 +47,8 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
   });
 
   afterAll(async () => {
-    a?.kill('SIGKILL');
-    b?.kill('SIGKILL');
+    a?.kill("SIGKILL");
+    b?.kill("SIGKILL");
     await Promise.all([a?.exited, b?.exited]);
     await db?.destroy();
     await scratch?.drop();
@@ -62,9 +65,18 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
   });
 
   /** Sends through replica `i % 2` and records the answer. */
-  const send = (i: number, label: string, method: string, path: string, body?: unknown, token?: string): Promise<ApiResult> => {
+  const send = (
+    i: number,
+    label: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<ApiResult> => {
     const server = i % 2 === 0 ? a! : b!;
-    return server.api(method, path, { body, token: token ?? ADMIN_TOKEN }).then((res) => tally.record(label, server.name, res));
+    return server
+      .api(method, path, { body, token: token ?? ADMIN_TOKEN })
+      .then((res) => tally.record(label, server.name, res));
   };
 
   const ok = (res: ApiResult, what: string) => {
@@ -72,33 +84,50 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     return res.body;
   };
 
-  it('two replicas starting at once on an empty database both apply migrations safely', async () => {
-    [a, b] = await Promise.all([startServer({ name: 'replica-a', env: env() }), startServer({ name: 'replica-b', env: env() })]);
+  it("two replicas starting at once on an empty database both apply migrations safely", async () => {
+    [a, b] = await Promise.all([
+      startServer({ name: "replica-a", env: env() }),
+      startServer({ name: "replica-b", env: env() }),
+    ]);
 
-    const files = readdirSync(MIGRATIONS_DIR).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith('.d.ts'));
-    const applied = await sql<{ name: string; n: number }>`select name, count(*)::int as n from kysely_migration group by name`.execute(db);
-    expect(applied.rows.map((r) => r.name).sort()).toEqual(files.map((f) => f.replace(/\.(ts|js|mjs)$/, '')).sort());
+    const files = readdirSync(MIGRATIONS_DIR).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts"));
+    const applied = await sql<{
+      name: string;
+      n: number;
+    }>`select name, count(*)::int as n from kysely_migration group by name`.execute(db);
+    expect(applied.rows.map((r) => r.name).sort()).toEqual(
+      files.map((f) => f.replace(/\.(ts|js|mjs)$/, "")).sort(),
+    );
     for (const row of applied.rows) expect(row.n, row.name).toBe(1);
     invariantsChecked += applied.rows.length + 1;
 
     // Both bootstrapped the same admin without tripping over each other.
-    const admins = await sql<{ n: number }>`select count(*)::int as n from principals where name = 'admin'`.execute(db);
+    const admins = await sql<{
+      n: number;
+    }>`select count(*)::int as n from principals where name = 'admin'`.execute(db);
     expect(admins.rows[0]!.n).toBe(1);
     invariantsChecked++;
     for (const [i, server] of [a, b].entries()) {
-      expect((await send(i, 'readyz', 'GET', '/readyz')).status, server.logs()).toBe(200);
-      expect((await send(i, 'me', 'GET', '/api/me')).status, server.logs()).toBe(200);
+      expect((await send(i, "readyz", "GET", "/readyz")).status, server.logs()).toBe(200);
+      expect((await send(i, "me", "GET", "/api/me")).status, server.logs()).toBe(200);
     }
   });
 
-  it('mixed concurrent load through both replicas keeps every invariant', async () => {
-    expect(a && b, 'replicas did not start').toBeTruthy();
+  it("mixed concurrent load through both replicas keeps every invariant", async () => {
+    expect(a && b, "replicas did not start").toBeTruthy();
     const rand = prng(0xa9e47);
 
     // Several admin callers: registerBuild of one name "from many callers".
     const tokens = [ADMIN_TOKEN];
     for (let i = 0; i < 2; i++) {
-      const p = ok(await send(i, 'principal', 'POST', '/api/principals', { name: `caller-${i}`, kind: 'user', admin: true }), 'principal');
+      const p = ok(
+        await send(i, "principal", "POST", "/api/principals", {
+          name: `caller-${i}`,
+          kind: "user",
+          admin: true,
+        }),
+        "principal",
+      );
       tokens.push(p.token as string);
     }
 
@@ -107,7 +136,14 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     const raceIds = new Map<string, Set<string>>(raceNames.map((n) => [n, new Set()]));
     const raceTasks = raceNames.flatMap((name) =>
       Array.from({ length: 24 }, (_, k) => async () => {
-        const res = await send(k, 'registerBuild(race)', 'POST', '/api/agents/register-build', { name, description: `caller ${k}` }, tokens[k % tokens.length]);
+        const res = await send(
+          k,
+          "registerBuild(race)",
+          "POST",
+          "/api/agents/register-build",
+          { name, description: `caller ${k}` },
+          tokens[k % tokens.length],
+        );
         if (res.status === 200) raceIds.get(name)!.add(res.body.id as string);
         return res;
       }),
@@ -121,20 +157,28 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     const promoNames = Array.from({ length: 5 }, (_, i) => `promo-${i}`);
     const agents = new Map<string, { id: string; deployments: string[] }>();
     for (const [i, name] of promoNames.entries()) {
-      const agent = ok(await send(i, 'registerBuild', 'POST', '/api/agents/register-build', { name, description: 'promo' }), 'registerBuild');
+      const agent = ok(
+        await send(i, "registerBuild", "POST", "/api/agents/register-build", { name, description: "promo" }),
+        "registerBuild",
+      );
       const deployments: string[] = [];
       for (let d = 0; d < 6; d++) {
-        const dep = ok(await send(d, 'createDeployment', 'POST', `/api/agents/${agent.id}/deployments`, { docker_image: `img:${d}` }), 'create');
+        const dep = ok(
+          await send(d, "createDeployment", "POST", `/api/agents/${agent.id}/deployments`, {
+            docker_image: `img:${d}`,
+          }),
+          "create",
+        );
         ok(
-          await send(d + 1, 'register(deployment)', 'POST', '/api/agents/register', {
+          await send(d + 1, "register(deployment)", "POST", "/api/agents/register", {
             name,
-            description: 'promo',
+            description: "promo",
             acp_url: `http://127.0.0.1:9/${name}/d${d}`,
-            acp_type: 'async',
+            acp_type: "async",
             agent_id: agent.id,
             registration_metadata: { deployment_id: dep.id },
           }),
-          'register deployment',
+          "register deployment",
         );
         deployments.push(dep.id as string);
       }
@@ -142,7 +186,10 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     }
     const churnNames = Array.from({ length: 4 }, (_, i) => `churn-${i}`);
     for (const [i, name] of churnNames.entries()) {
-      ok(await send(i, 'registerBuild', 'POST', '/api/agents/register-build', { name, description: 'churn' }), 'churn');
+      ok(
+        await send(i, "registerBuild", "POST", "/api/agents/register-build", { name, description: "churn" }),
+        "churn",
+      );
     }
 
     // 3. The storm: promotes of different Ready deployments of one agent, legacy
@@ -157,16 +204,16 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
         for (let k = 0; k < 14; k++) {
           const dep = deployments[Math.floor(rand() * deployments.length)]!;
           const i = n++;
-          storm.push(() => send(i, 'promote', 'POST', `/api/agents/${id}/deployments/${dep}/promote`));
+          storm.push(() => send(i, "promote", "POST", `/api/agents/${id}/deployments/${dep}/promote`));
         }
         for (let k = 0; k < 4; k++) {
           const i = n++;
           storm.push(() =>
-            send(i, 'register(legacy)', 'POST', '/api/agents/register', {
+            send(i, "register(legacy)", "POST", "/api/agents/register", {
               name,
-              description: 'promo',
+              description: "promo",
               acp_url: `http://127.0.0.1:9/${name}/legacy-${round}-${k}`,
-              acp_type: 'sync',
+              acp_type: "sync",
             }),
           );
         }
@@ -174,11 +221,11 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
           const d = Math.floor(rand() * deployments.length);
           const i = n++;
           storm.push(() =>
-            send(i, 'register(deployment)', 'POST', '/api/agents/register', {
+            send(i, "register(deployment)", "POST", "/api/agents/register", {
               name,
-              description: 'promo',
+              description: "promo",
               acp_url: `http://127.0.0.1:9/${name}/d${d}-r${round}`,
-              acp_type: 'async',
+              acp_type: "async",
               agent_id: id,
               registration_metadata: { deployment_id: deployments[d] },
             }),
@@ -188,83 +235,112 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
           // Deployments go away while they are being promoted (409 if production at that moment).
           const doomed = deployments[round === 1 ? 5 : 4];
           const i = n++;
-          storm.push(() => send(i, 'deleteDeployment', 'DELETE', `/api/agents/${id}/deployments/${doomed}`));
+          storm.push(() => send(i, "deleteDeployment", "DELETE", `/api/agents/${id}/deployments/${doomed}`));
         }
-        if (round === 5 && name === 'promo-4') {
+        if (round === 5 && name === "promo-4") {
           const i = n++;
-          storm.push(() => send(i, 'deleteAgent', 'DELETE', `/api/agents/${id}`));
+          storm.push(() => send(i, "deleteAgent", "DELETE", `/api/agents/${id}`));
         }
         const i = n++;
-        storm.push(() => send(i, 'getAgent', 'GET', `/api/agents/${id}`));
+        storm.push(() => send(i, "getAgent", "GET", `/api/agents/${id}`));
       }
       for (const name of churnNames) {
         for (let k = 0; k < 2; k++) {
           const i = n++;
-          storm.push(() => send(i, 'deleteAgentByName', 'DELETE', `/api/agents/name/${name}`));
+          storm.push(() => send(i, "deleteAgentByName", "DELETE", `/api/agents/name/${name}`));
         }
         for (let k = 0; k < 3; k++) {
           const i = n++;
-          storm.push(() => send(i, 'registerBuild(churn)', 'POST', '/api/agents/register-build', { name, description: 'churn' }, tokens[k % tokens.length]));
+          storm.push(() =>
+            send(
+              i,
+              "registerBuild(churn)",
+              "POST",
+              "/api/agents/register-build",
+              { name, description: "churn" },
+              tokens[k % tokens.length],
+            ),
+          );
         }
         const i = n++;
         storm.push(() =>
-          send(i, 'register(legacy churn)', 'POST', '/api/agents/register', {
+          send(i, "register(legacy churn)", "POST", "/api/agents/register", {
             name,
-            description: 'churn',
+            description: "churn",
             acp_url: `http://127.0.0.1:9/${name}/${round}`,
-            acp_type: 'async',
+            acp_type: "async",
           }),
         );
       }
       const i = n++;
-      storm.push(() => send(i, 'listAgents', 'GET', '/api/agents?limit=100'));
+      storm.push(() => send(i, "listAgents", "GET", "/api/agents?limit=100"));
     }
     const stormRun = await runBounded(shuffle(storm, rand), 32, 120_000);
-    expect(stormRun.skipped, 'storm ran out of time').toBe(0);
+    expect(stormRun.skipped, "storm ran out of time").toBe(0);
 
     const unexpected = tally.samples.filter((s) => !EXPECTED.has(s.status));
     expect(tally.serverErrors(), Tally.show(tally.serverErrors())).toHaveLength(0);
     expect(unexpected, Tally.show(unexpected)).toHaveLength(0);
     // The storm really contended: promotes and deletes did land.
-    const promoted = tally.samples.filter((s) => s.label === 'promote' && s.status === 200).length;
+    const promoted = tally.samples.filter((s) => s.label === "promote" && s.status === 200).length;
     expect(promoted).toBeGreaterThan(50);
 
     invariantsChecked += await checkInvariants(db);
 
     // registerBuild race: one row per name, ever, and it is the one everybody got.
     for (const name of raceNames) {
-      const rows = await db.selectFrom('agents').select(['id', 'status']).where('name', '=', name).execute();
+      const rows = await db.selectFrom("agents").select(["id", "status"]).where("name", "=", name).execute();
       expect(rows, name).toHaveLength(1);
       expect(rows[0]!.id).toBe([...raceIds.get(name)!][0]);
       invariantsChecked++;
     }
   });
 
-  it('a replica SIGKILLed mid-load: the other keeps serving, every acknowledged write is present', async () => {
-    expect(a && b, 'replicas did not start').toBeTruthy();
-    const target = agents0(await db.selectFrom('agents').select(['id']).where('name', '=', 'promo-0').where('status', '<>', 'Deleted').execute());
-    const acked = { agents: new Map<string, string>(), registered: new Map<string, string>(), deployments: new Set<string>() };
+  it("a replica SIGKILLed mid-load: the other keeps serving, every acknowledged write is present", async () => {
+    expect(a && b, "replicas did not start").toBeTruthy();
+    const target = agents0(
+      await db
+        .selectFrom("agents")
+        .select(["id"])
+        .where("name", "=", "promo-0")
+        .where("status", "<>", "Deleted")
+        .execute(),
+    );
+    const acked = {
+      agents: new Map<string, string>(),
+      registered: new Map<string, string>(),
+      deployments: new Set<string>(),
+    };
     let killedAt = -1;
     let completed = 0;
     const local = new Tally();
 
     const tasks = Array.from({ length: 360 }, (_, i) => async () => {
       const server = i % 2 === 0 ? a! : b!;
-      const when = killedAt < 0 ? 'before' : 'after';
+      const when = killedAt < 0 ? "before" : "after";
       let res: ApiResult;
       let label: string;
       if (i % 3 === 0) {
-        label = 'createDeployment';
-        res = await server.api('POST', `/api/agents/${target}/deployments`, { body: { docker_image: `kill:${i}` } });
+        label = "createDeployment";
+        res = await server.api("POST", `/api/agents/${target}/deployments`, {
+          body: { docker_image: `kill:${i}` },
+        });
         if (res.status === 200) acked.deployments.add(res.body.id as string);
       } else if (i % 3 === 1) {
-        label = 'registerBuild';
-        res = await server.api('POST', '/api/agents/register-build', { body: { name: `kill-${i}`, description: 'k' } });
+        label = "registerBuild";
+        res = await server.api("POST", "/api/agents/register-build", {
+          body: { name: `kill-${i}`, description: "k" },
+        });
         if (res.status === 200) acked.agents.set(res.body.id as string, `kill-${i}`);
       } else {
-        label = 'register(legacy)';
-        res = await server.api('POST', '/api/agents/register', {
-          body: { name: `kill-reg-${i}`, description: 'k', acp_url: `http://127.0.0.1:9/k/${i}`, acp_type: 'async' },
+        label = "register(legacy)";
+        res = await server.api("POST", "/api/agents/register", {
+          body: {
+            name: `kill-reg-${i}`,
+            description: "k",
+            acp_url: `http://127.0.0.1:9/k/${i}`,
+            acp_type: "async",
+          },
         });
         if (res.status === 200) acked.registered.set(res.body.id as string, `kill-reg-${i}`);
       }
@@ -272,38 +348,54 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
       local.record(`${label} (${when} kill)`, server.name, res);
       if (++completed === 100) {
         killedAt = Date.now();
-        b!.kill('SIGKILL');
+        b!.kill("SIGKILL");
       }
       return res;
     });
     const run = await runBounded(tasks, 16, 90_000);
     expect(run.skipped).toBe(0);
     expect(killedAt).toBeGreaterThan(0);
-    expect(await b!.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await b!.exited).toEqual({ code: null, signal: "SIGKILL" });
 
     // The survivor answered everything, before and after; the victim failed only by vanishing.
     const fromA = (s: { server: string }) => s.server === a!.name;
-    expect(local.samples.filter((s) => fromA(s) && s.status !== 200), Tally.show(local.samples.filter((s) => fromA(s) && s.status !== 200))).toHaveLength(0);
+    expect(
+      local.samples.filter((s) => fromA(s) && s.status !== 200),
+      Tally.show(local.samples.filter((s) => fromA(s) && s.status !== 200)),
+    ).toHaveLength(0);
     const victimBad = local.samples.filter((s) => !fromA(s) && s.status !== 200 && s.status !== 0);
     expect(victimBad, Tally.show(victimBad)).toHaveLength(0);
-    const survivorAfter = local.samples.filter((s) => fromA(s) && s.label.includes('after kill')).length;
-    expect(survivorAfter, 'survivor served after the kill').toBeGreaterThan(50);
-    expect((await a!.api('GET', '/readyz')).status).toBe(200);
+    const survivorAfter = local.samples.filter((s) => fromA(s) && s.label.includes("after kill")).length;
+    expect(survivorAfter, "survivor served after the kill").toBeGreaterThan(50);
+    expect((await a!.api("GET", "/readyz")).status).toBe(200);
 
     // Every acknowledged write is in the database, whole.
     for (const [id, name] of [...acked.agents, ...acked.registered]) {
-      const row = await db.selectFrom('agents').select(['name', 'status']).where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom("agents")
+        .select(["name", "status"])
+        .where("id", "=", id)
+        .executeTakeFirst();
       expect(row, `acknowledged agent ${name} missing`).toMatchObject({ name });
-      expect(row!.status).not.toBe('Deleted');
+      expect(row!.status).not.toBe("Deleted");
       invariantsChecked++;
     }
     for (const id of acked.registered.keys()) {
-      const key = await db.selectFrom('agent_api_keys').select('id').where('agent_id', '=', id).where('api_key_type', '=', 'internal').executeTakeFirst();
+      const key = await db
+        .selectFrom("agent_api_keys")
+        .select("id")
+        .where("agent_id", "=", id)
+        .where("api_key_type", "=", "internal")
+        .executeTakeFirst();
       expect(key, `registered agent ${id} has no internal key`).toBeTruthy();
       invariantsChecked++;
     }
     for (const id of acked.deployments) {
-      const row = await db.selectFrom('deployments').select(['agent_id']).where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom("deployments")
+        .select(["agent_id"])
+        .where("id", "=", id)
+        .executeTakeFirst();
       expect(row, `acknowledged deployment ${id} missing`).toMatchObject({ agent_id: target });
       invariantsChecked++;
     }
@@ -314,16 +406,29 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     );
   });
 
-  it('SIGTERM: the in-flight request finishes, new connections are refused, exit 0 within the drain timeout', async () => {
-    expect(a, 'replica a did not start').toBeTruthy();
+  it("SIGTERM: the in-flight request finishes, new connections are refused, exit 0 within the drain timeout", async () => {
+    expect(a, "replica a did not start").toBeTruthy();
     const server = a!;
-    const agent = ok(await server.api('POST', '/api/agents/register-build', { body: { name: 'drain', description: 'd' } }), 'drain agent');
-    const dep = ok(await server.api('POST', `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } }), 'drain deployment');
+    const agent = ok(
+      await server.api("POST", "/api/agents/register-build", { body: { name: "drain", description: "d" } }),
+      "drain agent",
+    );
+    const dep = ok(
+      await server.api("POST", `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } }),
+      "drain deployment",
+    );
     ok(
-      await server.api('POST', '/api/agents/register', {
-        body: { name: 'drain', description: 'd', acp_url: 'http://127.0.0.1:9/drain', acp_type: 'async', agent_id: agent.id, registration_metadata: { deployment_id: dep.id } },
+      await server.api("POST", "/api/agents/register", {
+        body: {
+          name: "drain",
+          description: "d",
+          acp_url: "http://127.0.0.1:9/drain",
+          acp_type: "async",
+          agent_id: agent.id,
+          registration_metadata: { deployment_id: dep.id },
+        },
       }),
-      'drain register',
+      "drain register",
     );
 
     // Make one request slow for certain: hold the agent's row lock from outside,
@@ -331,26 +436,30 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     const lock = await db.connection().execute(async (conn) => {
       await sql`begin`.execute(conn);
       await sql`select id from agents where id = ${agent.id} for update`.execute(conn);
-      const inflight = server.api('POST', `/api/agents/${agent.id}/deployments/${dep.id}/promote`, { timeoutMs: 30_000 });
+      const inflight = server.api("POST", `/api/agents/${agent.id}/deployments/${dep.id}/promote`, {
+        timeoutMs: 30_000,
+      });
       // ... plus a burst of quick ones, in flight together with it.
-      const burst = Array.from({ length: 20 }, () => server.api('GET', `/api/agents/${agent.id}`, { timeoutMs: 30_000 }));
+      const burst = Array.from({ length: 20 }, () =>
+        server.api("GET", `/api/agents/${agent.id}`, { timeoutMs: 30_000 }),
+      );
       const waiting = await pollUntil(async () => {
         const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
           where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
         return r.rows[0]!.n > 0;
       }, 10_000);
-      expect(waiting, 'the promote never reached the row lock').toBe(true);
+      expect(waiting, "the promote never reached the row lock").toBe(true);
       const burstResults = await Promise.all(burst);
 
       const signalled = Date.now();
-      server.kill('SIGTERM');
+      server.kill("SIGTERM");
       // New connections are refused while the promote is still running.
-      const refused = await pollUntil(async () => (await tcpConnect(server.port)) === 'refused', 5_000);
+      const refused = await pollUntil(async () => (await tcpConnect(server.port)) === "refused", 5_000);
       expect(refused, `still accepting connections after SIGTERM\n${server.logs()}`).toBe(true);
-      const late = await server.api('GET', '/healthz', { token: null, timeoutMs: 5_000 });
+      const late = await server.api("GET", "/healthz", { token: null, timeoutMs: 5_000 });
       expect([0, 503], `a new request after SIGTERM got ${late.status}`).toContain(late.status);
       await sleep(500);
-      expect(server.child.exitCode, 'exited before its in-flight request finished').toBeNull();
+      expect(server.child.exitCode, "exited before its in-flight request finished").toBeNull();
       await sql`commit`.execute(conn);
       return { inflight: await inflight, burstResults, signalled };
     });
@@ -358,15 +467,24 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     expect(lock.inflight.status, JSON.stringify(lock.inflight.body)).toBe(200);
     expect(lock.inflight.body.is_production).toBe(true);
     for (const res of lock.burstResults) expect(res.status).toBe(200);
-    const exit = await Promise.race([server.exited, sleep(SHUTDOWN_TIMEOUT_MS + 5_000).then(() => 'hung' as const)]);
+    const exit = await Promise.race([
+      server.exited,
+      sleep(SHUTDOWN_TIMEOUT_MS + 5_000).then(() => "hung" as const),
+    ]);
     expect(exit, server.logs()).toEqual({ code: 0, signal: null });
-    const row = await db.selectFrom('agents').select('production_deployment_id').where('id', '=', agent.id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom("agents")
+      .select("production_deployment_id")
+      .where("id", "=", agent.id)
+      .executeTakeFirstOrThrow();
     expect(row.production_deployment_id).toBe(dep.id);
     invariantsChecked++;
-    console.log(`[faults] SIGTERM: in-flight promote answered 200, exit 0 after ${Date.now() - lock.signalled} ms`);
+    console.log(
+      `[faults] SIGTERM: in-flight promote answered 200, exit 0 after ${Date.now() - lock.signalled} ms`,
+    );
   });
 
-  it('Postgres reported no deadlock during the whole run (lock order, not just the retry, prevents them)', async () => {
+  it("Postgres reported no deadlock during the whole run (lock order, not just the retry, prevents them)", async () => {
     // Backends flush their statistics when they exit: close this test's own
     // pool too, then watch the scratch database from the admin database until
     // every session of it is gone.
@@ -375,11 +493,15 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
     const admin = directDb(DATABASE_URL!);
     try {
       const gone = await pollUntil(async () => {
-        const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = ${name}`.execute(admin);
+        const r = await sql<{
+          n: number;
+        }>`select count(*)::int as n from pg_stat_activity where datname = ${name}`.execute(admin);
         return r.rows[0]!.n === 0;
       }, 15_000);
-      expect(gone, 'sessions on the scratch database still open').toBe(true);
-      const stats = await sql<{ deadlocks: number }>`select deadlocks::int as deadlocks from pg_stat_database where datname = ${name}`.execute(admin);
+      expect(gone, "sessions on the scratch database still open").toBe(true);
+      const stats = await sql<{
+        deadlocks: number;
+      }>`select deadlocks::int as deadlocks from pg_stat_database where datname = ${name}`.execute(admin);
       expect(stats.rows[0]!.deadlocks).toBe(0);
       invariantsChecked++;
     } finally {
@@ -389,7 +511,7 @@ describe.skipIf(SKIP)('replicas on one Postgres (skipped without DATABASE_URL)',
 });
 
 function agents0(rows: Array<{ id: string }>): string {
-  if (!rows[0]) throw new Error('agent promo-0 missing');
+  if (!rows[0]) throw new Error("agent promo-0 missing");
   return rows[0].id;
 }
 
@@ -402,19 +524,21 @@ async function pollUntil(check: () => Promise<boolean>, timeoutMs: number, every
   return false;
 }
 
-function tcpConnect(port: number): Promise<'connected' | 'refused' | 'error'> {
+function tcpConnect(port: number): Promise<"connected" | "refused" | "error"> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
+    const socket = connect({ port, host: "127.0.0.1" });
     socket.setTimeout(2_000);
-    socket.once('connect', () => {
+    socket.once("connect", () => {
       socket.destroy();
-      resolve('connected');
+      resolve("connected");
     });
-    socket.once('timeout', () => {
+    socket.once("timeout", () => {
       socket.destroy();
-      resolve('error');
+      resolve("error");
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? 'refused' : 'error'));
+    socket.once("error", (err: NodeJS.ErrnoException) =>
+      resolve(err.code === "ECONNREFUSED" ? "refused" : "error"),
+    );
   });
 }
 
@@ -426,7 +550,9 @@ export async function checkInvariants(db: Kysely<any>): Promise<number> {
   let checks = 0;
   // One live agent per name.
   const names = await sql<{ name: string; live: number }>`
-    select name, count(*) filter (where status <> 'Deleted')::int as live from agents group by name`.execute(db);
+    select name, count(*) filter (where status <> 'Deleted')::int as live from agents group by name`.execute(
+    db,
+  );
   for (const r of names.rows) expect(r.live, `live agents named ${r.name}`).toBeLessThanOrEqual(1);
   checks += names.rows.length;
 
@@ -460,7 +586,7 @@ export async function checkInvariants(db: Kysely<any>): Promise<number> {
       expect(r.d_id, `${r.name}: production row exists`).toBe(r.production_deployment_id);
       expect(r.d_agent, `${r.name}: production row belongs to it`).toBe(r.id);
       expect(r.d_prod, `${r.name}: production row is_production`).toBe(true);
-      expect(r.d_status, `${r.name}: production row Ready`).toBe('Ready');
+      expect(r.d_status, `${r.name}: production row Ready`).toBe("Ready");
       expect(r.d_expired, `${r.name}: production row not deleted`).toBe(false);
       expect(r.acp_url, `${r.name}: acp_url agrees with production row`).toBe(r.d_url);
     }
@@ -468,16 +594,20 @@ export async function checkInvariants(db: Kysely<any>): Promise<number> {
   }
   const orphans = await sql<{ id: string; agent_id: string }>`
     select d.id, d.agent_id from deployments d join agents a on a.id = d.agent_id
-    where d.is_production and a.status <> 'Deleted' and a.production_deployment_id is distinct from d.id`.execute(db);
-  expect(orphans.rows, 'is_production rows the agent does not point at').toEqual([]);
-  const production = await sql<{ n: number }>`select count(*)::int as n from deployments where is_production`.execute(db);
+    where d.is_production and a.status <> 'Deleted' and a.production_deployment_id is distinct from d.id`.execute(
+    db,
+  );
+  expect(orphans.rows, "is_production rows the agent does not point at").toEqual([]);
+  const production = await sql<{
+    n: number;
+  }>`select count(*)::int as n from deployments where is_production`.execute(db);
   checks += production.rows[0]!.n;
 
   // Creation is atomic: every live agent has an owner.
   const ownerless = await sql<{ id: string }>`
     select a.id from agents a where a.status <> 'Deleted'
       and not exists (select 1 from grants g where g.agent_id = a.id and g.role = 'owner')`.execute(db);
-  expect(ownerless.rows, 'live agents without an owner').toEqual([]);
+  expect(ownerless.rows, "live agents without an owner").toEqual([]);
   checks += live.rows.length;
   return checks;
 }

@@ -1,36 +1,46 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { TestServer } from '../helpers.ts';
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TestServer } from "../helpers.ts";
 
 /** A fresh agent name (the test database is shared by a file's tests). */
 export function uniqueName(base: string): string {
-  return `${base}-${randomBytes(3).toString('hex')}`;
+  return `${base}-${randomBytes(3).toString("hex")}`;
 }
 
 /** Status 200 or a thrown error naming the call, for fixture steps. */
-export async function ok(s: TestServer, method: string, path: string, opts: Parameters<TestServer['api']>[2] = {}) {
+export async function ok(
+  s: TestServer,
+  method: string,
+  path: string,
+  opts: Parameters<TestServer["api"]>[2] = {},
+) {
   const res = await s.api(method, path, opts);
   if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 /** Agentex's fixture agent: registered (legacy) at `acpUrl`, so it has a production URL. */
-export async function registeredAgent(s: TestServer, name: string, acpUrl = 'http://test-acp:8000') {
-  return ok(s, 'POST', '/api/agents/register', {
-    body: { name, description: 'Test agent for integration testing', acp_url: acpUrl, acp_type: 'sync' },
+export async function registeredAgent(s: TestServer, name: string, acpUrl = "http://test-acp:8000") {
+  return ok(s, "POST", "/api/agents/register", {
+    body: { name, description: "Test agent for integration testing", acp_url: acpUrl, acp_type: "sync" },
   });
 }
 
 /** A deployment registered by its pod at `acpUrl` (deployment-scoped register). */
-export async function registeredDeployment(s: TestServer, agentName: string, acpUrl: string, metadata: Record<string, unknown> = {}) {
+export async function registeredDeployment(
+  s: TestServer,
+  agentName: string,
+  acpUrl: string,
+  metadata: Record<string, unknown> = {},
+) {
   const deploymentId = randomUUID();
-  await ok(s, 'POST', '/api/agents/register', {
+  await ok(s, "POST", "/api/agents/register", {
     body: {
       name: agentName,
-      description: 'Test agent for integration testing',
+      description: "Test agent for integration testing",
       acp_url: acpUrl,
-      acp_type: 'sync',
+      acp_type: "sync",
       registration_metadata: { deployment_id: deploymentId, ...metadata },
     },
   });
@@ -63,16 +73,16 @@ export async function startUpstream(
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
       if (handle) return handle(req, res, body);
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': label });
+      res.writeHead(200, { "content-type": "application/json", "x-upstream": label });
       res.end(JSON.stringify({ label, method: req.method, url: req.url, body }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -87,11 +97,11 @@ export async function startUpstream(
 }
 
 export function githubSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
 export function slackSignature(secret: string, timestamp: number | string, body: string): string {
-  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
 }
 
 /**
@@ -107,24 +117,28 @@ export async function raw(
 ): Promise<{ status: number; text: string; json: any; headers: Headers }> {
   const { hostname, port } = new URL(s.url);
   return new Promise((resolve, reject) => {
-    const req = http.request({ hostname, port, method, path, headers: opts.headers ?? {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        const headers = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-        resolve({ status: res.statusCode ?? 0, text, json, headers });
-      });
-    });
-    req.on('error', reject);
+    const req = http.request(
+      { hostname, port, method, path, headers: opts.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+          resolve({ status: res.statusCode ?? 0, text, json, headers });
+        });
+      },
+    );
+    req.on("error", reject);
     req.end(opts.body);
   });
 }

@@ -1,8 +1,8 @@
-import { withTransaction, type DB, type Kysely, type Transaction } from '@agentex/db';
-import type { Principal } from '../auth.ts';
-import type { LifecycleEvent, LifecycleEvents, Logger } from '../context.ts';
-import { appendEvents, type NewEvent } from '../queries/events.ts';
-import type { AuthInvalidation } from '../auth-cache.ts';
+import { withTransaction, type DB, type Kysely, type Transaction } from "@agentex/db";
+import type { Principal } from "../auth.ts";
+import type { LifecycleEvent, LifecycleEvents, Logger } from "../context.ts";
+import { appendEvents, type NewEvent } from "../queries/events.ts";
+import type { AuthInvalidation } from "../auth-cache.ts";
 
 /** What lifecycle code needs from a request: the store, the caller, the server secret. */
 export interface Actor {
@@ -27,7 +27,10 @@ export type Emit = (event: LifecycleEvent, ...changes: NewEvent[]) => void;
  * everything is reported only after the commit, so a rolled-back or retried
  * attempt counts and announces nothing.
  */
-export async function inTransaction<T>(actor: Actor, fn: (trx: Transaction<DB>, emit: Emit) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  actor: Actor,
+  fn: (trx: Transaction<DB>, emit: Emit) => Promise<T>,
+): Promise<T> {
   let events: LifecycleEvent[] = [];
   let lastId: number | null = null;
   const result = await withTransaction(actor.db, async (trx) => {

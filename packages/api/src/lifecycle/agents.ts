@@ -1,24 +1,35 @@
-import type { AgentApiKeyRow, AgentRow, DB, DeploymentRow, Transaction } from '@agentex/db';
-import { sql, type UpdateObject } from 'kysely';
-import { actorId } from '../auth.ts';
-import { assertAllowed, authorize, canCreateAgents, roleOn, type EffectiveRole } from '../access.ts';
-import { deriveAgentKey } from '../crypto.ts';
-import { conflict, forbidden, invalid, notFound } from '../errors.ts';
-import { findLiveAgentByName, insertAgentIfNameFree, lockLiveAgent, recordRename, updateAgent } from '../queries/agents.ts';
-import { demoteProduction, findDeployment, findDeploymentAnyAgent, upsertRegisteredDeployment } from '../queries/deployments.ts';
-import { grantHolders } from '../queries/events.ts';
-import { deleteAllGrants, putGrant } from '../queries/grants.ts';
-import { ensureInternalKey, findLiveInternalKey, revokeKeys } from '../queries/keys.ts';
-import type { DeletedResponse } from '../schemas/common.ts';
-import type { RegisterBuildInput, RegisterInput } from '../schemas/agent.ts';
-import { inTransaction, type Actor, type Emit } from './actor.ts';
-import { recordDeploymentHistory } from './deployment-history.ts';
-import { recordProductionChange } from './deployments.ts';
-import { agentChange, deploymentChange, productionChanged } from './changes.ts';
-import { RESET_HEALTH } from './health.ts';
-import { stableJson } from './stable-json.ts';
+import type { AgentApiKeyRow, AgentRow, DB, DeploymentRow, Transaction } from "@agentex/db";
+import { sql, type UpdateObject } from "kysely";
+import { actorId } from "../auth.ts";
+import { assertAllowed, authorize, canCreateAgents, roleOn, type EffectiveRole } from "../access.ts";
+import { deriveAgentKey } from "../crypto.ts";
+import { conflict, forbidden, invalid, notFound } from "../errors.ts";
+import {
+  findLiveAgentByName,
+  insertAgentIfNameFree,
+  lockLiveAgent,
+  recordRename,
+  updateAgent,
+} from "../queries/agents.ts";
+import {
+  demoteProduction,
+  findDeployment,
+  findDeploymentAnyAgent,
+  upsertRegisteredDeployment,
+} from "../queries/deployments.ts";
+import { grantHolders } from "../queries/events.ts";
+import { deleteAllGrants, putGrant } from "../queries/grants.ts";
+import { ensureInternalKey, findLiveInternalKey, revokeKeys } from "../queries/keys.ts";
+import type { DeletedResponse } from "../schemas/common.ts";
+import type { RegisterBuildInput, RegisterInput } from "../schemas/agent.ts";
+import { inTransaction, type Actor, type Emit } from "./actor.ts";
+import { recordDeploymentHistory } from "./deployment-history.ts";
+import { recordProductionChange } from "./deployments.ts";
+import { agentChange, deploymentChange, productionChanged } from "./changes.ts";
+import { RESET_HEALTH } from "./health.ts";
+import { stableJson } from "./stable-json.ts";
 
-const BUILD_ONLY_REASON = 'Built but not deployed: no deployment has been promoted yet';
+const BUILD_ONLY_REASON = "Built but not deployed: no deployment has been promoted yet";
 
 function nameTaken(name: string) {
   // Says nothing about the agent that holds the name: the caller may not read it.
@@ -26,7 +37,8 @@ function nameTaken(name: string) {
 }
 
 function requireCreate(actor: Actor) {
-  if (!canCreateAgents(actor.principal)) throw forbidden('creating agents needs the create permission on agents');
+  if (!canCreateAgents(actor.principal))
+    throw forbidden("creating agents needs the create permission on agents");
 }
 
 /**
@@ -42,8 +54,10 @@ function unreadableName(actor: Actor, name: string): never {
 
 function requireRegistrar(actor: Actor) {
   // Checked before any lookup, so the answer is the same for every agent, existing or not.
-  if (actor.principal.kind === 'agent') {
-    throw forbidden('registering needs a principal with the register action; an agent key may only read its own agent');
+  if (actor.principal.kind === "agent") {
+    throw forbidden(
+      "registering needs a principal with the register action; an agent key may only read its own agent",
+    );
   }
 }
 
@@ -59,10 +73,10 @@ async function createOwned(
     await putGrant(trx, {
       agent_id: inserted.id,
       principal_id: actor.principal.id,
-      role: 'owner',
+      role: "owner",
       granted_by: actorId(actor.principal),
     });
-    emit('agent_created', agentChange('agent.created', inserted, [actor.principal.id]));
+    emit("agent_created", agentChange("agent.created", inserted, [actor.principal.id]));
   }
   return inserted;
 }
@@ -84,7 +98,7 @@ export async function registerBuild(actor: Actor, input: RegisterBuildInput): Pr
     const created = await createOwned(trx, actor, emit, {
       name: input.name,
       description: input.description,
-      status: 'BuildOnly',
+      status: "BuildOnly",
       status_reason: BUILD_ONLY_REASON,
       acp_url: null,
       agent_input_type: input.agent_input_type ?? null,
@@ -102,11 +116,16 @@ export async function registerBuild(actor: Actor, input: RegisterBuildInput): Pr
   return outcome;
 }
 
-function deploymentIdOf(metadata: RegisterInput['registration_metadata']): string | undefined {
-  const value = metadata?.['deployment_id'];
+function deploymentIdOf(metadata: RegisterInput["registration_metadata"]): string | undefined {
+  const value = metadata?.["deployment_id"];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
-    throw invalid([{ field: 'registration_metadata.deployment_id', message: 'must be a deployment id (uuid)' }]);
+  if (
+    typeof value !== "string" ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+  ) {
+    throw invalid([
+      { field: "registration_metadata.deployment_id", message: "must be a deployment id (uuid)" },
+    ]);
   }
   return value.toLowerCase();
 }
@@ -117,26 +136,31 @@ function deploymentIdOf(metadata: RegisterInput['registration_metadata']): strin
  * deployment named in the metadata or, for legacy callers, points the agent
  * itself at the URL. Always answers with the agent's internal key.
  */
-export async function register(actor: Actor, input: RegisterInput): Promise<{ agent: AgentRow; key: string }> {
+export async function register(
+  actor: Actor,
+  input: RegisterInput,
+): Promise<{ agent: AgentRow; key: string }> {
   requireRegistrar(actor);
   const deploymentId = deploymentIdOf(input.registration_metadata);
   return inTransaction(actor, async (trx, emit) => {
     let agent = input.agent_id
       ? await lockLiveAgent(trx, { id: input.agent_id })
       : await lockLiveAgent(trx, { name: input.name });
-    if (!agent && input.agent_id) throw notFound('Agent', input.agent_id);
+    if (!agent && input.agent_id) throw notFound("Agent", input.agent_id);
     let created = false;
     if (!agent) {
       requireCreate(actor);
       agent = await createOwned(trx, actor, emit, {
         name: input.name,
         description: input.description,
-        status: 'Ready',
+        status: "Ready",
         status_reason: null,
         acp_url: input.acp_url,
         acp_type: input.acp_type,
         agent_input_type: input.agent_input_type ?? null,
-        registration_metadata: input.registration_metadata ? JSON.stringify(input.registration_metadata) : null,
+        registration_metadata: input.registration_metadata
+          ? JSON.stringify(input.registration_metadata)
+          : null,
         registered_at: sql<Date>`now()`,
         production_deployment_id: null,
       });
@@ -147,7 +171,7 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
     if (!created) {
       const role = await roleOn(trx, actor.principal, agent.id);
       if (!role && !input.agent_id) unreadableName(actor, input.name);
-      assertAllowed(role, 'register', input.agent_id ?? input.name);
+      assertAllowed(role, "register", input.agent_id ?? input.name);
       if (input.name !== agent.name) agent = await renameAgent(trx, actor, agent, role, input.name);
     }
 
@@ -155,16 +179,17 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
       const registered = await registerDeployment(trx, actor, agent, deploymentId, input);
       agent = registered.agent;
       // Every pod registers at start: only a deployment that became Ready, or moved, is news.
-      const news = registered.before?.status !== 'Ready' || registered.before.acp_url !== registered.deployment.acp_url;
-      emit('registration', ...(news ? [deploymentChange('deployment.ready', registered.deployment)] : []));
+      const news =
+        registered.before?.status !== "Ready" || registered.before.acp_url !== registered.deployment.acp_url;
+      emit("registration", ...(news ? [deploymentChange("deployment.ready", registered.deployment)] : []));
     } else if (!created) {
       const before = agent;
       agent = await registerLegacy(trx, actor, agent, input);
       const cleared = before.production_deployment_id !== null && agent.production_deployment_id === null;
       emit(
-        'registration',
+        "registration",
         // Unchanged input writes nothing, not even an event.
-        ...(agent !== before ? [agentChange('agent.registered', agent)] : []),
+        ...(agent !== before ? [agentChange("agent.registered", agent)] : []),
         // Cleared by a legacy register: the agent now serves its own URL.
         ...(cleared
           ? [
@@ -173,13 +198,13 @@ export async function register(actor: Actor, input: RegisterInput): Promise<{ ag
                 to: null,
                 acp_url: agent.acp_url,
                 status: agent.status,
-                cause: 'register',
+                cause: "register",
               }),
             ]
           : []),
       );
     } else {
-      emit('registration', agentChange('agent.registered', agent));
+      emit("registration", agentChange("agent.registered", agent));
     }
     await recordDeploymentHistory(trx, agent.id, input.registration_metadata, deploymentId ?? null);
     const key = await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
@@ -199,12 +224,22 @@ async function renameAgent(
   role: EffectiveRole | null,
   name: string,
 ): Promise<AgentRow> {
-  if (role !== 'owner') {
-    throw conflict(`agent '${agent.id}' is named '${agent.name}': only an owner may rename it; register with its current name`);
+  if (role !== "owner") {
+    throw conflict(
+      `agent '${agent.id}' is named '${agent.name}': only an owner may rename it; register with its current name`,
+    );
   }
   const renamed = await updateAgent(trx, agent.id, { name });
-  await recordRename(trx, { agent_id: agent.id, old_name: agent.name, new_name: name, renamed_by: actorId(actor.principal) });
-  actor.log?.info({ agent_id: agent.id, old_name: agent.name, new_name: name, renamed_by: actor.principal.id }, 'agent renamed');
+  await recordRename(trx, {
+    agent_id: agent.id,
+    old_name: agent.name,
+    new_name: name,
+    renamed_by: actorId(actor.principal),
+  });
+  actor.log?.info(
+    { agent_id: agent.id, old_name: agent.name, new_name: name, renamed_by: actor.principal.id },
+    "agent renamed",
+  );
   return renamed;
 }
 
@@ -213,15 +248,18 @@ async function renameAgent(
  * agent's row lock. The old key stops at once; pods get the new one at their
  * next register.
  */
-export async function rotateInternalKey(actor: Actor, agentId: string): Promise<{ row: AgentApiKeyRow; key: string }> {
+export async function rotateInternalKey(
+  actor: Actor,
+  agentId: string,
+): Promise<{ row: AgentApiKeyRow; key: string }> {
   const rotated = await inTransaction(actor, async (trx) => {
     const agent = await lockLiveAgent(trx, { id: agentId });
-    if (!agent) throw notFound('Agent', agentId);
-    await authorize(trx, actor.principal, agent, 'own', agentId);
-    await revokeKeys(trx, { agentId: agent.id, type: 'internal' });
+    if (!agent) throw notFound("Agent", agentId);
+    await authorize(trx, actor.principal, agent, "own", agentId);
+    await revokeKeys(trx, { agentId: agent.id, type: "internal" });
     await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
     const row = await findLiveInternalKey(trx, agent.id);
-    if (!row) throw new Error('internal key vanished after minting');
+    if (!row) throw new Error("internal key vanished after minting");
     return { row, key: deriveAgentKey(actor.secretKey, row.id) };
   });
   // The old key stops here at once, and on the other replicas within the NOTIFY.
@@ -246,7 +284,8 @@ async function registerDeployment(
   });
   if (!deployment) {
     const other = await findDeploymentAnyAgent(trx, deploymentId);
-    if (other && other.agent_id !== agent.id) throw conflict(`deployment '${deploymentId}' belongs to another agent`);
+    if (other && other.agent_id !== agent.id)
+      throw conflict(`deployment '${deploymentId}' belongs to another agent`);
     throw conflict(`deployment '${deploymentId}' was deleted and cannot be registered again`);
   }
   // The agent row is otherwise left alone, but its URL must keep naming its production deployment's.
@@ -256,7 +295,12 @@ async function registerDeployment(
   return { agent, deployment, before };
 }
 
-async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRow, input: RegisterInput): Promise<AgentRow> {
+async function registerLegacy(
+  trx: Transaction<DB>,
+  actor: Actor,
+  agent: AgentRow,
+  input: RegisterInput,
+): Promise<AgentRow> {
   const metadata = input.registration_metadata
     ? { ...(agent.registration_metadata ?? {}), ...input.registration_metadata }
     : agent.registration_metadata;
@@ -268,7 +312,7 @@ async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRo
     agent_input_type: input.agent_input_type ?? agent.agent_input_type,
   };
   const unchanged =
-    agent.status === 'Ready' &&
+    agent.status === "Ready" &&
     agent.status_reason === null &&
     agent.production_deployment_id === null &&
     next.name === agent.name &&
@@ -285,13 +329,13 @@ async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRo
       agent_id: agent.id,
       from: agent.production_deployment_id,
       to: null,
-      kind: 'cleared', // a register without registration_metadata.deployment_id; it takes no reason
+      kind: "cleared", // a register without registration_metadata.deployment_id; it takes no reason
     });
   }
-  const patch: UpdateObject<DB, 'agents'> = {
+  const patch: UpdateObject<DB, "agents"> = {
     ...next,
     registration_metadata: metadata ? JSON.stringify(metadata) : null,
-    status: 'Ready',
+    status: "Ready",
     status_reason: null,
     registered_at: sql<Date>`now()`,
     production_deployment_id: null,
@@ -302,22 +346,33 @@ async function registerLegacy(trx: Transaction<DB>, actor: Actor, agent: AgentRo
 }
 
 /** Soft delete: the row stays for history; the name, grants and keys are released at once. */
-export async function deleteAgent(actor: Actor, by: { id: string } | { name: string }): Promise<DeletedResponse> {
-  const ref = 'id' in by ? by.id : by.name;
+export async function deleteAgent(
+  actor: Actor,
+  by: { id: string } | { name: string },
+): Promise<DeletedResponse> {
+  const ref = "id" in by ? by.id : by.name;
   const deleted = await inTransaction(actor, async (trx, emit) => {
     const agent = await lockLiveAgent(trx, by);
-    if (!agent) throw notFound('Agent', ref);
-    await authorize(trx, actor.principal, agent, 'own', ref);
+    if (!agent) throw notFound("Agent", ref);
+    await authorize(trx, actor.principal, agent, "own", ref);
     // Its readers are taken before its grants go, so they still see it leave.
     const readers = await grantHolders(trx, agent.id);
     await trx
-      .updateTable('agents')
-      .set({ status: 'Deleted', status_reason: 'Deleted', deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-      .where('id', '=', agent.id)
+      .updateTable("agents")
+      .set({
+        status: "Deleted",
+        status_reason: "Deleted",
+        deleted_at: sql<Date>`now()`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where("id", "=", agent.id)
       .execute();
     await deleteAllGrants(trx, agent.id);
     await revokeKeys(trx, { agentId: agent.id });
-    emit('agent_deleted', agentChange('agent.deleted', { ...agent, status: 'Deleted', status_reason: 'Deleted' }, readers));
+    emit(
+      "agent_deleted",
+      agentChange("agent.deleted", { ...agent, status: "Deleted", status_reason: "Deleted" }, readers),
+    );
     return { id: agent.id, message: `Agent '${ref}' deleted successfully` };
   });
   // Its keys were revoked in the transaction; cached authentications of them go now.

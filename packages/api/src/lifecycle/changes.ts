@@ -1,10 +1,10 @@
-import type { AgentRow, DeploymentRow } from '@agentex/db';
-import type { NewEvent } from '../queries/events.ts';
+import type { AgentRow, DeploymentRow } from "@agentex/db";
+import type { NewEvent } from "../queries/events.ts";
 
 /** Builders of the change feed's events, so every writer describes a change the same way. */
 
-export type AgentEventType = 'agent.created' | 'agent.registered' | 'agent.deleted';
-export type DeploymentEventType = 'deployment.created' | 'deployment.ready' | 'deployment.deleted';
+export type AgentEventType = "agent.created" | "agent.registered" | "agent.deleted";
+export type DeploymentEventType = "deployment.created" | "deployment.ready" | "deployment.deleted";
 
 export function agentChange(type: AgentEventType, agent: AgentRow, readers?: string[]): NewEvent {
   return {
@@ -32,14 +32,20 @@ export function deploymentChange(type: DeploymentEventType, deployment: Deployme
 }
 
 /** How production changed: a promote, a rollback, or a legacy register pointing the agent elsewhere. */
-export type ProductionCause = 'promote' | 'rollback' | 'register';
+export type ProductionCause = "promote" | "rollback" | "register";
 
 export function productionChanged(
   agentId: string,
-  change: { from: string | null; to: string | null; acp_url: string | null; status: string; cause: ProductionCause },
+  change: {
+    from: string | null;
+    to: string | null;
+    acp_url: string | null;
+    status: string;
+    cause: ProductionCause;
+  },
 ): NewEvent {
   return {
-    type: 'production.changed',
+    type: "production.changed",
     agent_id: agentId,
     deployment_id: change.to,
     data: {
@@ -57,11 +63,11 @@ export function healthChanged(
   change: { from: string; to: string; reason: string | null; url: string },
 ): NewEvent {
   return {
-    type: 'health.changed',
+    type: "health.changed",
     agent_id: target.agent_id,
     deployment_id: target.deployment_id,
     data: {
-      target: target.deployment_id ? 'deployment' : 'agent',
+      target: target.deployment_id ? "deployment" : "agent",
       from: change.from,
       to: change.to,
       reason: change.reason,

@@ -1,11 +1,11 @@
-import type { DB, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
-import { insertHistory, lastHistoryCommit } from '../queries/deployment-history.ts';
+import type { DB, Transaction } from "@agentex/db";
+import { sql } from "kysely";
+import { insertHistory, lastHistoryCommit } from "../queries/deployment-history.ts";
 
 function field(metadata: Record<string, unknown>, ...keys: string[]): string | undefined {
   for (const key of keys) {
     const value = metadata[key];
-    if (typeof value === 'string' && value.length > 0 && value.length <= 1024) return value;
+    if (typeof value === "string" && value.length > 0 && value.length <= 1024) return value;
   }
   return undefined;
 }
@@ -25,17 +25,17 @@ export async function recordDeploymentHistory(
   deploymentId: string | null,
 ): Promise<boolean> {
   if (!metadata) return false;
-  const commit = field(metadata, 'commit_hash', 'agent_commit');
-  const branch = field(metadata, 'branch_name');
+  const commit = field(metadata, "commit_hash", "agent_commit");
+  const branch = field(metadata, "branch_name");
   if (!commit || !branch) return false;
   if ((await lastHistoryCommit(trx, agentId)) === commit) return false;
-  const built = field(metadata, 'build_timestamp');
+  const built = field(metadata, "build_timestamp");
   const builtAt = built && !Number.isNaN(Date.parse(built)) ? new Date(built) : null;
   await insertHistory(trx, {
     agent_id: agentId,
     deployment_id: deploymentId,
-    author_name: field(metadata, 'author_name') ?? 'N/A',
-    author_email: field(metadata, 'author_email') ?? 'N/A',
+    author_name: field(metadata, "author_name") ?? "N/A",
+    author_email: field(metadata, "author_email") ?? "N/A",
     branch_name: branch,
     commit_hash: commit,
     build_timestamp: builtAt ?? sql<Date>`now()`,

@@ -1,15 +1,15 @@
-import type { AgentRow, DB, DeploymentRow, PromotionKind, PromotionRow, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
-import { actorId } from '../auth.ts';
-import { authorize, type AgentAction } from '../access.ts';
-import { conflict, notFound, precondition, productionChanged } from '../errors.ts';
-import { lockLiveAgent, updateAgent } from '../queries/agents.ts';
-import { demoteProduction, findDeployment, markProduction } from '../queries/deployments.ts';
-import { effectiveHistory, insertPromotion } from '../queries/promotions.ts';
-import type { DeletedResponse } from '../schemas/common.ts';
-import type { CreateDeploymentInput } from '../schemas/deployment.ts';
-import { inTransaction, type Actor, type Emit } from './actor.ts';
-import { deploymentChange, productionChanged as productionChangedEvent } from './changes.ts';
+import type { AgentRow, DB, DeploymentRow, PromotionKind, PromotionRow, Transaction } from "@agentex/db";
+import { sql } from "kysely";
+import { actorId } from "../auth.ts";
+import { authorize, type AgentAction } from "../access.ts";
+import { conflict, notFound, precondition, productionChanged } from "../errors.ts";
+import { lockLiveAgent, updateAgent } from "../queries/agents.ts";
+import { demoteProduction, findDeployment, markProduction } from "../queries/deployments.ts";
+import { effectiveHistory, insertPromotion } from "../queries/promotions.ts";
+import type { DeletedResponse } from "../schemas/common.ts";
+import type { CreateDeploymentInput } from "../schemas/deployment.ts";
+import { inTransaction, type Actor, type Emit } from "./actor.ts";
+import { deploymentChange, productionChanged as productionChangedEvent } from "./changes.ts";
 
 /**
  * Every write to a deployment first locks its agent row. One lock order
@@ -17,28 +17,30 @@ import { deploymentChange, productionChanged as productionChangedEvent } from '.
  */
 async function lockAuthorizedAgent(trx: Transaction<DB>, actor: Actor, agentId: string, action: AgentAction) {
   const agent = await lockLiveAgent(trx, { id: agentId });
-  if (!agent) throw notFound('Agent', agentId);
+  if (!agent) throw notFound("Agent", agentId);
   await authorize(trx, actor.principal, agent, action, agentId);
   return agent;
 }
 
 export async function createDeployment(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentRow> {
   return inTransaction(actor, async (trx, emit) => {
-    await lockAuthorizedAgent(trx, actor, input.agent_id, 'deploy');
+    await lockAuthorizedAgent(trx, actor, input.agent_id, "deploy");
     const row = await trx
-      .insertInto('deployments')
+      .insertInto("deployments")
       .values({
         agent_id: input.agent_id,
         docker_image: input.docker_image,
-        registration_metadata: input.registration_metadata ? JSON.stringify(input.registration_metadata) : null,
+        registration_metadata: input.registration_metadata
+          ? JSON.stringify(input.registration_metadata)
+          : null,
         sgp_deploy_id: input.sgp_deploy_id ?? null,
         helm_release_name: input.helm_release_name ?? null,
-        status: 'Pending',
+        status: "Pending",
         created_by: actorId(actor.principal),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    emit('deployment_created', deploymentChange('deployment.created', row));
+    emit("deployment_created", deploymentChange("deployment.created", row));
     return row;
   });
 }
@@ -72,7 +74,14 @@ function ledgerActor(actor: Actor) {
 export async function recordProductionChange(
   trx: Transaction<DB>,
   actor: Actor,
-  change: { agent_id: string; from: string | null; to: string | null; kind: PromotionKind; undoes_id?: number | null; reason?: string | null },
+  change: {
+    agent_id: string;
+    from: string | null;
+    to: string | null;
+    kind: PromotionKind;
+    undoes_id?: number | null;
+    reason?: string | null;
+  },
 ): Promise<PromotionRow> {
   return insertPromotion(trx, {
     agent_id: change.agent_id,
@@ -99,15 +108,15 @@ async function cutover(
   emit: Emit,
   agent: AgentRow,
   target: DeploymentRow,
-  ledger: { kind: 'promote' | 'rollback'; undoes_id?: number | null; reason?: string | null | undefined },
+  ledger: { kind: "promote" | "rollback"; undoes_id?: number | null; reason?: string | null | undefined },
 ): Promise<{ deployment: DeploymentRow; promotion: PromotionRow }> {
   await demoteProduction(trx, agent.id);
   const promoted = await markProduction(trx, target.id);
-  const firstPromotion = agent.status === 'BuildOnly';
+  const firstPromotion = agent.status === "BuildOnly";
   const updated = await updateAgent(trx, agent.id, {
     production_deployment_id: promoted.id,
     acp_url: promoted.acp_url,
-    ...(firstPromotion ? { status: 'Ready', status_reason: null, registered_at: sql<Date>`now()` } : {}),
+    ...(firstPromotion ? { status: "Ready", status_reason: null, registered_at: sql<Date>`now()` } : {}),
   });
   const promotion = await recordProductionChange(trx, actor, {
     agent_id: agent.id,
@@ -118,7 +127,7 @@ async function cutover(
     reason: ledger.reason ?? null,
   });
   emit(
-    'promotion',
+    "promotion",
     productionChangedEvent(agent.id, {
       from: agent.production_deployment_id,
       to: promoted.id,
@@ -131,12 +140,19 @@ async function cutover(
 }
 
 /** A deployment of the agent that may become production, or the 404/412 that says why not. */
-async function promotable(trx: Transaction<DB>, agentId: string, deploymentId: string): Promise<DeploymentRow> {
+async function promotable(
+  trx: Transaction<DB>,
+  agentId: string,
+  deploymentId: string,
+): Promise<DeploymentRow> {
   const deployment = await findDeployment(trx, agentId, deploymentId);
-  if (!deployment) throw notFound('Deployment', deploymentId);
-  if (deployment.expires_at) throw precondition(`deployment '${deploymentId}' was deleted and cannot be promoted`);
-  if (deployment.status !== 'Ready') {
-    throw precondition(`deployment '${deploymentId}' is ${deployment.status}; only a Ready deployment can be promoted`);
+  if (!deployment) throw notFound("Deployment", deploymentId);
+  if (deployment.expires_at)
+    throw precondition(`deployment '${deploymentId}' was deleted and cannot be promoted`);
+  if (deployment.status !== "Ready") {
+    throw precondition(
+      `deployment '${deploymentId}' is ${deployment.status}; only a Ready deployment can be promoted`,
+    );
   }
   return deployment;
 }
@@ -147,15 +163,26 @@ async function promotable(trx: Transaction<DB>, agentId: string, deploymentId: s
  * at it, and a ledger row appended. Promoting the current production
  * deployment again changes nothing (and writes no ledger row).
  */
-export async function promote(actor: Actor, agentId: string, deploymentId: string, opts: CutoverOptions = {}): Promise<DeploymentRow> {
+export async function promote(
+  actor: Actor,
+  agentId: string,
+  deploymentId: string,
+  opts: CutoverOptions = {},
+): Promise<DeploymentRow> {
   return inTransaction(actor, async (trx, emit) => {
-    const agent = await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
+    const agent = await lockAuthorizedAgent(trx, actor, agentId, "deploy");
     checkExpected(agent, opts.expected_current_deployment_id);
     const deployment = await findDeployment(trx, agentId, deploymentId);
-    if (!deployment) throw notFound('Deployment', deploymentId);
-    if (!deployment.expires_at && deployment.is_production && agent.production_deployment_id === deployment.id) return deployment;
+    if (!deployment) throw notFound("Deployment", deploymentId);
+    if (
+      !deployment.expires_at &&
+      deployment.is_production &&
+      agent.production_deployment_id === deployment.id
+    )
+      return deployment;
     const target = await promotable(trx, agentId, deploymentId);
-    return (await cutover(trx, actor, emit, agent, target, { kind: 'promote', reason: opts.reason })).deployment;
+    return (await cutover(trx, actor, emit, agent, target, { kind: "promote", reason: opts.reason }))
+      .deployment;
   });
 }
 
@@ -179,14 +206,20 @@ export interface RollbackResult {
  * rollback starts a new branch. With `to_deployment_id`, the stack is popped
  * back to the newest still-effective row that made that deployment production.
  */
-export async function rollback(actor: Actor, agentId: string, opts: RollbackOptions = {}): Promise<RollbackResult> {
+export async function rollback(
+  actor: Actor,
+  agentId: string,
+  opts: RollbackOptions = {},
+): Promise<RollbackResult> {
   return inTransaction(actor, async (trx, emit) => {
-    const agent = await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
+    const agent = await lockAuthorizedAgent(trx, actor, agentId, "deploy");
     checkExpected(agent, opts.expected_current_deployment_id);
     const history = await effectiveHistory(trx, agentId);
     const top = history[0];
     if (!top || top.to_deployment_id !== agent.production_deployment_id) {
-      throw precondition(`agent '${agentId}' has no earlier production deployment in its promotion ledger to roll back to`);
+      throw precondition(
+        `agent '${agentId}' has no earlier production deployment in its promotion ledger to roll back to`,
+      );
     }
     let targetId: string | null;
     let undoes: number;
@@ -202,36 +235,53 @@ export async function rollback(actor: Actor, agentId: string, opts: RollbackOpti
       if (index < 0) {
         throw precondition(
           `deployment '${opts.to_deployment_id}' is not an earlier production deployment of agent '${agentId}' ` +
-            '(per its promotion ledger); promote it instead',
+            "(per its promotion ledger); promote it instead",
         );
       }
       targetId = opts.to_deployment_id;
       undoes = history[index - 1]!.id;
     }
     if (targetId === null) {
-      throw precondition(`agent '${agentId}' had no production deployment before; there is nothing to roll back to`);
+      throw precondition(
+        `agent '${agentId}' had no production deployment before; there is nothing to roll back to`,
+      );
     }
     const target = await findDeployment(trx, agentId, targetId);
     if (!target) throw precondition(`rollback target deployment '${targetId}' no longer exists`);
-    if (target.expires_at) throw precondition(`rollback target deployment '${targetId}' was deleted and cannot be promoted`);
-    if (target.status !== 'Ready') {
-      throw precondition(`rollback target deployment '${targetId}' is ${target.status}; only a Ready deployment can be promoted`);
+    if (target.expires_at)
+      throw precondition(`rollback target deployment '${targetId}' was deleted and cannot be promoted`);
+    if (target.status !== "Ready") {
+      throw precondition(
+        `rollback target deployment '${targetId}' is ${target.status}; only a Ready deployment can be promoted`,
+      );
     }
-    return cutover(trx, actor, emit, agent, target, { kind: 'rollback', undoes_id: undoes, reason: opts.reason });
+    return cutover(trx, actor, emit, agent, target, {
+      kind: "rollback",
+      undoes_id: undoes,
+      reason: opts.reason,
+    });
   });
 }
 
 /** Soft delete: sets `expires_at`. The production deployment cannot go (promote another first). */
-export async function deleteDeployment(actor: Actor, agentId: string, deploymentId: string): Promise<DeletedResponse> {
+export async function deleteDeployment(
+  actor: Actor,
+  agentId: string,
+  deploymentId: string,
+): Promise<DeletedResponse> {
   return inTransaction(actor, async (trx, emit) => {
-    await lockAuthorizedAgent(trx, actor, agentId, 'deploy');
+    await lockAuthorizedAgent(trx, actor, agentId, "deploy");
     const deployment = await findDeployment(trx, agentId, deploymentId);
-    if (!deployment || deployment.expires_at) throw notFound('Deployment', deploymentId);
+    if (!deployment || deployment.expires_at) throw notFound("Deployment", deploymentId);
     if (deployment.is_production) {
       throw conflict(`deployment '${deploymentId}' is the production deployment; promote another one first`);
     }
-    await trx.updateTable('deployments').set({ expires_at: sql<Date>`now()` }).where('id', '=', deploymentId).execute();
-    emit('deployment_deleted', deploymentChange('deployment.deleted', deployment));
+    await trx
+      .updateTable("deployments")
+      .set({ expires_at: sql<Date>`now()` })
+      .where("id", "=", deploymentId)
+      .execute();
+    emit("deployment_deleted", deploymentChange("deployment.deleted", deployment));
     return { id: deploymentId, message: `Deployment '${deploymentId}' deleted successfully` };
   });
 }

@@ -1,10 +1,10 @@
-import { authorize } from '../access.ts';
-import { authenticate, type Principal } from '../auth.ts';
-import type { Context } from '../context.ts';
-import { DomainError, notFound } from '../errors.ts';
-import { HEARTBEAT, type FeedHub } from '../feed.ts';
-import { findLiveAgentById } from '../queries/agents.ts';
-import type { ChangeEvent, WatchInput } from '../schemas/event.ts';
+import { authorize } from "../access.ts";
+import { authenticate, type Principal } from "../auth.ts";
+import type { Context } from "../context.ts";
+import { DomainError, notFound } from "../errors.ts";
+import { HEARTBEAT, type FeedHub } from "../feed.ts";
+import { findLiveAgentById } from "../queries/agents.ts";
+import type { ChangeEvent, WatchInput } from "../schemas/event.ts";
 
 export type Watcher = Context & { principal: Principal };
 
@@ -20,18 +20,19 @@ export async function openWatch(
   signal: AbortSignal | undefined,
 ): Promise<AsyncGenerator<ChangeEvent | typeof HEARTBEAT>> {
   const feed: FeedHub | null = ctx.feed;
-  if (!feed) throw new DomainError('unavailable', 'the change feed is not running on this server');
+  if (!feed) throw new DomainError("unavailable", "the change feed is not running on this server");
   if (input.agent_id) {
     const agent = await findLiveAgentById(ctx.db, input.agent_id);
-    if (!agent) throw notFound('Agent', input.agent_id);
-    await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_id);
+    if (!agent) throw notFound("Agent", input.agent_id);
+    await authorize(ctx.db, ctx.principal, agent, "read", input.agent_id);
   }
   const token = ctx.token;
   const principal = ctx.principal;
   return feed.watch({
     principal,
     agentId: input.agent_id ?? null,
-    lastEventId: input.lastEventId === undefined || input.lastEventId === null ? null : Number(input.lastEventId),
+    lastEventId:
+      input.lastEventId === undefined || input.lastEventId === null ? null : Number(input.lastEventId),
     reauthenticate: async () => (token ? authenticate(ctx.db, token) : principal),
     authKey: token,
     signal,

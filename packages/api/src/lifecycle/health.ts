@@ -1,5 +1,5 @@
-import { withTransaction, type DB, type Kysely } from '@agentex/db';
-import { appendEvents } from '../queries/events.ts';
+import { withTransaction, type DB, type Kysely } from "@agentex/db";
+import { appendEvents } from "../queries/events.ts";
 import {
   lockAgentRow,
   lockLeasedAgent,
@@ -8,8 +8,8 @@ import {
   saveDeploymentHealth,
   type HealthPatch,
   type ProbeTarget,
-} from '../queries/health.ts';
-import { healthChanged } from './changes.ts';
+} from "../queries/health.ts";
+import { healthChanged } from "./changes.ts";
 
 /**
  * Health-check rules. The checker only ever moves an agent between `Ready`
@@ -42,7 +42,11 @@ export interface ProbeResult {
   error: string | null;
 }
 
-function counters(prev: { health_url: string | null; health_failures: number; health_successes: number }, url: string, result: ProbeResult) {
+function counters(
+  prev: { health_url: string | null; health_failures: number; health_successes: number },
+  url: string,
+  result: ProbeResult,
+) {
   const same = prev.health_url === url;
   return {
     health_url: url,
@@ -65,26 +69,38 @@ export async function recordProbe(
   policy: HealthPolicy,
 ): Promise<{ lastEventId: number | null; changed: boolean }> {
   return withTransaction(db, async (trx) => {
-    if (target.kind === 'agent') {
+    if (target.kind === "agent") {
       const agent = await lockLeasedAgent(trx, target.id, lease);
       if (!agent) return { lastEventId: null, changed: false };
-      const relevant = (agent.status === 'Ready' || agent.status === 'Unhealthy') && agent.acp_url === target.url;
+      const relevant =
+        (agent.status === "Ready" || agent.status === "Unhealthy") && agent.acp_url === target.url;
       if (!relevant) {
         // Re-pointed or taken out of service while the probe ran: that result says nothing now.
-        await saveAgentHealth(trx, agent.id, { health_url: null, health_failures: 0, health_successes: 0, nextInMs: 0 });
+        await saveAgentHealth(trx, agent.id, {
+          health_url: null,
+          health_failures: 0,
+          health_successes: 0,
+          nextInMs: 0,
+        });
         return { lastEventId: null, changed: false };
       }
       const next: HealthPatch = { ...counters(agent, target.url, result), nextInMs: policy.intervalMs };
-      let status: { status: 'Ready' | 'Unhealthy'; status_reason: string | null } | undefined;
-      if (!result.ok && agent.status === 'Ready' && next.health_failures >= policy.failures) {
-        status = { status: 'Unhealthy', status_reason: `health check failed ${next.health_failures} times in a row: ${result.error}` };
-      } else if (result.ok && agent.status === 'Unhealthy' && next.health_successes >= policy.successes) {
-        status = { status: 'Ready', status_reason: null };
+      let status: { status: "Ready" | "Unhealthy"; status_reason: string | null } | undefined;
+      if (!result.ok && agent.status === "Ready" && next.health_failures >= policy.failures) {
+        status = {
+          status: "Unhealthy",
+          status_reason: `health check failed ${next.health_failures} times in a row: ${result.error}`,
+        };
+      } else if (result.ok && agent.status === "Unhealthy" && next.health_successes >= policy.successes) {
+        status = { status: "Ready", status_reason: null };
       }
       await saveAgentHealth(trx, agent.id, next, status);
       if (!status) return { lastEventId: null, changed: false };
       const lastEventId = await appendEvents(trx, [
-        healthChanged({ agent_id: agent.id, deployment_id: null }, { from: agent.status, to: status.status, reason: status.status_reason, url: target.url }),
+        healthChanged(
+          { agent_id: agent.id, deployment_id: null },
+          { from: agent.status, to: status.status, reason: status.status_reason, url: target.url },
+        ),
       ]);
       return { lastEventId, changed: true };
     }
@@ -92,16 +108,24 @@ export async function recordProbe(
     await lockAgentRow(trx, target.agent_id);
     const deployment = await lockLeasedDeployment(trx, target.id, lease);
     if (!deployment) return { lastEventId: null, changed: false };
-    if (deployment.status !== 'Ready' || deployment.expires_at || deployment.acp_url !== target.url) {
-      await saveDeploymentHealth(trx, deployment.id, { health_url: null, health_failures: 0, health_successes: 0, nextInMs: 0 });
+    if (deployment.status !== "Ready" || deployment.expires_at || deployment.acp_url !== target.url) {
+      await saveDeploymentHealth(trx, deployment.id, {
+        health_url: null,
+        health_failures: 0,
+        health_successes: 0,
+        nextInMs: 0,
+      });
       return { lastEventId: null, changed: false };
     }
     const next: HealthPatch = { ...counters(deployment, target.url, result), nextInMs: policy.intervalMs };
-    let health: { health: 'Healthy' | 'Unhealthy'; health_reason: string | null } | undefined;
-    if (!result.ok && deployment.health !== 'Unhealthy' && next.health_failures >= policy.failures) {
-      health = { health: 'Unhealthy', health_reason: `health check failed ${next.health_failures} times in a row: ${result.error}` };
-    } else if (result.ok && deployment.health !== 'Healthy' && next.health_successes >= policy.successes) {
-      health = { health: 'Healthy', health_reason: null };
+    let health: { health: "Healthy" | "Unhealthy"; health_reason: string | null } | undefined;
+    if (!result.ok && deployment.health !== "Unhealthy" && next.health_failures >= policy.failures) {
+      health = {
+        health: "Unhealthy",
+        health_reason: `health check failed ${next.health_failures} times in a row: ${result.error}`,
+      };
+    } else if (result.ok && deployment.health !== "Healthy" && next.health_successes >= policy.successes) {
+      health = { health: "Healthy", health_reason: null };
     }
     await saveDeploymentHealth(trx, deployment.id, next, health);
     if (!health) return { lastEventId: null, changed: false };

@@ -1,10 +1,16 @@
-import type { PrincipalRow } from '@agentex/db';
-import { conflict, forbidden, notFound } from '../errors.ts';
-import { issueToken, lockLivePrincipal, lockOwnedAgents, markPrincipalDeleted, setPrincipalDisabled } from '../queries/principals.ts';
-import { inTransaction, type Actor } from './actor.ts';
+import type { PrincipalRow } from "@agentex/db";
+import { conflict, forbidden, notFound } from "../errors.ts";
+import {
+  issueToken,
+  lockLivePrincipal,
+  lockOwnedAgents,
+  markPrincipalDeleted,
+  setPrincipalDisabled,
+} from "../queries/principals.ts";
+import { inTransaction, type Actor } from "./actor.ts";
 
 function requireAdmin(actor: Actor) {
-  if (!actor.principal.admin) throw forbidden('only an admin may do this');
+  if (!actor.principal.admin) throw forbidden("only an admin may do this");
 }
 
 function notSelf(actor: Actor, id: string, what: string) {
@@ -16,9 +22,9 @@ function notSelf(actor: Actor, id: string, what: string) {
 export async function setDisabled(actor: Actor, id: string, disabled: boolean): Promise<PrincipalRow> {
   requireAdmin(actor);
   const result = await inTransaction(actor, async (trx) => {
-    const row = await lockLivePrincipal(trx, id, 'update');
-    if (!row) throw notFound('Principal', id);
-    if (disabled) notSelf(actor, id, 'disable');
+    const row = await lockLivePrincipal(trx, id, "update");
+    if (!row) throw notFound("Principal", id);
+    if (disabled) notSelf(actor, id, "disable");
     return setPrincipalDisabled(trx, id, disabled);
   });
   // Its cached tokens stop here at once, and on the other replicas within the NOTIFY.
@@ -36,10 +42,10 @@ export async function setDisabled(actor: Actor, id: string, disabled: boolean): 
 export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: string; message: string }> {
   requireAdmin(actor);
   const result = await inTransaction(actor, async (trx) => {
-    notSelf(actor, id, 'delete');
+    notSelf(actor, id, "delete");
     const owned = await lockOwnedAgents(trx, id);
-    const row = await lockLivePrincipal(trx, id, 'update');
-    if (!row) throw notFound('Principal', id);
+    const row = await lockLivePrincipal(trx, id, "update");
+    if (!row) throw notFound("Principal", id);
     const sole = owned.filter((a) => a.owners <= 1);
     if (sole.length > 0) {
       throw conflict(
@@ -61,7 +67,8 @@ export async function createToken(
 ) {
   requireAdmin(actor);
   return inTransaction(actor, async (trx) => {
-    if (!(await lockLivePrincipal(trx, input.principal_id, 'share'))) throw notFound('Principal', input.principal_id);
+    if (!(await lockLivePrincipal(trx, input.principal_id, "share")))
+      throw notFound("Principal", input.principal_id);
     return issueToken(trx, input.principal_id, input.name ?? null, { expiresAt: input.expiresAt });
   });
 }

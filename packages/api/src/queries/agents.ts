@@ -1,15 +1,33 @@
-import type { AgentRole, AgentRow, DB, Kysely, Transaction } from '@agentex/db';
-import { CompiledQuery, sql, type Expression, type ExpressionBuilder, type InsertObject, type SqlBool, type UpdateObject } from 'kysely';
-import type { Principal } from '../auth.ts';
-import type { AgentOrderBy, OrderDirection } from '../schemas/agent.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { AgentRole, AgentRow, DB, Kysely, Transaction } from "@agentex/db";
+import {
+  CompiledQuery,
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type InsertObject,
+  type SqlBool,
+  type UpdateObject,
+} from "kysely";
+import type { Principal } from "../auth.ts";
+import type { AgentOrderBy, OrderDirection } from "../schemas/agent.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 
 export async function findLiveAgentById(db: Kysely<DB>, id: string): Promise<AgentRow | undefined> {
-  return db.selectFrom('agents').selectAll().where('id', '=', id).where('status', '<>', 'Deleted').executeTakeFirst();
+  return db
+    .selectFrom("agents")
+    .selectAll()
+    .where("id", "=", id)
+    .where("status", "<>", "Deleted")
+    .executeTakeFirst();
 }
 
 export async function findLiveAgentByName(db: Kysely<DB>, name: string): Promise<AgentRow | undefined> {
-  return db.selectFrom('agents').selectAll().where('name', '=', name).where('status', '<>', 'Deleted').executeTakeFirst();
+  return db
+    .selectFrom("agents")
+    .selectAll()
+    .where("name", "=", name)
+    .where("status", "<>", "Deleted")
+    .executeTakeFirst();
 }
 
 // Precompiled: the hottest read skips Kysely's per-call query building.
@@ -29,10 +47,10 @@ export async function findLiveAgentWithGrant(
   by: { id: string } | { name: string },
   grantee: string | null,
 ): Promise<{ agent: AgentRow; grant: AgentRole | null } | undefined> {
-  const key = 'id' in by ? by.id : by.name;
+  const key = "id" in by ? by.id : by.name;
   const query = grantee
-    ? CompiledQuery.raw('id' in by ? AGENT_BY_ID_WITH_GRANT : AGENT_BY_NAME_WITH_GRANT, [key, grantee])
-    : CompiledQuery.raw('id' in by ? AGENT_BY_ID : AGENT_BY_NAME, [key]);
+    ? CompiledQuery.raw("id" in by ? AGENT_BY_ID_WITH_GRANT : AGENT_BY_NAME_WITH_GRANT, [key, grantee])
+    : CompiledQuery.raw("id" in by ? AGENT_BY_ID : AGENT_BY_NAME, [key]);
   const { rows } = await db.executeQuery<AgentRow & { caller_role?: AgentRole | null }>(query);
   const row = rows[0];
   if (!row) return undefined;
@@ -45,8 +63,8 @@ export async function lockLiveAgent(
   trx: Transaction<DB>,
   by: { id: string } | { name: string },
 ): Promise<AgentRow | undefined> {
-  let q = trx.selectFrom('agents').selectAll().where('status', '<>', 'Deleted');
-  q = 'id' in by ? q.where('id', '=', by.id) : q.where('name', '=', by.name);
+  let q = trx.selectFrom("agents").selectAll().where("status", "<>", "Deleted");
+  q = "id" in by ? q.where("id", "=", by.id) : q.where("name", "=", by.name);
   return q.forUpdate().executeTakeFirst();
 }
 
@@ -54,20 +72,27 @@ export async function lockLiveAgent(
  * Inserts unless a live agent holds the name. The partial unique index decides,
  * so concurrent callers racing for one name produce exactly one row.
  */
-export async function insertAgentIfNameFree(trx: Transaction<DB>, values: InsertObject<DB, 'agents'>): Promise<AgentRow | undefined> {
+export async function insertAgentIfNameFree(
+  trx: Transaction<DB>,
+  values: InsertObject<DB, "agents">,
+): Promise<AgentRow | undefined> {
   return trx
-    .insertInto('agents')
+    .insertInto("agents")
     .values(values)
-    .onConflict((oc) => oc.column('name').where('status', '<>', 'Deleted').doNothing())
+    .onConflict((oc) => oc.column("name").where("status", "<>", "Deleted").doNothing())
     .returningAll()
     .executeTakeFirst();
 }
 
-export async function updateAgent(trx: Transaction<DB>, id: string, patch: UpdateObject<DB, 'agents'>): Promise<AgentRow> {
+export async function updateAgent(
+  trx: Transaction<DB>,
+  id: string,
+  patch: UpdateObject<DB, "agents">,
+): Promise<AgentRow> {
   return trx
-    .updateTable('agents')
+    .updateTable("agents")
     .set({ ...patch, updated_at: sql<Date>`now()` })
-    .where('id', '=', id)
+    .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -76,42 +101,42 @@ export async function recordRename(
   trx: Transaction<DB>,
   values: { agent_id: string; old_name: string; new_name: string; renamed_by: string | null },
 ): Promise<void> {
-  await trx.insertInto('agent_renames').values(values).execute();
+  await trx.insertInto("agent_renames").values(values).execute();
 }
 
 /** Agents the principal may read, filtered in SQL so pages are never short. */
 function visibleTo(principal: Principal) {
-  return (eb: ExpressionBuilder<DB, 'agents'>): Expression<SqlBool> => {
+  return (eb: ExpressionBuilder<DB, "agents">): Expression<SqlBool> => {
     if (principal.admin) return sql<boolean>`true`;
-    if (principal.kind === 'agent') return eb('agents.id', '=', principal.agent_id ?? '');
+    if (principal.kind === "agent") return eb("agents.id", "=", principal.agent_id ?? "");
     return eb.exists(
       eb
-        .selectFrom('grants')
-        .select(sql`1`.as('one'))
-        .whereRef('grants.agent_id', '=', 'agents.id')
-        .where('grants.principal_id', '=', principal.id),
+        .selectFrom("grants")
+        .select(sql`1`.as("one"))
+        .whereRef("grants.agent_id", "=", "agents.id")
+        .where("grants.principal_id", "=", principal.id),
     );
   };
 }
 
 // registered_at may be null; the expression matches the index and keeps keyset comparisons total.
 const SORT_EXPR: Record<AgentOrderBy, ReturnType<typeof sql.raw>> = {
-  created_at: sql.raw('agents.created_at'),
-  updated_at: sql.raw('agents.updated_at'),
-  name: sql.raw('agents.name'),
+  created_at: sql.raw("agents.created_at"),
+  updated_at: sql.raw("agents.updated_at"),
+  name: sql.raw("agents.name"),
   registered_at: sql.raw(`coalesce(agents.registered_at, '-infinity'::timestamptz)`),
 };
 const SORT_TYPE: Record<AgentOrderBy, string> = {
-  created_at: 'timestamptz',
-  updated_at: 'timestamptz',
-  name: 'text',
-  registered_at: 'timestamptz',
+  created_at: "timestamptz",
+  updated_at: "timestamptz",
+  name: "text",
+  registered_at: "timestamptz",
 };
 
 export interface AgentListQuery {
   orderBy: AgentOrderBy;
   direction: OrderDirection;
-  status?: AgentRow['status'] | undefined;
+  status?: AgentRow["status"] | undefined;
   /** Case-insensitive substring of the name. */
   search?: string | undefined;
   limit: number;
@@ -126,14 +151,17 @@ function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
   const expr = SORT_EXPR[q.orderBy];
   const dir = sql.raw(q.direction);
   let query = db
-    .selectFrom('agents')
-    .selectAll('agents')
-    .select(sql<string>`(${expr})::text`.as('sort_key'))
-    .where('agents.status', '<>', 'Deleted')
+    .selectFrom("agents")
+    .selectAll("agents")
+    .select(sql<string>`(${expr})::text`.as("sort_key"))
+    .where("agents.status", "<>", "Deleted")
     .where(visibleTo(principal));
-  if (q.status) query = query.where('agents.status', '=', q.status);
-  if (q.search) query = query.where('agents.name', 'ilike', likePattern(q.search));
-  return query.orderBy(sql`${expr} ${dir}`).orderBy(sql`agents.id ${dir}`).limit(q.limit);
+  if (q.status) query = query.where("agents.status", "=", q.status);
+  if (q.search) query = query.where("agents.name", "ilike", likePattern(q.search));
+  return query
+    .orderBy(sql`${expr} ${dir}`)
+    .orderBy(sql`agents.id ${dir}`)
+    .limit(q.limit);
 }
 
 /**
@@ -150,21 +178,21 @@ export async function listAgentsByOffset(
   const expr = SORT_EXPR[q.orderBy];
   const dir = sql.raw(q.direction);
   let ids = db
-    .selectFrom('agents')
-    .select('agents.id')
-    .where('agents.status', '<>', 'Deleted')
+    .selectFrom("agents")
+    .select("agents.id")
+    .where("agents.status", "<>", "Deleted")
     .where(visibleTo(principal));
-  if (q.status) ids = ids.where('agents.status', '=', q.status);
+  if (q.status) ids = ids.where("agents.status", "=", q.status);
   const page = ids
     .orderBy(sql`${expr} ${dir}`)
     .orderBy(sql`agents.id ${dir}`)
     .limit(q.limit + 1)
     .offset(q.offset);
   const rows = await db
-    .selectFrom('agents')
-    .innerJoin(page.as('page'), 'page.id', 'agents.id')
-    .selectAll('agents')
-    .select(sql<string>`(${expr})::text`.as('sort_key'))
+    .selectFrom("agents")
+    .innerJoin(page.as("page"), "page.id", "agents.id")
+    .selectAll("agents")
+    .select(sql<string>`(${expr})::text`.as("sort_key"))
     .orderBy(sql`${expr} ${dir}`)
     .orderBy(sql`agents.id ${dir}`)
     .execute();
@@ -173,7 +201,7 @@ export async function listAgentsByOffset(
 
 function listScope(q: AgentListQuery): string {
   // A name search is part of the scope only when there is one, so cursors issued without one keep working.
-  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ''}${q.search ? `:${q.search.toLowerCase()}` : ''}`;
+  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ""}${q.search ? `:${q.search.toLowerCase()}` : ""}`;
 }
 
 function pageOf(rows: Array<AgentRow & { sort_key: string }>, limit: number, scope: string) {
@@ -192,7 +220,7 @@ export async function listAgentsByCursor(
   let query = baseList(db, principal, { ...q, limit: q.limit + 1 });
   if (q.cursor) {
     const after = decodeCursor(q.cursor, scope);
-    const op = sql.raw(q.direction === 'asc' ? '>' : '<');
+    const op = sql.raw(q.direction === "asc" ? ">" : "<");
     const type = sql.raw(SORT_TYPE[q.orderBy]);
     query = query.where(
       sql<boolean>`(${SORT_EXPR[q.orderBy]}, agents.id) ${op} (${after.key}::${type}, ${after.id}::uuid)`,
@@ -202,13 +230,16 @@ export async function listAgentsByCursor(
 }
 
 /** How many live agents the principal may read, per status (one grouped query). */
-export async function countAgentsByStatus(db: Kysely<DB>, principal: Principal): Promise<Array<{ status: AgentRow['status']; count: number }>> {
+export async function countAgentsByStatus(
+  db: Kysely<DB>,
+  principal: Principal,
+): Promise<Array<{ status: AgentRow["status"]; count: number }>> {
   const rows = await db
-    .selectFrom('agents')
-    .select(['agents.status', sql<number>`count(*)::int`.as('count')])
-    .where('agents.status', '<>', 'Deleted')
+    .selectFrom("agents")
+    .select(["agents.status", sql<number>`count(*)::int`.as("count")])
+    .where("agents.status", "<>", "Deleted")
     .where(visibleTo(principal))
-    .groupBy('agents.status')
+    .groupBy("agents.status")
     .execute();
   return rows;
 }

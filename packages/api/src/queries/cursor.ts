@@ -1,4 +1,4 @@
-import { invalid } from '../errors.ts';
+import { invalid } from "../errors.ts";
 
 /**
  * Opaque keyset cursor. The sort key travels as Postgres text (microsecond
@@ -6,23 +6,27 @@ import { invalid } from '../errors.ts';
  * scope ties a cursor to the ordering it was issued for.
  */
 export function encodeCursor(scope: string, key: string, id: string): string {
-  return Buffer.from(JSON.stringify({ s: scope, k: key, i: id })).toString('base64url');
+  return Buffer.from(JSON.stringify({ s: scope, k: key, i: id })).toString("base64url");
 }
 
 export function decodeCursor(cursor: string, scope: string): { key: string; id: string } {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown; k?: unknown; i?: unknown };
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
+      s?: unknown;
+      k?: unknown;
+      i?: unknown;
+    };
     if (
       parsed.s === scope &&
-      typeof parsed.k === 'string' &&
-      typeof parsed.i === 'string' &&
+      typeof parsed.k === "string" &&
+      typeof parsed.i === "string" &&
       /^[0-9a-f-]{36}$/i.test(parsed.i) &&
-      !parsed.k.includes('\u0000')
+      !parsed.k.includes("\u0000")
     ) {
       return { key: parsed.k, id: parsed.i };
     }
   } catch {
     // fall through
   }
-  throw invalid([{ field: 'cursor', message: 'is not a cursor issued for this listing and ordering' }]);
+  throw invalid([{ field: "cursor", message: "is not a cursor issued for this listing and ordering" }]);
 }

@@ -1,8 +1,8 @@
-import type { DB, DeploymentRow, Kysely, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
-import { decodeCursor, encodeCursor } from './cursor.ts';
-import type { OrderDirection } from '../schemas/agent.ts';
-import type { DeploymentOrderBy } from '../schemas/deployment.ts';
+import type { DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
+import { sql } from "kysely";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import type { OrderDirection } from "../schemas/agent.ts";
+import type { DeploymentOrderBy } from "../schemas/deployment.ts";
 
 export async function findDeployment(
   db: Kysely<DB>,
@@ -10,15 +10,18 @@ export async function findDeployment(
   deploymentId: string,
 ): Promise<DeploymentRow | undefined> {
   return db
-    .selectFrom('deployments')
+    .selectFrom("deployments")
     .selectAll()
-    .where('id', '=', deploymentId)
-    .where('agent_id', '=', agentId)
+    .where("id", "=", deploymentId)
+    .where("agent_id", "=", agentId)
     .executeTakeFirst();
 }
 
-export async function findDeploymentAnyAgent(db: Kysely<DB>, deploymentId: string): Promise<DeploymentRow | undefined> {
-  return db.selectFrom('deployments').selectAll().where('id', '=', deploymentId).executeTakeFirst();
+export async function findDeploymentAnyAgent(
+  db: Kysely<DB>,
+  deploymentId: string,
+): Promise<DeploymentRow | undefined> {
+  return db.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirst();
 }
 
 /** Newest first; expired (soft-deleted) deployments are left out. */
@@ -30,13 +33,13 @@ export async function listLiveDeployments(
 ): Promise<{ rows: DeploymentRow[]; nextCursor: string | null }> {
   const scope = `deployments:${agentId}`;
   let q = db
-    .selectFrom('deployments')
+    .selectFrom("deployments")
     .selectAll()
-    .select(sql<string>`created_at::text`.as('sort_key'))
-    .where('agent_id', '=', agentId)
-    .where('expires_at', 'is', null)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .select(sql<string>`created_at::text`.as("sort_key"))
+    .where("agent_id", "=", agentId)
+    .where("expires_at", "is", null)
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
     .limit(limit + 1);
   if (cursor) {
     const after = decodeCursor(cursor, scope);
@@ -59,11 +62,15 @@ export async function listLiveDeploymentsByPage(
   opts: { limit: number; pageNumber: number; orderBy: DeploymentOrderBy; direction: OrderDirection },
 ): Promise<DeploymentRow[]> {
   const dir = opts.direction;
-  let q = db.selectFrom('deployments').selectAll().where('agent_id', '=', agentId).where('expires_at', 'is', null);
-  if (opts.orderBy === 'promoted_at') q = q.orderBy(sql`promoted_at ${sql.raw(dir)} nulls last`);
+  let q = db
+    .selectFrom("deployments")
+    .selectAll()
+    .where("agent_id", "=", agentId)
+    .where("expires_at", "is", null);
+  if (opts.orderBy === "promoted_at") q = q.orderBy(sql`promoted_at ${sql.raw(dir)} nulls last`);
   return q
-    .orderBy('created_at', dir)
-    .orderBy('id', dir)
+    .orderBy("created_at", dir)
+    .orderBy("id", dir)
     .limit(opts.limit)
     .offset(opts.limit * (opts.pageNumber - 1))
     .execute();
@@ -71,18 +78,18 @@ export async function listLiveDeploymentsByPage(
 
 export async function demoteProduction(trx: Transaction<DB>, agentId: string): Promise<void> {
   await trx
-    .updateTable('deployments')
+    .updateTable("deployments")
     .set({ is_production: false })
-    .where('agent_id', '=', agentId)
-    .where('is_production', '=', true)
+    .where("agent_id", "=", agentId)
+    .where("is_production", "=", true)
     .execute();
 }
 
 export async function markProduction(trx: Transaction<DB>, deploymentId: string): Promise<DeploymentRow> {
   return trx
-    .updateTable('deployments')
+    .updateTable("deployments")
     .set({ is_production: true, promoted_at: sql<Date>`now()` })
-    .where('id', '=', deploymentId)
+    .where("id", "=", deploymentId)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -94,32 +101,40 @@ export async function markProduction(trx: Transaction<DB>, deploymentId: string)
  */
 export async function upsertRegisteredDeployment(
   trx: Transaction<DB>,
-  values: { id: string; agent_id: string; acp_url: string; registration_metadata: Record<string, unknown>; created_by: string | null },
+  values: {
+    id: string;
+    agent_id: string;
+    acp_url: string;
+    registration_metadata: Record<string, unknown>;
+    created_by: string | null;
+  },
 ): Promise<DeploymentRow | undefined> {
   const metadata = JSON.stringify(values.registration_metadata);
   return trx
-    .insertInto('deployments')
+    .insertInto("deployments")
     .values({
       id: values.id,
       agent_id: values.agent_id,
       acp_url: values.acp_url,
-      status: 'Ready',
+      status: "Ready",
       registration_metadata: metadata,
       created_by: values.created_by,
     })
     .onConflict((oc) =>
       oc
-        .column('id')
+        .column("id")
         .doUpdateSet({
-          acp_url: (eb) => eb.ref('excluded.acp_url'),
-          status: 'Ready',
+          acp_url: (eb) => eb.ref("excluded.acp_url"),
+          status: "Ready",
           registration_metadata: sql<string>`coalesce(deployments.registration_metadata, '{}'::jsonb) || excluded.registration_metadata`,
           // A new URL is a new server: its health is not known yet.
-          health: sql<'Unknown'>`case when deployments.acp_url is distinct from excluded.acp_url then 'Unknown' else deployments.health end`,
-          health_reason: sql<string | null>`case when deployments.acp_url is distinct from excluded.acp_url then null else deployments.health_reason end`,
+          health: sql<"Unknown">`case when deployments.acp_url is distinct from excluded.acp_url then 'Unknown' else deployments.health end`,
+          health_reason: sql<
+            string | null
+          >`case when deployments.acp_url is distinct from excluded.acp_url then null else deployments.health_reason end`,
         })
-        .where('deployments.agent_id', '=', values.agent_id)
-        .where('deployments.expires_at', 'is', null),
+        .where("deployments.agent_id", "=", values.agent_id)
+        .where("deployments.expires_at", "is", null),
     )
     .returningAll()
     .executeTakeFirst();

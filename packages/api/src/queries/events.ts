@@ -1,5 +1,5 @@
-import type { DB, EventRow, Kysely, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
+import type { DB, EventRow, Kysely, Transaction } from "@agentex/db";
+import { sql } from "kysely";
 
 export interface NewEvent {
   type: string;
@@ -12,7 +12,11 @@ export interface NewEvent {
 
 /** Principals holding any grant on the agent right now (in the caller's transaction). */
 export async function grantHolders(trx: Transaction<DB>, agentId: string): Promise<string[]> {
-  const rows = await trx.selectFrom('grants').select('principal_id').where('agent_id', '=', agentId).execute();
+  const rows = await trx
+    .selectFrom("grants")
+    .select("principal_id")
+    .where("agent_id", "=", agentId)
+    .execute();
   return rows.map((r) => r.principal_id);
 }
 
@@ -28,15 +32,15 @@ export async function appendEvents(trx: Transaction<DB>, events: NewEvent[]): Pr
     if (!e.readers && !readers.has(e.agent_id)) readers.set(e.agent_id, await grantHolders(trx, e.agent_id));
   }
   const counter = await trx
-    .updateTable('event_counter')
+    .updateTable("event_counter")
     .set({ last_id: sql<number>`last_id + ${events.length}` })
-    .where('one', '=', true)
-    .returning('last_id')
+    .where("one", "=", true)
+    .returning("last_id")
     .executeTakeFirstOrThrow();
   const last = Number(counter.last_id);
   const first = last - events.length + 1;
   await trx
-    .insertInto('events')
+    .insertInto("events")
     .values(
       events.map((e, i) => ({
         id: first + i,
@@ -53,26 +57,39 @@ export async function appendEvents(trx: Transaction<DB>, events: NewEvent[]): Pr
 
 /** The id of the last committed event (0 when none was ever written). */
 export async function lastEventId(db: Kysely<DB>): Promise<number> {
-  const row = await db.selectFrom('event_counter').select('last_id').where('one', '=', true).executeTakeFirst();
+  const row = await db
+    .selectFrom("event_counter")
+    .select("last_id")
+    .where("one", "=", true)
+    .executeTakeFirst();
   return Number(row?.last_id ?? 0);
 }
 
 export async function eventsAfter(db: Kysely<DB>, afterId: number, limit: number): Promise<EventRow[]> {
-  const rows = await db.selectFrom('events').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  const rows = await db
+    .selectFrom("events")
+    .selectAll()
+    .where("id", ">", afterId)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
 /** The oldest retained event id, or null when the outbox is empty. */
 export async function oldestEventId(db: Kysely<DB>): Promise<number | null> {
-  const row = await db.selectFrom('events').select((eb) => eb.fn.min<number>('id').as('id')).executeTakeFirst();
+  const row = await db
+    .selectFrom("events")
+    .select((eb) => eb.fn.min<number>("id").as("id"))
+    .executeTakeFirst();
   return row?.id === null || row?.id === undefined ? null : Number(row.id);
 }
 
 /** Deletes events older than `retentionMs`; returns how many went. */
 export async function purgeEvents(db: Kysely<DB>, retentionMs: number): Promise<number> {
   const result = await db
-    .deleteFrom('events')
-    .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${retentionMs / 1000})`)
+    .deleteFrom("events")
+    .where("created_at", "<", sql<Date>`now() - make_interval(secs => ${retentionMs / 1000})`)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -1,8 +1,8 @@
-import type { AgentRow, DB, DeploymentRow, Kysely, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
+import type { AgentRow, DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
+import { sql } from "kysely";
 
 export interface ProbeTarget {
-  kind: 'agent' | 'deployment';
+  kind: "agent" | "deployment";
   id: string;
   agent_id: string;
   url: string;
@@ -17,70 +17,106 @@ const secs = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1000
  * keeps any other replica off the target until it is released or expires.
  * Only Ready and Unhealthy agents with a URL are ever probed.
  */
-export async function claimDueAgents(db: Kysely<DB>, lease: string, leaseMs: number, limit: number): Promise<ProbeTarget[]> {
+export async function claimDueAgents(
+  db: Kysely<DB>,
+  lease: string,
+  leaseMs: number,
+  limit: number,
+): Promise<ProbeTarget[]> {
   const rows = await db
-    .updateTable('agents')
+    .updateTable("agents")
     .set({ health_lease: lease, health_lease_until: secs(leaseMs) })
-    .where('id', 'in', (eb) =>
+    .where("id", "in", (eb) =>
       eb
-        .selectFrom('agents')
-        .select('id')
-        .where('status', 'in', ['Ready', 'Unhealthy'])
-        .where('acp_url', 'is not', null)
-        .where((w) => w.or([w('health_next_at', 'is', null), w('health_next_at', '<=', sql<Date>`now()`)]))
-        .where((w) => w.or([w('health_lease_until', 'is', null), w('health_lease_until', '<', sql<Date>`now()`)]))
+        .selectFrom("agents")
+        .select("id")
+        .where("status", "in", ["Ready", "Unhealthy"])
+        .where("acp_url", "is not", null)
+        .where((w) => w.or([w("health_next_at", "is", null), w("health_next_at", "<=", sql<Date>`now()`)]))
+        .where((w) =>
+          w.or([w("health_lease_until", "is", null), w("health_lease_until", "<", sql<Date>`now()`)]),
+        )
         .orderBy(sql`health_next_at nulls first`)
         .limit(limit)
         .forUpdate()
         .skipLocked(),
     )
-    .returning(['id', 'acp_url'])
+    .returning(["id", "acp_url"])
     .execute();
-  return rows.map((r) => ({ kind: 'agent', id: r.id, agent_id: r.id, url: r.acp_url! }));
+  return rows.map((r) => ({ kind: "agent", id: r.id, agent_id: r.id, url: r.acp_url! }));
 }
 
 /** As `claimDueAgents`, for Ready, live deployments of live agents. */
-export async function claimDueDeployments(db: Kysely<DB>, lease: string, leaseMs: number, limit: number): Promise<ProbeTarget[]> {
+export async function claimDueDeployments(
+  db: Kysely<DB>,
+  lease: string,
+  leaseMs: number,
+  limit: number,
+): Promise<ProbeTarget[]> {
   const rows = await db
-    .updateTable('deployments')
+    .updateTable("deployments")
     .set({ health_lease: lease, health_lease_until: secs(leaseMs) })
-    .where('id', 'in', (eb) =>
+    .where("id", "in", (eb) =>
       eb
-        .selectFrom('deployments as d')
-        .select('d.id')
-        .where('d.status', '=', 'Ready')
-        .where('d.expires_at', 'is', null)
-        .where('d.acp_url', 'is not', null)
-        .where((w) => w.or([w('d.health_next_at', 'is', null), w('d.health_next_at', '<=', sql<Date>`now()`)]))
-        .where((w) => w.or([w('d.health_lease_until', 'is', null), w('d.health_lease_until', '<', sql<Date>`now()`)]))
+        .selectFrom("deployments as d")
+        .select("d.id")
+        .where("d.status", "=", "Ready")
+        .where("d.expires_at", "is", null)
+        .where("d.acp_url", "is not", null)
         .where((w) =>
-          w.exists(w.selectFrom('agents as a').select(sql`1`.as('one')).whereRef('a.id', '=', 'd.agent_id').where('a.status', '<>', 'Deleted')),
+          w.or([w("d.health_next_at", "is", null), w("d.health_next_at", "<=", sql<Date>`now()`)]),
+        )
+        .where((w) =>
+          w.or([w("d.health_lease_until", "is", null), w("d.health_lease_until", "<", sql<Date>`now()`)]),
+        )
+        .where((w) =>
+          w.exists(
+            w
+              .selectFrom("agents as a")
+              .select(sql`1`.as("one"))
+              .whereRef("a.id", "=", "d.agent_id")
+              .where("a.status", "<>", "Deleted"),
+          ),
         )
         .orderBy(sql`d.health_next_at nulls first`)
         .limit(limit)
         .forUpdate()
         .skipLocked(),
     )
-    .returning(['id', 'agent_id', 'acp_url'])
+    .returning(["id", "agent_id", "acp_url"])
     .execute();
-  return rows.map((r) => ({ kind: 'deployment', id: r.id, agent_id: r.agent_id, url: r.acp_url! }));
+  return rows.map((r) => ({ kind: "deployment", id: r.id, agent_id: r.agent_id, url: r.acp_url! }));
 }
 
 /** The agent row if this replica still holds its lease (locked for the result's transaction). */
-export async function lockLeasedAgent(trx: Transaction<DB>, id: string, lease: string): Promise<AgentRow | undefined> {
-  return trx.selectFrom('agents').selectAll().where('id', '=', id).where('health_lease', '=', lease).forUpdate().executeTakeFirst();
+export async function lockLeasedAgent(
+  trx: Transaction<DB>,
+  id: string,
+  lease: string,
+): Promise<AgentRow | undefined> {
+  return trx
+    .selectFrom("agents")
+    .selectAll()
+    .where("id", "=", id)
+    .where("health_lease", "=", lease)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function lockAgentRow(trx: Transaction<DB>, id: string): Promise<void> {
-  await trx.selectFrom('agents').select('id').where('id', '=', id).forUpdate().execute();
+  await trx.selectFrom("agents").select("id").where("id", "=", id).forUpdate().execute();
 }
 
-export async function lockLeasedDeployment(trx: Transaction<DB>, id: string, lease: string): Promise<DeploymentRow | undefined> {
+export async function lockLeasedDeployment(
+  trx: Transaction<DB>,
+  id: string,
+  lease: string,
+): Promise<DeploymentRow | undefined> {
   return trx
-    .selectFrom('deployments')
+    .selectFrom("deployments")
     .selectAll()
-    .where('id', '=', id)
-    .where('health_lease', '=', lease)
+    .where("id", "=", id)
+    .where("health_lease", "=", lease)
     .forUpdate()
     .executeTakeFirst();
 }
@@ -108,15 +144,15 @@ export async function saveAgentHealth(
   trx: Transaction<DB>,
   id: string,
   patch: HealthPatch,
-  status?: { status: 'Ready' | 'Unhealthy'; status_reason: string | null },
+  status?: { status: "Ready" | "Unhealthy"; status_reason: string | null },
 ): Promise<void> {
   await trx
-    .updateTable('agents')
+    .updateTable("agents")
     .set({
       ...probeColumns(patch),
       ...(status ? { ...status, updated_at: sql<Date>`now()` } : {}),
     })
-    .where('id', '=', id)
+    .where("id", "=", id)
     .execute();
 }
 
@@ -124,14 +160,14 @@ export async function saveDeploymentHealth(
   trx: Transaction<DB>,
   id: string,
   patch: HealthPatch,
-  health?: { health: 'Healthy' | 'Unhealthy'; health_reason: string | null },
+  health?: { health: "Healthy" | "Unhealthy"; health_reason: string | null },
 ): Promise<void> {
   await trx
-    .updateTable('deployments')
+    .updateTable("deployments")
     .set({
       ...probeColumns(patch),
       ...(health ?? {}),
     })
-    .where('id', '=', id)
+    .where("id", "=", id)
     .execute();
 }

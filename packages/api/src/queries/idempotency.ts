@@ -1,5 +1,5 @@
-import type { DB, Kysely, Transaction } from '@agentex/db';
-import { sql } from 'kysely';
+import type { DB, Kysely, Transaction } from "@agentex/db";
+import { sql } from "kysely";
 
 export interface StoredKey {
   procedure: string;
@@ -21,39 +21,53 @@ export async function claimKey(
   await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(waitMs))}ms`}, true)`.execute(trx);
   // An expired row is as good as none: it goes, and the key starts afresh.
   await trx
-    .deleteFrom('idempotency_keys')
-    .where('scope', '=', row.scope)
-    .where('key', '=', row.key)
-    .where('expires_at', '<', sql<Date>`now()`)
+    .deleteFrom("idempotency_keys")
+    .where("scope", "=", row.scope)
+    .where("key", "=", row.key)
+    .where("expires_at", "<", sql<Date>`now()`)
     .execute();
   const inserted = await trx
-    .insertInto('idempotency_keys')
+    .insertInto("idempotency_keys")
     .values({
       scope: row.scope,
       key: row.key,
       procedure: row.procedure,
       request_hash: row.request_hash,
-      response: '',
+      response: "",
       expires_at: sql<Date>`now() + make_interval(secs => ${row.ttlSeconds})`,
     })
-    .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-    .returning('key')
+    .onConflict((oc) => oc.columns(["scope", "key"]).doNothing())
+    .returning("key")
     .executeTakeFirst();
   await sql`select set_config('lock_timeout', '0', true)`.execute(trx);
   return inserted !== undefined;
 }
 
-export async function findKey(trx: Transaction<DB>, scope: string, key: string): Promise<StoredKey | undefined> {
+export async function findKey(
+  trx: Transaction<DB>,
+  scope: string,
+  key: string,
+): Promise<StoredKey | undefined> {
   return trx
-    .selectFrom('idempotency_keys')
-    .select(['procedure', 'request_hash', 'response'])
-    .where('scope', '=', scope)
-    .where('key', '=', key)
+    .selectFrom("idempotency_keys")
+    .select(["procedure", "request_hash", "response"])
+    .where("scope", "=", scope)
+    .where("key", "=", key)
     .executeTakeFirst();
 }
 
-export async function storeResponse(trx: Transaction<DB>, scope: string, key: string, response: string): Promise<void> {
-  await trx.updateTable('idempotency_keys').set({ response }).where('scope', '=', scope).where('key', '=', key).execute();
+export async function storeResponse(
+  trx: Transaction<DB>,
+  scope: string,
+  key: string,
+  response: string,
+): Promise<void> {
+  await trx
+    .updateTable("idempotency_keys")
+    .set({ response })
+    .where("scope", "=", scope)
+    .where("key", "=", key)
+    .execute();
 }
 
 /** Deletes up to `limit` expired keys, skipping rows another request holds. Returns how many went. */

@@ -1,14 +1,14 @@
-import type { DB, Kysely, PromotionRow, Transaction } from '@agentex/db';
-import { sql, type InsertObject } from 'kysely';
-import { invalid } from '../errors.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { DB, Kysely, PromotionRow, Transaction } from "@agentex/db";
+import { sql, type InsertObject } from "kysely";
+import { invalid } from "../errors.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 
 /** A ledger row as the caller supplies it: the database numbers and times it. */
-export type NewPromotion = Omit<InsertObject<DB, 'promotions'>, 'id' | 'at'>;
+export type NewPromotion = Omit<InsertObject<DB, "promotions">, "id" | "at">;
 
 /** Appends one ledger row; the caller holds the agent row lock, in the same transaction as the change. */
 export async function insertPromotion(trx: Transaction<DB>, row: NewPromotion): Promise<PromotionRow> {
-  return trx.insertInto('promotions').values(row).returningAll().executeTakeFirstOrThrow();
+  return trx.insertInto("promotions").values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Newest first, keyset-paged on the ledger id (the order the changes happened in). */
@@ -19,12 +19,18 @@ export async function listPromotions(
   cursor?: string | null,
 ): Promise<{ rows: PromotionRow[]; nextCursor: string | null }> {
   const scope = `promotions:${agentId}`;
-  let q = db.selectFrom('promotions').selectAll().where('agent_id', '=', agentId).orderBy('id', 'desc').limit(limit + 1);
+  let q = db
+    .selectFrom("promotions")
+    .selectAll()
+    .where("agent_id", "=", agentId)
+    .orderBy("id", "desc")
+    .limit(limit + 1);
   if (cursor) {
     const after = decodeCursor(cursor, scope);
     const id = Number(after.key);
-    if (!Number.isSafeInteger(id)) throw invalid([{ field: 'cursor', message: 'is not a cursor issued for this listing' }]);
-    q = q.where('id', '<', id);
+    if (!Number.isSafeInteger(id))
+      throw invalid([{ field: "cursor", message: "is not a cursor issued for this listing" }]);
+    q = q.where("id", "<", id);
   }
   const rows = await q.execute();
   const page = rows.slice(0, limit);
@@ -41,35 +47,39 @@ export async function listPromotions(
  */
 export async function effectiveHistory(trx: Transaction<DB>, agentId: string): Promise<PromotionRow[]> {
   return trx
-    .selectFrom('promotions as r')
-    .selectAll('r')
-    .where('r.agent_id', '=', agentId)
-    .where('r.kind', '<>', 'rollback')
+    .selectFrom("promotions as r")
+    .selectAll("r")
+    .where("r.agent_id", "=", agentId)
+    .where("r.kind", "<>", "rollback")
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
-          selectFrom('promotions as rb')
-            .select(sql`1`.as('one'))
-            .whereRef('rb.agent_id', '=', 'r.agent_id')
-            .where('rb.kind', '=', 'rollback')
-            .whereRef('rb.undoes_id', '<=', 'r.id')
-            .whereRef('rb.id', '>', 'r.id'),
+          selectFrom("promotions as rb")
+            .select(sql`1`.as("one"))
+            .whereRef("rb.agent_id", "=", "r.agent_id")
+            .where("rb.kind", "=", "rollback")
+            .whereRef("rb.undoes_id", "<=", "r.id")
+            .whereRef("rb.id", ">", "r.id"),
         ),
       ),
     )
-    .orderBy('r.id', 'desc')
+    .orderBy("r.id", "desc")
     .execute();
 }
 
 /** The ledger row in force at `at` (the newest one at or before it), if any. */
-export async function promotionAt(db: Kysely<DB>, agentId: string, at: Date): Promise<PromotionRow | undefined> {
+export async function promotionAt(
+  db: Kysely<DB>,
+  agentId: string,
+  at: Date,
+): Promise<PromotionRow | undefined> {
   return db
-    .selectFrom('promotions')
+    .selectFrom("promotions")
     .selectAll()
-    .where('agent_id', '=', agentId)
-    .where('at', '<=', at)
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
+    .where("agent_id", "=", agentId)
+    .where("at", "<=", at)
+    .orderBy("at", "desc")
+    .orderBy("id", "desc")
     .limit(1)
     .executeTakeFirst();
 }

@@ -1,9 +1,14 @@
-import { z } from 'zod';
-import { allowedActions, authorize, loadAuthorized } from '../access.ts';
-import { invalid, notFound } from '../errors.ts';
-import { deleteAgent, register, registerBuild, rotateInternalKey } from '../lifecycle/agents.ts';
-import { RotatedAgentKey, toAgentApiKey } from '../schemas/access.ts';
-import { countAgentsByStatus, findLiveAgentById, listAgentsByCursor, listAgentsByOffset } from '../queries/agents.ts';
+import { z } from "zod";
+import { allowedActions, authorize, loadAuthorized } from "../access.ts";
+import { invalid, notFound } from "../errors.ts";
+import { deleteAgent, register, registerBuild, rotateInternalKey } from "../lifecycle/agents.ts";
+import { RotatedAgentKey, toAgentApiKey } from "../schemas/access.ts";
+import {
+  countAgentsByStatus,
+  findLiveAgentById,
+  listAgentsByCursor,
+  listAgentsByOffset,
+} from "../queries/agents.ts";
 import {
   Agent,
   AgentCounts,
@@ -17,22 +22,22 @@ import {
   RegisterInput,
   RegisteredAgent,
   toAgent,
-} from '../schemas/agent.ts';
-import { DeletedResponse } from '../schemas/common.ts';
-import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
+} from "../schemas/agent.ts";
+import { DeletedResponse } from "../schemas/common.ts";
+import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
-const tags = ['agents'];
+const tags = ["agents"];
 
 export const agentsRouter = router({
   registerBuild: mutationProcedure
     .meta({
       openapi: {
-        method: 'POST',
-        path: '/agents/register-build',
+        method: "POST",
+        path: "/agents/register-build",
         tags,
-        summary: 'Register an agent at build time',
+        summary: "Register an agent at build time",
         description:
-          'Idempotent by name: returns the live agent of that name if you can read it (unchanged), creates a BuildOnly agent owned by you if none exists, and answers 409 if the name belongs to an agent you cannot see.',
+          "Idempotent by name: returns the live agent of that name if you can read it (unchanged), creates a BuildOnly agent owned by you if none exists, and answers 409 if the name belongs to an agent you cannot see.",
       },
     })
     .input(RegisterBuildInput)
@@ -42,12 +47,12 @@ export const agentsRouter = router({
   register: mutationProcedure
     .meta({
       openapi: {
-        method: 'POST',
-        path: '/agents/register',
+        method: "POST",
+        path: "/agents/register",
         tags,
-        summary: 'Register a running agent (or one of its deployments)',
+        summary: "Register a running agent (or one of its deployments)",
         description:
-          'With registration_metadata.deployment_id, marks that deployment Ready at acp_url; otherwise points the agent itself at acp_url (legacy). Returns the agent and its internal API key.',
+          "With registration_metadata.deployment_id, marks that deployment Ready at acp_url; otherwise points the agent itself at acp_url (legacy). Returns the agent and its internal API key.",
       },
     })
     .input(RegisterInput)
@@ -58,28 +63,32 @@ export const agentsRouter = router({
     }),
 
   get: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/agents/{agent_id}', tags, summary: 'Get an agent by id' } })
+    .meta({ openapi: { method: "GET", path: "/agents/{agent_id}", tags, summary: "Get an agent by id" } })
     .input(AgentIdInput)
     .output(Agent)
     .query(async ({ ctx, input }) =>
-      toAgent(await loadAuthorized(ctx.db, ctx.principal, { id: input.agent_id }, 'read', input.agent_id)),
+      toAgent(await loadAuthorized(ctx.db, ctx.principal, { id: input.agent_id }, "read", input.agent_id)),
     ),
 
   getByName: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/agents/name/{agent_name}', tags, summary: 'Get an agent by name' } })
+    .meta({
+      openapi: { method: "GET", path: "/agents/name/{agent_name}", tags, summary: "Get an agent by name" },
+    })
     .input(AgentNameInput)
     .output(Agent)
     .query(async ({ ctx, input }) =>
-      toAgent(await loadAuthorized(ctx.db, ctx.principal, { name: input.agent_name }, 'read', input.agent_name)),
+      toAgent(
+        await loadAuthorized(ctx.db, ctx.principal, { name: input.agent_name }, "read", input.agent_name),
+      ),
     ),
 
   list: authedProcedure
     .meta({
       openapi: {
-        method: 'GET',
-        path: '/agents',
+        method: "GET",
+        path: "/agents",
         tags,
-        summary: 'List the agents you can read',
+        summary: "List the agents you can read",
         description:
           'A bare JSON array (Agentex shape). Deleted agents are never listed. When there is a next page its cursor is in the `x-next-cursor` header and `Link: <…>; rel="next"`; pass it back as `cursor` for pages that stay fast at any depth.',
       },
@@ -88,14 +97,22 @@ export const agentsRouter = router({
     .output(z.array(Agent))
     .query(async ({ ctx, input }) => {
       if (input.cursor !== undefined && input.page_number !== undefined) {
-        throw invalid([{ field: 'cursor', message: 'give either cursor or page_number, not both' }]);
+        throw invalid([{ field: "cursor", message: "give either cursor or page_number, not both" }]);
       }
-      if (input.status === 'Deleted') return [];
-      const q = { orderBy: input.order_by, direction: input.order_direction, status: input.status, limit: input.limit };
+      if (input.status === "Deleted") return [];
+      const q = {
+        orderBy: input.order_by,
+        direction: input.order_direction,
+        status: input.status,
+        limit: input.limit,
+      };
       const { rows, nextCursor } =
         input.cursor !== undefined
           ? await listAgentsByCursor(ctx.db, ctx.principal, { ...q, cursor: input.cursor })
-          : await listAgentsByOffset(ctx.db, ctx.principal, { ...q, offset: ((input.page_number ?? 1) - 1) * input.limit });
+          : await listAgentsByOffset(ctx.db, ctx.principal, {
+              ...q,
+              offset: ((input.page_number ?? 1) - 1) * input.limit,
+            });
       if (nextCursor) ctx.onNextCursor?.(nextCursor);
       return rows.map(toAgent);
     }),
@@ -105,7 +122,7 @@ export const agentsRouter = router({
     .input(ListAgentsPageInput)
     .output(AgentPage)
     .query(async ({ ctx, input }) => {
-      if (input.status === 'Deleted') return { items: [], next_cursor: null };
+      if (input.status === "Deleted") return { items: [], next_cursor: null };
       const { rows, nextCursor } = await listAgentsByCursor(ctx.db, ctx.principal, {
         orderBy: input.order_by,
         direction: input.order_direction,
@@ -120,12 +137,12 @@ export const agentsRouter = router({
   rotateKey: mutationProcedure
     .meta({
       openapi: {
-        method: 'POST',
-        path: '/agents/{agent_id}/keys/rotate',
+        method: "POST",
+        path: "/agents/{agent_id}/keys/rotate",
         tags,
         summary: "Rotate the agent's internal key (owner/admin)",
         description:
-          'Revokes the internal key that register hands to pods and mints a new one. The old key stops working at once; every pod receives the new key at its next register.',
+          "Revokes the internal key that register hands to pods and mints a new one. The old key stops working at once; every pod receives the new key at its next register.",
       },
     })
     .input(AgentIdInput)
@@ -143,7 +160,7 @@ export const agentsRouter = router({
       const by_status = { BuildOnly: 0, Ready: 0, Unhealthy: 0, Failed: 0, Unknown: 0 };
       let total = 0;
       for (const row of await countAgentsByStatus(ctx.db, ctx.principal)) {
-        if (row.status === 'Deleted') continue;
+        if (row.status === "Deleted") continue;
         by_status[row.status] = row.count;
         total += row.count;
       }
@@ -153,30 +170,44 @@ export const agentsRouter = router({
   permissions: authedProcedure
     .meta({
       openapi: {
-        method: 'GET',
-        path: '/agents/{agent_id}/permissions',
+        method: "GET",
+        path: "/agents/{agent_id}/permissions",
         tags,
-        summary: 'What the caller may do on an agent',
-        description: 'The caller\'s effective role (admin, owner, deployer, viewer, or self for an agent key) and the actions it allows.',
+        summary: "What the caller may do on an agent",
+        description:
+          "The caller's effective role (admin, owner, deployer, viewer, or self for an agent key) and the actions it allows.",
       },
     })
     .input(AgentIdInput)
     .output(AgentPermissions)
     .query(async ({ ctx, input }) => {
       const agent = await findLiveAgentById(ctx.db, input.agent_id);
-      if (!agent) throw notFound('Agent', input.agent_id);
-      const role = await authorize(ctx.db, ctx.principal, agent, 'read', input.agent_id);
-      return { agent_id: agent.id, role: ctx.principal.admin ? 'admin' : role, actions: allowedActions(role) };
+      if (!agent) throw notFound("Agent", input.agent_id);
+      const role = await authorize(ctx.db, ctx.principal, agent, "read", input.agent_id);
+      return {
+        agent_id: agent.id,
+        role: ctx.principal.admin ? "admin" : role,
+        actions: allowedActions(role),
+      };
     }),
 
   delete: mutationProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/agents/{agent_id}', tags, summary: 'Delete an agent (soft)' } })
+    .meta({
+      openapi: { method: "DELETE", path: "/agents/{agent_id}", tags, summary: "Delete an agent (soft)" },
+    })
     .input(AgentIdInput)
     .output(DeletedResponse)
     .mutation(({ ctx, input }) => deleteAgent(ctx, { id: input.agent_id })),
 
   deleteByName: mutationProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/agents/name/{agent_name}', tags, summary: 'Delete an agent by name (soft)' } })
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/agents/name/{agent_name}",
+        tags,
+        summary: "Delete an agent by name (soft)",
+      },
+    })
     .input(AgentNameInput)
     .output(DeletedResponse)
     .mutation(({ ctx, input }) => deleteAgent(ctx, { name: input.agent_name })),

@@ -1,34 +1,35 @@
-import { z } from 'zod';
-import { roleOn } from '../access.ts';
-import { DomainError } from '../errors.ts';
-import { agentFor, agentRef } from '../lifecycle/api-keys.ts';
-import { findLiveAgentById } from '../queries/agents.ts';
-import { findHistory, listHistory } from '../queries/deployment-history.ts';
+import { z } from "zod";
+import { roleOn } from "../access.ts";
+import { DomainError } from "../errors.ts";
+import { agentFor, agentRef } from "../lifecycle/api-keys.ts";
+import { findLiveAgentById } from "../queries/agents.ts";
+import { findHistory, listHistory } from "../queries/deployment-history.ts";
 import {
   DeploymentHistory,
   DeploymentHistoryIdInput,
   ListDeploymentHistoryInput,
   toDeploymentHistory,
-} from '../schemas/deployment-history.ts';
-import { authedProcedure, router } from '../trpc.ts';
+} from "../schemas/deployment-history.ts";
+import { authedProcedure, router } from "../trpc.ts";
 
-const tags = ['deployment history'];
+const tags = ["deployment history"];
 
 export const deploymentHistoryRouter = router({
   list: authedProcedure
     .meta({
       openapi: {
-        method: 'GET',
-        path: '/deployment-history',
+        method: "GET",
+        path: "/deployment-history",
         tags,
         summary: "An agent's deployment history (readers of the agent)",
-        description: 'Give agent_id or agent_name; optionally commit_hash. Newest first, 50 per page by default.',
+        description:
+          "Give agent_id or agent_name; optionally commit_hash. Newest first, 50 per page by default.",
       },
     })
     .input(ListDeploymentHistoryInput)
     .output(z.array(DeploymentHistory))
     .query(async ({ ctx, input }) => {
-      const agent = await agentFor(ctx.db, ctx.principal, agentRef(input, 'list deployment history'), 'read');
+      const agent = await agentFor(ctx.db, ctx.principal, agentRef(input, "list deployment history"), "read");
       const rows = await listHistory(ctx.db, agent.id, {
         commitHash: input.commit_hash ?? null,
         limit: input.limit,
@@ -40,7 +41,14 @@ export const deploymentHistoryRouter = router({
     }),
 
   get: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/deployment-history/{deployment_id}', tags, summary: 'One deployment history record' } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/deployment-history/{deployment_id}",
+        tags,
+        summary: "One deployment history record",
+      },
+    })
     .input(DeploymentHistoryIdInput)
     .output(DeploymentHistory)
     .query(async ({ ctx, input }) => {
@@ -48,7 +56,10 @@ export const deploymentHistoryRouter = router({
       const agent = row ? await findLiveAgentById(ctx.db, row.agent_id) : undefined;
       // Readers of the agent only; anyone else is told it does not exist.
       if (!row || !agent || !(await roleOn(ctx.db, ctx.principal, agent.id))) {
-        throw new DomainError('not_found', `Deployment not found: deployment history record '${input.deployment_id}' not found`);
+        throw new DomainError(
+          "not_found",
+          `Deployment not found: deployment history record '${input.deployment_id}' not found`,
+        );
       }
       return toDeploymentHistory(row);
     }),

@@ -1,9 +1,9 @@
-import { z } from 'zod';
-import { loadAuthorized } from '../access.ts';
-import { notFound } from '../errors.ts';
-import { createDeployment, deleteDeployment, promote } from '../lifecycle/deployments.ts';
-import { findDeployment, listLiveDeployments, listLiveDeploymentsByPage } from '../queries/deployments.ts';
-import { DeletedResponse } from '../schemas/common.ts';
+import { z } from "zod";
+import { loadAuthorized } from "../access.ts";
+import { notFound } from "../errors.ts";
+import { createDeployment, deleteDeployment, promote } from "../lifecycle/deployments.ts";
+import { findDeployment, listLiveDeployments, listLiveDeploymentsByPage } from "../queries/deployments.ts";
+import { DeletedResponse } from "../schemas/common.ts";
 import {
   CreateDeploymentInput,
   Deployment,
@@ -12,21 +12,28 @@ import {
   ListDeploymentsInput,
   ListDeploymentsPageInput,
   toDeployment,
-} from '../schemas/deployment.ts';
-import { PromoteInput } from '../schemas/promotion.ts';
-import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
-import type { Context } from '../context.ts';
-import type { Principal } from '../auth.ts';
+} from "../schemas/deployment.ts";
+import { PromoteInput } from "../schemas/promotion.ts";
+import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
+import type { Context } from "../context.ts";
+import type { Principal } from "../auth.ts";
 
-const tags = ['deployments'];
+const tags = ["deployments"];
 
 function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
-  return loadAuthorized(ctx.db, ctx.principal, { id: agentId }, 'read', agentId);
+  return loadAuthorized(ctx.db, ctx.principal, { id: agentId }, "read", agentId);
 }
 
 export const deploymentsRouter = router({
   create: mutationProcedure
-    .meta({ openapi: { method: 'POST', path: '/agents/{agent_id}/deployments', tags, summary: 'Create a Pending deployment' } })
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/agents/{agent_id}/deployments",
+        tags,
+        summary: "Create a Pending deployment",
+      },
+    })
     .input(CreateDeploymentInput)
     .output(Deployment)
     .mutation(async ({ ctx, input }) => toDeployment(await createDeployment(ctx, input))),
@@ -34,8 +41,8 @@ export const deploymentsRouter = router({
   list: authedProcedure
     .meta({
       openapi: {
-        method: 'GET',
-        path: '/agents/{agent_id}/deployments',
+        method: "GET",
+        path: "/agents/{agent_id}/deployments",
         tags,
         summary: "List an agent's deployments, newest first",
         description:
@@ -48,9 +55,16 @@ export const deploymentsRouter = router({
       await readableAgent(ctx, input.agent_id);
       // Keyset when the caller follows a cursor, or asks for the first page in the default order (so a next
       // cursor can be offered); Agentex's offset pages otherwise.
-      const keyset = input.cursor !== undefined || (input.page_number === 1 && input.order_by === 'created_at' && input.order_direction === 'desc');
+      const keyset =
+        input.cursor !== undefined ||
+        (input.page_number === 1 && input.order_by === "created_at" && input.order_direction === "desc");
       if (keyset) {
-        const { rows, nextCursor } = await listLiveDeployments(ctx.db, input.agent_id, input.limit, input.cursor);
+        const { rows, nextCursor } = await listLiveDeployments(
+          ctx.db,
+          input.agent_id,
+          input.limit,
+          input.cursor,
+        );
         if (nextCursor) ctx.onNextCursor?.(nextCursor);
         return rows.map(toDeployment);
       }
@@ -69,31 +83,43 @@ export const deploymentsRouter = router({
     .output(DeploymentPage)
     .query(async ({ ctx, input }) => {
       await readableAgent(ctx, input.agent_id);
-      const { rows, nextCursor } = await listLiveDeployments(ctx.db, input.agent_id, input.limit, input.cursor);
+      const { rows, nextCursor } = await listLiveDeployments(
+        ctx.db,
+        input.agent_id,
+        input.limit,
+        input.cursor,
+      );
       return { items: rows.map(toDeployment), next_cursor: nextCursor };
     }),
 
   get: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/agents/{agent_id}/deployments/{deployment_id}', tags, summary: 'Get one deployment' } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/agents/{agent_id}/deployments/{deployment_id}",
+        tags,
+        summary: "Get one deployment",
+      },
+    })
     .input(DeploymentRef)
     .output(Deployment)
     .query(async ({ ctx, input }) => {
       await readableAgent(ctx, input.agent_id);
       const deployment = await findDeployment(ctx.db, input.agent_id, input.deployment_id);
-      if (!deployment) throw notFound('Deployment', input.deployment_id);
+      if (!deployment) throw notFound("Deployment", input.deployment_id);
       return toDeployment(deployment);
     }),
 
   promote: mutationProcedure
     .meta({
       openapi: {
-        method: 'POST',
-        path: '/agents/{agent_id}/deployments/{deployment_id}/promote',
+        method: "POST",
+        path: "/agents/{agent_id}/deployments/{deployment_id}/promote",
         tags,
-        summary: 'Promote a Ready deployment to production (atomic cutover)',
+        summary: "Promote a Ready deployment to production (atomic cutover)",
         description:
-          'Appends a row to the promotion ledger (none when it already is production). ' +
-          'expected_current_deployment_id makes it a compare-and-swap (409 PRODUCTION_CHANGED).',
+          "Appends a row to the promotion ledger (none when it already is production). " +
+          "expected_current_deployment_id makes it a compare-and-swap (409 PRODUCTION_CHANGED).",
       },
     })
     .input(PromoteInput)
@@ -111,23 +137,26 @@ export const deploymentsRouter = router({
   rollback: mutationProcedure
     .meta({
       openapi: {
-        method: 'POST',
-        path: '/agents/{agent_id}/deployments/{deployment_id}/rollback',
+        method: "POST",
+        path: "/agents/{agent_id}/deployments/{deployment_id}/rollback",
         tags,
-        summary: 'Roll back to an earlier Ready deployment (Agentex): promotes it, recorded in the ledger as a promote',
+        summary:
+          "Roll back to an earlier Ready deployment (Agentex): promotes it, recorded in the ledger as a promote",
       },
     })
     .input(DeploymentRef)
     .output(Deployment)
-    .mutation(async ({ ctx, input }) => toDeployment(await promote(ctx, input.agent_id, input.deployment_id))),
+    .mutation(async ({ ctx, input }) =>
+      toDeployment(await promote(ctx, input.agent_id, input.deployment_id)),
+    ),
 
   delete: mutationProcedure
     .meta({
       openapi: {
-        method: 'DELETE',
-        path: '/agents/{agent_id}/deployments/{deployment_id}',
+        method: "DELETE",
+        path: "/agents/{agent_id}/deployments/{deployment_id}",
         tags,
-        summary: 'Delete a deployment (soft); the production deployment cannot be deleted',
+        summary: "Delete a deployment (soft); the production deployment cannot be deleted",
       },
     })
     .input(DeploymentRef)

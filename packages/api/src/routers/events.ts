@@ -1,8 +1,8 @@
-import { tracked } from '@trpc/server';
-import { HEARTBEAT } from '../feed.ts';
-import { openWatch } from '../lifecycle/events.ts';
-import { ChangeEvent, WatchInput } from '../schemas/event.ts';
-import { authedProcedure, router } from '../trpc.ts';
+import { tracked } from "@trpc/server";
+import { HEARTBEAT } from "../feed.ts";
+import { openWatch } from "../lifecycle/events.ts";
+import { ChangeEvent, WatchInput } from "../schemas/event.ts";
+import { authedProcedure, router } from "../trpc.ts";
 
 export const eventsRouter = router({
   /**
@@ -10,14 +10,12 @@ export const eventsRouter = router({
    * is tracked by its id, so a reconnecting client resumes after the last one
    * it saw (`lastEventId`); the same stream is `GET /api/events`.
    */
-  watch: authedProcedure
-    .input(WatchInput)
-    .subscription(async function* ({ ctx, input, signal }) {
-      const stream = await openWatch(ctx, input, signal);
-      for await (const item of stream) {
-        if (item === HEARTBEAT) continue; // tRPC sends its own pings
-        const event = ChangeEvent.parse(item);
-        yield tracked(String(event.id), event);
-      }
-    }),
+  watch: authedProcedure.input(WatchInput).subscription(async function* ({ ctx, input, signal }) {
+    const stream = await openWatch(ctx, input, signal);
+    for await (const item of stream) {
+      if (item === HEARTBEAT) continue; // tRPC sends its own pings
+      const event = ChangeEvent.parse(item);
+      yield tracked(String(event.id), event);
+    }
+  }),
 });

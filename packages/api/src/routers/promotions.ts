@@ -1,9 +1,9 @@
-import { authorize } from '../access.ts';
-import { notFound } from '../errors.ts';
-import { rollback } from '../lifecycle/deployments.ts';
-import { findLiveAgentById } from '../queries/agents.ts';
-import { listPromotions, promotionAt } from '../queries/promotions.ts';
-import { toDeployment } from '../schemas/deployment.ts';
+import { authorize } from "../access.ts";
+import { notFound } from "../errors.ts";
+import { rollback } from "../lifecycle/deployments.ts";
+import { findLiveAgentById } from "../queries/agents.ts";
+import { listPromotions, promotionAt } from "../queries/promotions.ts";
+import { toDeployment } from "../schemas/deployment.ts";
 import {
   ListPromotionsInput,
   ProductionAt,
@@ -12,17 +12,17 @@ import {
   RollbackInput,
   RollbackResult,
   toPromotion,
-} from '../schemas/promotion.ts';
-import { authedProcedure, mutationProcedure, router } from '../trpc.ts';
-import type { Context } from '../context.ts';
-import type { Principal } from '../auth.ts';
+} from "../schemas/promotion.ts";
+import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
+import type { Context } from "../context.ts";
+import type { Principal } from "../auth.ts";
 
-const tags = ['promotions'];
+const tags = ["promotions"];
 
 async function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
   const agent = await findLiveAgentById(ctx.db, agentId);
-  if (!agent) throw notFound('Agent', agentId);
-  await authorize(ctx.db, ctx.principal, agent, 'read', agentId);
+  if (!agent) throw notFound("Agent", agentId);
+  await authorize(ctx.db, ctx.principal, agent, "read", agentId);
   return agent;
 }
 
@@ -30,13 +30,13 @@ export const promotionsRouter = router({
   list: authedProcedure
     .meta({
       openapi: {
-        method: 'GET',
-        path: '/agents/{agent_id}/promotions',
+        method: "GET",
+        path: "/agents/{agent_id}/promotions",
         tags,
         summary: "An agent's promotion ledger, newest first",
         description:
-          'Every change of production (promote, rollback, cleared by a legacy register), keyset-paged: ' +
-          'pass `next_cursor` back as `cursor` for the next page.',
+          "Every change of production (promote, rollback, cleared by a legacy register), keyset-paged: " +
+          "pass `next_cursor` back as `cursor` for the next page.",
       },
     })
     .input(ListPromotionsInput)
@@ -50,10 +50,10 @@ export const promotionsRouter = router({
   productionAt: authedProcedure
     .meta({
       openapi: {
-        method: 'GET',
-        path: '/agents/{agent_id}/production',
+        method: "GET",
+        path: "/agents/{agent_id}/production",
         tags,
-        summary: 'What was production at a time (default now), per the ledger',
+        summary: "What was production at a time (default now), per the ledger",
       },
     })
     .input(ProductionAtInput)
@@ -73,13 +73,13 @@ export const promotionsRouter = router({
   rollback: mutationProcedure
     .meta({
       openapi: {
-        method: 'POST',
-        path: '/agents/{agent_id}/rollback',
+        method: "POST",
+        path: "/agents/{agent_id}/rollback",
         tags,
-        summary: 'Promote the previous production deployment (per the ledger) in one transaction',
+        summary: "Promote the previous production deployment (per the ledger) in one transaction",
         description:
-          'Default target: the deployment that was production before the newest promote not yet undone, so ' +
-          'rollback after rollback walks back the history. The target must still be Ready and not deleted (412).',
+          "Default target: the deployment that was production before the newest promote not yet undone, so " +
+          "rollback after rollback walks back the history. The target must still be Ready and not deleted (412).",
       },
     })
     .input(RollbackInput)

@@ -5,11 +5,11 @@ import {
   type ApiTokenRow,
   type GrantRow,
   type PrincipalRow,
-} from '@agentex/db';
-import { z } from 'zod';
-import { AgentName, IsoTimestamp, Uuid, iso, text } from './common.ts';
+} from "@agentex/db";
+import { z } from "zod";
+import { AgentName, IsoTimestamp, Uuid, iso, text } from "./common.ts";
 
-export const PrincipalKind = z.enum(['user', 'service_account', 'agent']).meta({ id: 'PrincipalKind' });
+export const PrincipalKind = z.enum(["user", "service_account", "agent"]).meta({ id: "PrincipalKind" });
 
 export const Principal = z
   .object({
@@ -19,14 +19,18 @@ export const Principal = z
     admin: z.boolean(),
     can_create_agents: z.boolean(),
     created_at: IsoTimestamp.nullable(),
-    disabled_at: IsoTimestamp.nullable().meta({ description: 'Set while an admin has disabled the principal: none of its tokens work' }),
+    disabled_at: IsoTimestamp.nullable().meta({
+      description: "Set while an admin has disabled the principal: none of its tokens work",
+    }),
   })
-  .meta({ id: 'Principal' });
+  .meta({ id: "Principal" });
 export type Principal = z.infer<typeof Principal>;
 
 export const Me = Principal.extend({
-  agent_id: Uuid.nullable().meta({ description: 'Set when the caller is an agent authenticated by its API key' }),
-}).meta({ id: 'Me' });
+  agent_id: Uuid.nullable().meta({
+    description: "Set when the caller is an agent authenticated by its API key",
+  }),
+}).meta({ id: "Me" });
 
 /**
  * A JSON boolean and nothing else. The REST bridge (trpc-to-openapi) switches
@@ -39,7 +43,7 @@ const JsonBoolean = z.boolean().pipe(z.boolean());
 export const CreatePrincipalInput = z.object({
   name: text(128).min(1),
   // Agent principals are not created by hand: an agent authenticates with its API key.
-  kind: z.enum(['user', 'service_account']),
+  kind: z.enum(["user", "service_account"]),
   admin: JsonBoolean.default(false),
   can_create_agents: JsonBoolean.default(false),
 });
@@ -51,13 +55,17 @@ export const Token = z
     name: z.string().nullable(),
     token_prefix: z.string().meta({ description: "The scheme prefix and at most 4 characters of the token" }),
     created_at: IsoTimestamp,
-    expires_at: IsoTimestamp.nullable().meta({ description: 'After this instant the token no longer works; null: never expires' }),
+    expires_at: IsoTimestamp.nullable().meta({
+      description: "After this instant the token no longer works; null: never expires",
+    }),
   })
-  .meta({ id: 'Token' });
+  .meta({ id: "Token" });
 export const IssuedToken = Token.extend({
-  token: z.string().meta({ description: 'The bearer token. Shown once; only its hash is stored.' }),
-}).meta({ id: 'IssuedToken' });
-export const CreatedPrincipal = Principal.extend({ token: z.string(), token_id: Uuid }).meta({ id: 'CreatedPrincipal' });
+  token: z.string().meta({ description: "The bearer token. Shown once; only its hash is stored." }),
+}).meta({ id: "IssuedToken" });
+export const CreatedPrincipal = Principal.extend({ token: z.string(), token_id: Uuid }).meta({
+  id: "CreatedPrincipal",
+});
 
 export const PrincipalIdInput = z.object({ principal_id: Uuid });
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
@@ -71,26 +79,35 @@ export const CreateTokenInput = z
       .min(1)
       .max(TEN_YEARS_S)
       .nullish()
-      .meta({ description: 'The token stops working this many seconds from now' }),
-    expires_at: IsoTimestamp.nullish().meta({ description: 'The token stops working at this instant (in the future)' }),
+      .meta({ description: "The token stops working this many seconds from now" }),
+    expires_at: IsoTimestamp.nullish().meta({
+      description: "The token stops working at this instant (in the future)",
+    }),
   })
   .superRefine((v, ctx) => {
     if (v.expires_at != null && v.expires_in_seconds != null) {
-      ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'give at most one of expires_at and expires_in_seconds' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["expires_at"],
+        message: "give at most one of expires_at and expires_in_seconds",
+      });
     } else if (v.expires_at != null && Date.parse(v.expires_at) <= Date.now()) {
-      ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'must be in the future' });
+      ctx.addIssue({ code: "custom", path: ["expires_at"], message: "must be in the future" });
     }
   });
 
 /** The expiry a token creation asked for, or null. */
-export function tokenExpiry(input: { expires_in_seconds?: number | null | undefined; expires_at?: string | null | undefined }): Date | null {
+export function tokenExpiry(input: {
+  expires_in_seconds?: number | null | undefined;
+  expires_at?: string | null | undefined;
+}): Date | null {
   if (input.expires_in_seconds != null) return new Date(Date.now() + input.expires_in_seconds * 1000);
   if (input.expires_at != null) return new Date(input.expires_at);
   return null;
 }
 export const TokenIdInput = z.object({ token_id: Uuid });
 
-export const AgentRole = z.enum(AGENT_ROLES).meta({ id: 'AgentRole' });
+export const AgentRole = z.enum(AGENT_ROLES).meta({ id: "AgentRole" });
 export const Grant = z
   .object({
     agent_id: Uuid,
@@ -99,33 +116,44 @@ export const Grant = z
     granted_by: Uuid.nullable(),
     created_at: IsoTimestamp,
   })
-  .meta({ id: 'Grant' });
+  .meta({ id: "Grant" });
 export const GrantRef = z.object({ agent_id: Uuid, principal_id: Uuid });
 export const SetGrantInput = GrantRef.extend({ role: AgentRole });
 
-export const ApiKeyType = z.enum(API_KEY_TYPES).meta({ id: 'AgentAPIKeyType' });
+export const ApiKeyType = z.enum(API_KEY_TYPES).meta({ id: "AgentAPIKeyType" });
 export const AgentApiKey = z
   .object({
     id: Uuid,
     agent_id: Uuid,
     name: z.string(),
     api_key_type: ApiKeyType,
-    key_prefix: z.string().meta({ description: 'The scheme prefix and 4 characters at most: enough to tell keys apart' }),
+    key_prefix: z
+      .string()
+      .meta({ description: "The scheme prefix and 4 characters at most: enough to tell keys apart" }),
     created_at: IsoTimestamp,
   })
-  .meta({ id: 'AgentAPIKey' });
+  .meta({ id: "AgentAPIKey" });
 export const RotatedAgentKey = AgentApiKey.extend({
-  agent_api_key: z.string().meta({ description: "The agent's new internal key. The old one stopped working; pods get this one at their next register." }),
-}).meta({ id: 'RotatedAgentKey' });
+  agent_api_key: z
+    .string()
+    .meta({
+      description:
+        "The agent's new internal key. The old one stopped working; pods get this one at their next register.",
+    }),
+}).meta({ id: "RotatedAgentKey" });
 export const CreatedAgentApiKey = AgentApiKey.extend({
-  api_key: z.string().meta({ description: 'The key. Shown once; only its hash (or, for github/slack, a sealed copy) is stored.' }),
-}).meta({ id: 'CreatedAgentAPIKey' });
+  api_key: z
+    .string()
+    .meta({
+      description: "The key. Shown once; only its hash (or, for github/slack, a sealed copy) is stored.",
+    }),
+}).meta({ id: "CreatedAgentAPIKey" });
 
 /** Key names: Agentex's plain names, GitHub repository full names (owner/repo), Slack app ids. */
 export const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,255}$/;
 export const KeyName = z
   .string()
-  .regex(KEY_NAME, 'must be 1-256 of A-Z a-z 0-9 . _ : @ / - (starting with a letter or digit)');
+  .regex(KEY_NAME, "must be 1-256 of A-Z a-z 0-9 . _ : @ / - (starting with a letter or digit)");
 /** A path parameter carrying a key name: it may arrive percent-encoded (owner%2Frepo); checked once decoded. */
 const KeyNameParam = z.string().min(1).max(800);
 
@@ -135,23 +163,29 @@ const KeyNameParam = z.string().min(1).max(800);
  * server minted.
  */
 export const CallerSecret = text(256)
-  .min(16, 'must be at least 16 characters')
-  .regex(/^\S+$/, 'must not contain whitespace')
-  .refine((s) => !s.startsWith('agx_'), "must not start with 'agx_' (reserved for keys the server generates)");
+  .min(16, "must be at least 16 characters")
+  .regex(/^\S+$/, "must not contain whitespace")
+  .refine(
+    (s) => !s.startsWith("agx_"),
+    "must not start with 'agx_' (reserved for keys the server generates)",
+  );
 
 const AgentRefFields = {
-  agent_id: Uuid.nullish().meta({ description: 'The agent, by id (give this or agent_name)' }),
-  agent_name: AgentName.nullish().meta({ description: 'The agent, by name (give this or agent_id)' }),
+  agent_id: Uuid.nullish().meta({ description: "The agent, by id (give this or agent_name)" }),
+  agent_name: AgentName.nullish().meta({ description: "The agent, by name (give this or agent_id)" }),
 };
-const ByNameKeyType = ApiKeyType.default('external').meta({ description: 'Which kind of key the name refers to (external by default)' });
+const ByNameKeyType = ApiKeyType.default("external").meta({
+  description: "Which kind of key the name refers to (external by default)",
+});
 
 export const CreateAgentApiKeyInput = z.object({
   ...AgentRefFields,
   name: KeyName,
   // The internal key is minted by register, never by hand.
-  api_key_type: z.enum(['external', 'github', 'slack']).default('external'),
+  api_key_type: z.enum(["external", "github", "slack"]).default("external"),
   api_key: CallerSecret.nullish().meta({
-    description: 'Optionally the key value (e.g. a webhook secret shared with GitHub or Slack); generated when omitted',
+    description:
+      "Optionally the key value (e.g. a webhook secret shared with GitHub or Slack); generated when omitted",
   }),
 });
 export type CreateAgentApiKeyInput = z.infer<typeof CreateAgentApiKeyInput>;
@@ -161,25 +195,45 @@ export const ListAgentApiKeysInput = z.object({
   page_number: z.coerce.number().int().min(1).max(1_000_000).default(1),
 });
 export const AgentApiKeyIdInput = z.object({ id: Uuid });
-export const AgentApiKeyNameInput = z.object({ name: KeyNameParam, ...AgentRefFields, api_key_type: ByNameKeyType });
-export const DeleteAgentApiKeyByNameInput = z.object({ api_key_name: KeyNameParam, ...AgentRefFields, api_key_type: ByNameKeyType });
+export const AgentApiKeyNameInput = z.object({
+  name: KeyNameParam,
+  ...AgentRefFields,
+  api_key_type: ByNameKeyType,
+});
+export const DeleteAgentApiKeyByNameInput = z.object({
+  api_key_name: KeyNameParam,
+  ...AgentRefFields,
+  api_key_type: ByNameKeyType,
+});
 
-export const WebhookSource = z.enum(['github', 'slack']);
+export const WebhookSource = z.enum(["github", "slack"]);
 export const CreateWebhookTriggerInput = z.object({
-  agent_name: AgentName.meta({ description: 'The agent the webhook drives' }),
-  source: WebhookSource.default('github'),
-  name: KeyName.meta({ description: 'Signature lookup key: the repository full_name (github) or api_app_id (slack)' }),
+  agent_name: AgentName.meta({ description: "The agent the webhook drives" }),
+  source: WebhookSource.default("github"),
+  name: KeyName.meta({
+    description: "Signature lookup key: the repository full_name (github) or api_app_id (slack)",
+  }),
   forward_path: text(1024)
     .min(1)
-    .regex(/^[A-Za-z0-9._~!$&'()*+,;=:@-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/, 'must be a relative path of plain segments, e.g. github-pr/123')
-    .refine((p) => p.split('/').every((seg) => seg !== '.' && seg !== '..'), 'must not contain . or .. segments')
+    .regex(
+      /^[A-Za-z0-9._~!$&'()*+,;=:@-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/,
+      "must be a relative path of plain segments, e.g. github-pr/123",
+    )
+    .refine(
+      (p) => p.split("/").every((seg) => seg !== "." && seg !== ".."),
+      "must not contain . or .. segments",
+    )
     .meta({ description: "The agent's own route, appended to /api/agents/forward/name/{agent_name}/" }),
-  secret: CallerSecret.nullish().meta({ description: "Signing secret; GitHub: generated when omitted. Slack: required (the app's Signing Secret)" }),
+  secret: CallerSecret.nullish().meta({
+    description: "Signing secret; GitHub: generated when omitted. Slack: required (the app's Signing Secret)",
+  }),
   base_url: z
     .url({ protocol: /^https?$/ })
     .max(2048)
     .nullish()
-    .meta({ description: "This server's public origin, to build webhook_url (e.g. https://agentex.example.com)" }),
+    .meta({
+      description: "This server's public origin, to build webhook_url (e.g. https://agentex.example.com)",
+    }),
 });
 export type CreateWebhookTriggerInput = z.infer<typeof CreateWebhookTriggerInput>;
 export const WebhookTrigger = z
@@ -188,11 +242,13 @@ export const WebhookTrigger = z
     agent_name: z.string(),
     source: WebhookSource,
     name: z.string(),
-    secret: z.string().meta({ description: "The signing secret, shown once: paste it into the source's webhook settings" }),
+    secret: z
+      .string()
+      .meta({ description: "The signing secret, shown once: paste it into the source's webhook settings" }),
     webhook_path: z.string(),
     webhook_url: z.string().nullable(),
   })
-  .meta({ id: 'WebhookTrigger' });
+  .meta({ id: "WebhookTrigger" });
 
 export function toPrincipal(row: PrincipalRow): Principal {
   return {
@@ -218,7 +274,13 @@ export function toToken(row: ApiTokenRow) {
 }
 
 export function toGrant(row: GrantRow) {
-  return { agent_id: row.agent_id, principal_id: row.principal_id, role: row.role, granted_by: row.granted_by, created_at: iso(row.created_at) };
+  return {
+    agent_id: row.agent_id,
+    principal_id: row.principal_id,
+    role: row.role,
+    granted_by: row.granted_by,
+    created_at: iso(row.created_at),
+  };
 }
 
 export function toAgentApiKey(row: AgentApiKeyRow) {

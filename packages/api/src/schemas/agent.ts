@@ -1,10 +1,12 @@
-import { ACP_TYPES, AGENT_INPUT_TYPES, AGENT_STATUSES, type AgentRow } from '@agentex/db';
-import { z } from 'zod';
-import { AgentName, Cursor, HttpUrl, IsoTimestamp, JsonObject, Uuid, iso, text } from './common.ts';
+import { ACP_TYPES, AGENT_INPUT_TYPES, AGENT_STATUSES, type AgentRow } from "@agentex/db";
+import { z } from "zod";
+import { AgentName, Cursor, HttpUrl, IsoTimestamp, JsonObject, Uuid, iso, text } from "./common.ts";
 
-export const AgentStatus = z.enum(AGENT_STATUSES).meta({ id: 'AgentStatus' });
-export const AcpType = z.enum(ACP_TYPES).meta({ id: 'ACPType', description: '`agentic` is a deprecated alias, kept as sent' });
-export const AgentInputType = z.enum(AGENT_INPUT_TYPES).meta({ id: 'AgentInputType' });
+export const AgentStatus = z.enum(AGENT_STATUSES).meta({ id: "AgentStatus" });
+export const AcpType = z
+  .enum(ACP_TYPES)
+  .meta({ id: "ACPType", description: "`agentic` is a deprecated alias, kept as sent" });
+export const AgentInputType = z.enum(AGENT_INPUT_TYPES).meta({ id: "AgentInputType" });
 
 export const Agent = z
   .object({
@@ -22,12 +24,12 @@ export const Agent = z
     created_at: IsoTimestamp,
     updated_at: IsoTimestamp,
   })
-  .meta({ id: 'Agent' });
+  .meta({ id: "Agent" });
 export type Agent = z.infer<typeof Agent>;
 
 export const RegisteredAgent = Agent.extend({
   agent_api_key: z.string().meta({ description: "The agent's internal API key; the same on every register" }),
-}).meta({ id: 'RegisteredAgent' });
+}).meta({ id: "RegisteredAgent" });
 export type RegisteredAgent = z.infer<typeof RegisteredAgent>;
 
 export const RegisterBuildInput = z.object({
@@ -52,9 +54,9 @@ export type RegisterInput = z.infer<typeof RegisterInput>;
 export const AgentIdInput = z.object({ agent_id: Uuid });
 export const AgentNameInput = z.object({ agent_name: AgentName });
 
-export const AGENT_ORDER_BY = ['created_at', 'updated_at', 'name', 'registered_at'] as const;
+export const AGENT_ORDER_BY = ["created_at", "updated_at", "name", "registered_at"] as const;
 export type AgentOrderBy = (typeof AGENT_ORDER_BY)[number];
-export const OrderDirection = z.enum(['asc', 'desc']);
+export const OrderDirection = z.enum(["asc", "desc"]);
 export type OrderDirection = z.infer<typeof OrderDirection>;
 
 /** The largest page any list returns (documented in the README). */
@@ -63,16 +65,23 @@ export const MAX_PAGE_NUMBER = 1_000_000;
 
 const listFilters = {
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
-  order_by: z.enum(AGENT_ORDER_BY).default('created_at'),
-  order_direction: OrderDirection.default('desc'),
+  order_by: z.enum(AGENT_ORDER_BY).default("created_at"),
+  order_direction: OrderDirection.default("desc"),
   status: AgentStatus.optional(),
 };
 
 export const ListAgentsInput = z.object({
   ...listFilters,
-  page_number: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).optional().meta({ description: '1-based page (default 1); or page with `cursor`' }),
+  page_number: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_NUMBER)
+    .optional()
+    .meta({ description: "1-based page (default 1); or page with `cursor`" }),
   cursor: Cursor.optional().meta({
-    description: 'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL): pages stay fast at any depth. Not with `page_number`.',
+    description:
+      'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL): pages stay fast at any depth. Not with `page_number`.',
   }),
 });
 export type ListAgentsInput = z.infer<typeof ListAgentsInput>;
@@ -80,7 +89,9 @@ export type ListAgentsInput = z.infer<typeof ListAgentsInput>;
 export const ListAgentsPageInput = z.object({
   ...listFilters,
   cursor: Cursor.nullish(),
-  search: text(63).optional().meta({ description: 'Only agents whose name contains this (case-insensitive)' }),
+  search: text(63)
+    .optional()
+    .meta({ description: "Only agents whose name contains this (case-insensitive)" }),
 });
 export type ListAgentsPageInput = z.infer<typeof ListAgentsPageInput>;
 
@@ -98,16 +109,16 @@ export const AgentCounts = z
       Unknown: z.number().int(),
     }),
   })
-  .meta({ id: 'AgentCounts' });
+  .meta({ id: "AgentCounts" });
 export type AgentCounts = z.infer<typeof AgentCounts>;
 
 export const AgentPermissions = z
   .object({
     agent_id: Uuid,
-    role: z.enum(['viewer', 'deployer', 'owner', 'admin', 'self']),
-    actions: z.array(z.enum(['read', 'register', 'deploy', 'own'])),
+    role: z.enum(["viewer", "deployer", "owner", "admin", "self"]),
+    actions: z.array(z.enum(["read", "register", "deploy", "own"])),
   })
-  .meta({ id: 'AgentPermissions', description: 'What the caller may do on this agent' });
+  .meta({ id: "AgentPermissions", description: "What the caller may do on this agent" });
 
 export function toAgent(row: AgentRow): Agent {
   return {

@@ -1,7 +1,7 @@
-import type { DeploymentHistoryRow } from '@agentex/db';
-import { z } from 'zod';
-import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from './agent.ts';
-import { AgentName, IsoTimestamp, Uuid, iso, text } from './common.ts';
+import type { DeploymentHistoryRow } from "@agentex/db";
+import { z } from "zod";
+import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from "./agent.ts";
+import { AgentName, IsoTimestamp, Uuid, iso, text } from "./common.ts";
 
 /** Agentex's DeploymentHistory: one row per new commit an agent was registered with. */
 export const DeploymentHistory = z
@@ -12,23 +12,25 @@ export const DeploymentHistory = z
     author_email: z.string(),
     branch_name: z.string(),
     build_timestamp: IsoTimestamp,
-    deployment_timestamp: IsoTimestamp.meta({ description: 'When this commit was first registered' }),
+    deployment_timestamp: IsoTimestamp.meta({ description: "When this commit was first registered" }),
     commit_hash: z.string(),
-    deployment_id: Uuid.nullable().meta({ description: 'The deployment whose register carried it (deployment-scoped registers)' }),
+    deployment_id: Uuid.nullable().meta({
+      description: "The deployment whose register carried it (deployment-scoped registers)",
+    }),
   })
-  .meta({ id: 'DeploymentHistory' });
+  .meta({ id: "DeploymentHistory" });
 
-export const HISTORY_ORDER_BY = ['deployment_timestamp', 'build_timestamp'] as const;
+export const HISTORY_ORDER_BY = ["deployment_timestamp", "build_timestamp"] as const;
 export type HistoryOrderBy = (typeof HISTORY_ORDER_BY)[number];
 
 export const ListDeploymentHistoryInput = z.object({
   agent_id: Uuid.nullish(),
   agent_name: AgentName.nullish(),
-  commit_hash: text(256).min(1).nullish().meta({ description: 'Only records of this commit' }),
+  commit_hash: text(256).min(1).nullish().meta({ description: "Only records of this commit" }),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
   page_number: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).default(1),
-  order_by: z.enum(HISTORY_ORDER_BY).default('deployment_timestamp'),
-  order_direction: OrderDirection.default('desc'),
+  order_by: z.enum(HISTORY_ORDER_BY).default("deployment_timestamp"),
+  order_direction: OrderDirection.default("desc"),
 });
 export const DeploymentHistoryIdInput = z.object({ deployment_id: Uuid });
 

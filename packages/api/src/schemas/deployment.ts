@@ -1,18 +1,23 @@
-import { DEPLOYMENT_HEALTH, DEPLOYMENT_STATUSES, type DeploymentRow } from '@agentex/db';
-import { z } from 'zod';
-import { Cursor, IsoTimestamp, JsonObject, Uuid, iso, text } from './common.ts';
-import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from './agent.ts';
+import { DEPLOYMENT_HEALTH, DEPLOYMENT_STATUSES, type DeploymentRow } from "@agentex/db";
+import { z } from "zod";
+import { Cursor, IsoTimestamp, JsonObject, Uuid, iso, text } from "./common.ts";
+import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from "./agent.ts";
 
-export const DeploymentStatus = z.enum(DEPLOYMENT_STATUSES).meta({ id: 'DeploymentStatus' });
+export const DeploymentStatus = z.enum(DEPLOYMENT_STATUSES).meta({ id: "DeploymentStatus" });
 
 /** What the health checks last concluded about a Ready deployment's URL (its `status` is lifecycle only). */
-export const DeploymentHealth = z.enum(DEPLOYMENT_HEALTH).meta({ id: 'DeploymentHealth' });
+export const DeploymentHealth = z.enum(DEPLOYMENT_HEALTH).meta({ id: "DeploymentHealth" });
 
 export const Deployment = z
   .object({
     id: Uuid,
     agent_id: Uuid,
-    docker_image: z.string().meta({ description: 'Full image URI; "unknown" for a deployment that appeared through a deployment-scoped register' }),
+    docker_image: z
+      .string()
+      .meta({
+        description:
+          'Full image URI; "unknown" for a deployment that appeared through a deployment-scoped register',
+      }),
     registration_metadata: z.record(z.string(), z.unknown()).nullable(),
     status: DeploymentStatus,
     acp_url: z.string().nullable(),
@@ -25,21 +30,21 @@ export const Deployment = z
     health: DeploymentHealth,
     health_reason: z.string().nullable(),
   })
-  .meta({ id: 'Deployment' });
+  .meta({ id: "Deployment" });
 export type Deployment = z.infer<typeof Deployment>;
 
 export const DeploymentRef = z.object({ agent_id: Uuid, deployment_id: Uuid });
 
 export const CreateDeploymentInput = z.object({
   agent_id: Uuid,
-  docker_image: text(1024).min(1).meta({ description: 'Full Docker image URI (required, as in Agentex)' }),
+  docker_image: text(1024).min(1).meta({ description: "Full Docker image URI (required, as in Agentex)" }),
   registration_metadata: JsonObject.nullish(),
   sgp_deploy_id: text(256).nullish(),
   helm_release_name: text(256).nullish(),
 });
 export type CreateDeploymentInput = z.infer<typeof CreateDeploymentInput>;
 
-export const DEPLOYMENT_ORDER_BY = ['created_at', 'promoted_at'] as const;
+export const DEPLOYMENT_ORDER_BY = ["created_at", "promoted_at"] as const;
 export type DeploymentOrderBy = (typeof DEPLOYMENT_ORDER_BY)[number];
 
 /** Agentex's list: offset pages (`page_number`), newest first by default, 50 per page. */
@@ -47,9 +52,12 @@ export const ListDeploymentsInput = z.object({
   agent_id: Uuid,
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
   page_number: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).default(1),
-  order_by: z.enum(DEPLOYMENT_ORDER_BY).default('created_at'),
-  order_direction: OrderDirection.default('desc'),
-  cursor: Cursor.optional().meta({ description: 'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL); newest first' }),
+  order_by: z.enum(DEPLOYMENT_ORDER_BY).default("created_at"),
+  order_direction: OrderDirection.default("desc"),
+  cursor: Cursor.optional().meta({
+    description:
+      'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL); newest first',
+  }),
 });
 export type ListDeploymentsInput = z.infer<typeof ListDeploymentsInput>;
 

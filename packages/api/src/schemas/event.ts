@@ -1,20 +1,20 @@
-import type { EventRow } from '@agentex/db';
-import { z } from 'zod';
-import { IsoTimestamp, Uuid, iso } from './common.ts';
+import type { EventRow } from "@agentex/db";
+import { z } from "zod";
+import { IsoTimestamp, Uuid, iso } from "./common.ts";
 
 export const EVENT_TYPES = [
-  'agent.created',
-  'agent.registered',
-  'agent.deleted',
-  'deployment.created',
-  'deployment.ready',
-  'deployment.deleted',
-  'production.changed',
-  'health.changed',
+  "agent.created",
+  "agent.registered",
+  "agent.deleted",
+  "deployment.created",
+  "deployment.ready",
+  "deployment.deleted",
+  "production.changed",
+  "health.changed",
   /** Not a change: the stream could not resume from the id asked for (it fell out of retention). */
-  'reset',
+  "reset",
 ] as const;
-export const EventType = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
+export const EventType = z.enum(EVENT_TYPES).meta({ id: "EventType" });
 export type EventType = z.infer<typeof EventType>;
 
 export const ChangeEvent = z
@@ -26,11 +26,14 @@ export const ChangeEvent = z
     at: IsoTimestamp,
     data: z.record(z.string(), z.unknown()),
   })
-  .meta({ id: 'ChangeEvent' });
+  .meta({ id: "ChangeEvent" });
 export type ChangeEvent = z.infer<typeof ChangeEvent>;
 
 /** A non-negative integer id, as a string (SSE ids are strings) or a number. */
-export const EventId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,15}$/, 'must be an event id (digits)')]);
+export const EventId = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d{1,15}$/, "must be an event id (digits)"),
+]);
 
 export const WatchInput = z.object({
   /** Only this agent's events. */
@@ -53,6 +56,11 @@ export function toChangeEvent(row: EventRow): ChangeEvent {
 
 /** ChangeEvent as JSON Schema, for the OpenAPI description of `GET /api/events` (not a bridge route). */
 export function changeEventJsonSchema(): Record<string, unknown> {
-  const { $schema: _, ...schema } = z.toJSONSchema(ChangeEvent, { target: 'draft-2020-12', unrepresentable: 'any', metadata: z.registry(), reused: 'inline' }) as Record<string, unknown>;
+  const { $schema: _, ...schema } = z.toJSONSchema(ChangeEvent, {
+    target: "draft-2020-12",
+    unrepresentable: "any",
+    metadata: z.registry(),
+    reused: "inline",
+  }) as Record<string, unknown>;
   return schema;
 }

@@ -1,31 +1,35 @@
-import { PROMOTION_KINDS, type PromotionRow } from '@agentex/db';
-import { z } from 'zod';
-import { Cursor, IsoTimestamp, Uuid, iso, text } from './common.ts';
-import { Deployment, DeploymentRef } from './deployment.ts';
-import { MAX_PAGE_SIZE } from './agent.ts';
+import { PROMOTION_KINDS, type PromotionRow } from "@agentex/db";
+import { z } from "zod";
+import { Cursor, IsoTimestamp, Uuid, iso, text } from "./common.ts";
+import { Deployment, DeploymentRef } from "./deployment.ts";
+import { MAX_PAGE_SIZE } from "./agent.ts";
 
-export const PromotionKind = z.enum(PROMOTION_KINDS).meta({ id: 'PromotionKind' });
+export const PromotionKind = z.enum(PROMOTION_KINDS).meta({ id: "PromotionKind" });
 
 /** `null` means "no production deployment yet"; leaving the field out skips the check. */
 export const ExpectedCurrent = Uuid.nullable()
   .optional()
   .describe(
-    'Compare-and-swap: act only if production is this deployment (null: only if there is none). ' +
-      'Otherwise 409 PRODUCTION_CHANGED with current_deployment_id.',
+    "Compare-and-swap: act only if production is this deployment (null: only if there is none). " +
+      "Otherwise 409 PRODUCTION_CHANGED with current_deployment_id.",
   );
 
-export const Reason = text(1000).nullish().describe('Why; kept in the promotion ledger.');
+export const Reason = text(1000).nullish().describe("Why; kept in the promotion ledger.");
 
 export const Promotion = z
   .object({
-    id: z.number().int().describe('Ledger position; increases with every production change'),
+    id: z.number().int().describe("Ledger position; increases with every production change"),
     agent_id: Uuid,
     from_deployment_id: Uuid.nullable(),
     to_deployment_id: Uuid.nullable(),
     kind: PromotionKind,
-    undoes_id: z.number().int().nullable().describe('For a rollback: it undid every still-effective row from this id on'),
+    undoes_id: z
+      .number()
+      .int()
+      .nullable()
+      .describe("For a rollback: it undid every still-effective row from this id on"),
     actor: z.object({
-      kind: z.string().describe('user, service_account, or agent (an agent key)'),
+      kind: z.string().describe("user, service_account, or agent (an agent key)"),
       id: Uuid,
       name: z.string(),
     }),
@@ -33,7 +37,7 @@ export const Promotion = z
     request_id: z.string(),
     at: IsoTimestamp,
   })
-  .meta({ id: 'Promotion' });
+  .meta({ id: "Promotion" });
 export type Promotion = z.infer<typeof Promotion>;
 
 export function toPromotion(row: PromotionRow): Promotion {
@@ -58,7 +62,9 @@ export const PromoteInput = DeploymentRef.extend({
 
 export const RollbackInput = z.object({
   agent_id: Uuid,
-  to_deployment_id: Uuid.optional().describe('Roll back to this earlier production deployment; default: the previous one'),
+  to_deployment_id: Uuid.optional().describe(
+    "Roll back to this earlier production deployment; default: the previous one",
+  ),
   reason: Reason,
   expected_current_deployment_id: ExpectedCurrent,
 });
@@ -66,9 +72,11 @@ export const RollbackInput = z.object({
 export const RollbackResult = z
   .object({
     deployment: Deployment,
-    promotion: Promotion.nullable().describe('The ledger row of this rollback; null if the target already was production'),
+    promotion: Promotion.nullable().describe(
+      "The ledger row of this rollback; null if the target already was production",
+    ),
   })
-  .meta({ id: 'RollbackResult' });
+  .meta({ id: "RollbackResult" });
 
 export const ListPromotionsInput = z.object({
   agent_id: Uuid,
@@ -78,18 +86,20 @@ export const ListPromotionsInput = z.object({
 
 export const PromotionPage = z
   .object({ items: z.array(Promotion), next_cursor: z.string().nullable() })
-  .meta({ id: 'PromotionPage' });
+  .meta({ id: "PromotionPage" });
 
 export const ProductionAtInput = z.object({
   agent_id: Uuid,
-  at: IsoTimestamp.optional().describe('ISO-8601 timestamp; default: now'),
+  at: IsoTimestamp.optional().describe("ISO-8601 timestamp; default: now"),
 });
 
 export const ProductionAt = z
   .object({
     agent_id: Uuid,
     at: IsoTimestamp,
-    deployment_id: Uuid.nullable().describe('Production at that time; null if none (per the ledger)'),
-    promotion: Promotion.nullable().describe('The ledger row that made it so; null if the ledger has none by then'),
+    deployment_id: Uuid.nullable().describe("Production at that time; null if none (per the ledger)"),
+    promotion: Promotion.nullable().describe(
+      "The ledger row that made it so; null if the ledger has none by then",
+    ),
   })
-  .meta({ id: 'ProductionAt' });
+  .meta({ id: "ProductionAt" });
