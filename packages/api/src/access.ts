@@ -1,5 +1,5 @@
 import type { AgentRole, AgentRow, DB, Kysely } from "@agentex/db";
-import type { Principal } from "./auth.ts";
+import type { Caller } from "./auth.ts";
 import { forbidden, notFound } from "./errors.ts";
 import { findLiveAgentWithGrant } from "./queries/agents.ts";
 
@@ -19,7 +19,7 @@ const ALLOWED: Record<EffectiveRole, ReadonlySet<AgentAction>> = {
 
 export async function roleOn(
   db: Kysely<DB>,
-  principal: Principal,
+  principal: Caller,
   agentId: string,
 ): Promise<EffectiveRole | null> {
   if (principal.admin) return "owner";
@@ -35,7 +35,7 @@ export async function roleOn(
 
 /** The caller's role on an agent, given its grant row there (if any). */
 export function effectiveRole(
-  principal: Principal,
+  principal: Caller,
   agentId: string,
   grant: AgentRole | null,
 ): EffectiveRole | null {
@@ -51,7 +51,7 @@ export function effectiveRole(
  */
 export async function loadAuthorized(
   db: Kysely<DB>,
-  principal: Principal,
+  principal: Caller,
   by: { id: string } | { name: string },
   action: AgentAction,
   ref: string,
@@ -64,7 +64,7 @@ export async function loadAuthorized(
   return found.agent;
 }
 
-export function canCreateAgents(principal: Principal): boolean {
+export function canCreateAgents(principal: Caller): boolean {
   return principal.admin || principal.can_create_agents;
 }
 
@@ -75,7 +75,7 @@ export function canCreateAgents(principal: Principal): boolean {
  */
 export async function authorize(
   db: Kysely<DB>,
-  principal: Principal,
+  principal: Caller,
   agent: Pick<AgentRow, "id">,
   action: AgentAction,
   ref: string,

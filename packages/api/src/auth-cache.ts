@@ -1,5 +1,5 @@
 import type { DB, Kysely } from "@agentex/db";
-import { authenticate, type Principal } from "./auth.ts";
+import { authenticate, type Caller } from "./auth.ts";
 import { hashCredential } from "./crypto.ts";
 
 /**
@@ -30,7 +30,7 @@ export const AUTH_CHANNEL = "agentex_auth";
 type Scope = "credential" | "principal" | "agent" | "all";
 
 interface Entry {
-  principal: Principal;
+  principal: Caller;
   /** Date.now() after which the entry is read again from the database. */
   until: number;
   /** The listener epoch the entry was read under: a reconnect (messages possibly missed) voids it. */
@@ -91,7 +91,7 @@ export class AuthCache implements AuthInvalidation {
     return this.entries.size;
   }
 
-  async authenticate(credential: string): Promise<Principal | null> {
+  async authenticate(credential: string): Promise<Caller | null> {
     if (credential.length > 256) return null;
     const epoch = this.unsubscribe ? this.store.listenerEpoch() : null;
     if (epoch === null) return authenticate(this.store.db, credential);

@@ -2,7 +2,8 @@ import type { DB, Kysely, PrincipalKind } from "@agentex/db";
 import { sql } from "kysely";
 import { AGENT_KEY_PREFIX, hashCredential, sameHash } from "./crypto.ts";
 
-export interface Principal {
+/** Who is calling: a principal (by its token) or an agent (by its API key). Not the `principals` row. */
+export interface Caller {
   id: string;
   name: string;
   kind: PrincipalKind;
@@ -22,7 +23,7 @@ export interface Principal {
  * authenticate: every check is in the same query, so a revocation takes
  * effect on the very next request.
  */
-export async function authenticate(db: Kysely<DB>, credential: string): Promise<Principal | null> {
+export async function authenticate(db: Kysely<DB>, credential: string): Promise<Caller | null> {
   if (credential.length > 256) return null;
   const hash = hashCredential(credential);
   if (credential.startsWith(AGENT_KEY_PREFIX)) {
@@ -78,6 +79,6 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
 }
 
 /** The principal id to record as creator or grantor; agent keys are not principals rows. */
-export function actorId(p: Principal): string | null {
+export function actorId(p: Caller): string | null {
   return p.kind === "agent" ? null : p.id;
 }

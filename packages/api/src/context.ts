@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DB, Kysely } from "@agentex/db";
-import type { Principal } from "./auth.ts";
+import type { Caller } from "./auth.ts";
 import type { FeedHub } from "./feed.ts";
 import type { AuthCache } from "./auth-cache.ts";
 
@@ -36,7 +36,7 @@ export interface ContextOptions {
   /** The bearer token of the request, if any; resolved lazily by the auth middleware. */
   token?: string | null;
   /** A principal already known (tests through createCaller, internal calls). */
-  principal?: Principal | null;
+  principal?: Caller | null;
   requestId?: string;
   log?: Logger;
   events?: LifecycleEvents;

@@ -1,5 +1,5 @@
 import type { DB, EventRow, Kysely } from "@agentex/db";
-import type { Principal } from "./auth.ts";
+import type { Caller } from "./auth.ts";
 import type { Logger } from "./context.ts";
 import { DomainError, unauthenticated } from "./errors.ts";
 import { eventsAfter, lastEventId, oldestEventId, purgeEvents } from "./queries/events.ts";
@@ -41,12 +41,12 @@ interface Subscriber {
 }
 
 export interface WatchOptions {
-  principal: Principal;
+  principal: Caller;
   agentId?: string | null;
   /** Resume after this id; absent, the stream starts with the next change. */
   lastEventId?: number | null;
   /** Re-reads the caller's principal (null once its token is revoked or it is disabled). */
-  reauthenticate: () => Promise<Principal | null>;
+  reauthenticate: () => Promise<Caller | null>;
   /** Streams with the same key share one re-check per heartbeat (e.g. the token). */
   authKey?: string | null;
   signal?: AbortSignal | undefined;
@@ -59,7 +59,7 @@ const SHUTDOWN = "the server is shutting down; reconnect with Last-Event-ID to r
 /** A keep-alive tick: emitted when nothing happened for a heartbeat interval. */
 export const HEARTBEAT = Symbol("heartbeat");
 
-export function canSee(principal: Principal, agentId: string | null, readers: ReadonlySet<string>): boolean {
+export function canSee(principal: Caller, agentId: string | null, readers: ReadonlySet<string>): boolean {
   if (principal.admin) return true;
   if (agentId === null) return true;
   if (principal.kind === "agent") return principal.agent_id === agentId;
@@ -83,7 +83,7 @@ export class FeedHub {
   private unsubscribe: (() => Promise<void>) | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly ringSize: number;
-  private readonly recheck = new Map<string, { at: number; result: Promise<Principal | null> }>();
+  private readonly recheck = new Map<string, { at: number; result: Promise<Caller | null> }>();
 
   constructor(private readonly opts: FeedOptions) {
     this.ringSize = opts.ringSize ?? 4096;
@@ -189,7 +189,7 @@ export class FeedHub {
   }
 
   /** One re-check per credential per half heartbeat, however many streams it has open. */
-  private reauthenticate(opts: WatchOptions): Promise<Principal | null> {
+  private reauthenticate(opts: WatchOptions): Promise<Caller | null> {
     if (!opts.authKey) return opts.reauthenticate();
     const now = Date.now();
     const cached = this.recheck.get(opts.authKey);
@@ -328,7 +328,7 @@ export class FeedHub {
       let lastBeat = Date.now();
       while (!sub.closed) {
         if (Date.now() - lastBeat >= this.opts.heartbeatMs) {
-          let fresh: Principal | null | undefined;
+          let fresh: Caller | null | undefined;
           try {
             fresh = await this.reauthenticate(opts);
           } catch (err) {

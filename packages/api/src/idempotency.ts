@@ -12,7 +12,7 @@ import {
 } from "./errors.ts";
 import { stableJson } from "./lifecycle/stable-json.ts";
 import { claimKey, findKey, purgeExpiredKeys, storeResponse } from "./queries/idempotency.ts";
-import type { Principal } from "./auth.ts";
+import type { Caller } from "./auth.ts";
 
 /** How long a key and its answer are kept. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -85,7 +85,7 @@ export function requestHash(path: string, rawInput: unknown): string {
 }
 
 /** Keys are the caller's own: a principal, or an agent by its key. */
-function scopeOf(principal: Principal): string {
+function scopeOf(principal: Caller): string {
   return `${principal.kind === "agent" ? "agent" : "principal"}:${principal.id}`;
 }
 
@@ -122,7 +122,7 @@ type NextResult = { ok: true; data: unknown } | { ok: false; error: { cause?: un
  * schema, races reported as 409 by a unique index, 503 and 500.
  */
 export async function runIdempotent<R extends NextResult>(
-  opts: { ctx: Context & { principal: Principal }; path: string; rawInput: unknown; key: string },
+  opts: { ctx: Context & { principal: Caller }; path: string; rawInput: unknown; key: string },
   next: (ctx: { db: Context["db"]; events: LifecycleEvents }) => Promise<R>,
 ): Promise<R> {
   const { ctx, path, key } = opts;

@@ -7,7 +7,7 @@ export {
   type LifecycleEvent,
   type LifecycleEvents,
 } from "./context.ts";
-export { authenticate, type Principal } from "./auth.ts";
+export { authenticate, type Caller } from "./auth.ts";
 export { DomainError, type DomainErrorKind, type ErrorDetails, type FieldIssue } from "./errors.ts";
 export { IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_SECONDS } from "./idempotency.ts";
 export { bootstrapAdmin } from "./bootstrap.ts";

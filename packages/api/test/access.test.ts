@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
-import type { Principal } from "../src/index.ts";
+import type { Caller } from "../src/index.ts";
 import { rejection, uniqueName, useFixture } from "./helpers.ts";
 
 /**
@@ -24,7 +24,7 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
   }
 
   /** An agent owned by `owner`: a production deployment, a Ready one, a Pending one, and the internal key. */
-  async function deployedAgent(owner: Principal, opts: { description?: string } = {}) {
+  async function deployedAgent(owner: Caller, opts: { description?: string } = {}) {
     const api = f.as(owner);
     const name = uniqueName("acc");
     const description = opts.description ?? `desc of ${name}`;
@@ -64,14 +64,12 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
         () => f.as(b).agents.registerBuild({ name: agent.name, description: "mine now" }),
         () => f.as(b).agents.registerBuild({ name: agent.name, description: secretDescription }),
         () =>
-          f
-            .as(b)
-            .agents.register({
-              name: agent.name,
-              description: "mine",
-              acp_url: url("evil"),
-              acp_type: "sync",
-            }),
+          f.as(b).agents.register({
+            name: agent.name,
+            description: "mine",
+            acp_url: url("evil"),
+            acp_type: "sync",
+          }),
       ]) {
         const err = await rejection(attempt());
         expect(err.code).toBe("CONFLICT");
@@ -172,15 +170,13 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       // Nor by creating a new agent around it: the whole registration rolls back.
       const fresh = uniqueName("b");
       const err2 = await rejection(
-        f
-          .as(b)
-          .agents.register({
-            name: fresh,
-            description: "b",
-            acp_url: url("hijack"),
-            acp_type: "async",
-            registration_metadata: { deployment_id: ready },
-          }),
+        f.as(b).agents.register({
+          name: fresh,
+          description: "b",
+          acp_url: url("hijack"),
+          acp_type: "async",
+          registration_metadata: { deployment_id: ready },
+        }),
       );
       expect(err2.code).toBe("CONFLICT");
       expect(await f.db.db.selectFrom("agents").select("id").where("name", "=", fresh).execute()).toEqual([]);
@@ -797,14 +793,12 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       )!;
       await f.as(a).agentApiKeys.revoke({ id: internal.id });
       expect((await rejection(f.withToken(key).me.get())).code).toBe("UNAUTHORIZED");
-      const again = await f
-        .as(a)
-        .agents.register({
-          name: agent.name,
-          description: agent.description,
-          acp_url: url("new"),
-          acp_type: "async",
-        });
+      const again = await f.as(a).agents.register({
+        name: agent.name,
+        description: agent.description,
+        acp_url: url("new"),
+        acp_type: "async",
+      });
       expect(again.agent_api_key).not.toBe(key);
       expect((await f.withToken(again.agent_api_key).me.get()).agent_id).toBe(agent.id);
       expect((await rejection(f.withToken(key).me.get())).code).toBe("UNAUTHORIZED");

@@ -8,7 +8,7 @@ import {
   FEED_CHANNEL,
   HEARTBEAT,
   type ChangeEvent,
-  type Principal,
+  type Caller,
 } from "../src/index.ts";
 import { SECRET, rejection, uniqueName, useFixture } from "./helpers.ts";
 import { readyDeployment, registerInput } from "./lifecycle-helpers.ts";
@@ -60,7 +60,7 @@ describe(`change feed (${TEST_STORE})`, () => {
   });
 
   /** A caller whose commits NOTIFY the hub's channel, as the server's are. */
-  function caller(principal: Principal, signal?: AbortSignal) {
+  function caller(principal: Caller, signal?: AbortSignal) {
     return createCaller(
       createContextInner({
         db: f.db.db,
@@ -74,7 +74,7 @@ describe(`change feed (${TEST_STORE})`, () => {
   }
 
   /** `events.watch` through the router, unwrapped from tRPC's tracked envelopes; `close()` aborts it. */
-  async function subscribe(principal: Principal, input: { agent_id?: string } = {}) {
+  async function subscribe(principal: Caller, input: { agent_id?: string } = {}) {
     const abort = new AbortController();
     const iterable = await caller(principal, abort.signal).events.watch(input);
     const it = iterable[Symbol.asyncIterator]();

@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from "@agentex/db/testing";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
-import { authenticate, createCaller, createContextInner, type Principal } from "../src/index.ts";
+import { authenticate, createCaller, createContextInner, type Caller } from "../src/index.ts";
 import { insertPrincipal, issueToken } from "../src/queries/principals.ts";
 
 export const SECRET = Buffer.from("test-secret-key-of-at-least-32-chars!!", "utf8");
@@ -9,7 +9,7 @@ export const SECRET = Buffer.from("test-secret-key-of-at-least-32-chars!!", "utf
 export interface Fixture {
   db: TestDatabase;
   /** A caller acting as `principal` (no HTTP). */
-  as(principal: Principal): ReturnType<typeof createCaller>;
+  as(principal: Caller): ReturnType<typeof createCaller>;
   /** A caller that presents a raw bearer token, as the server would. */
   withToken(token: string | null): ReturnType<typeof createCaller>;
   principal(opts?: {
@@ -17,7 +17,7 @@ export interface Fixture {
     can_create_agents?: boolean;
     kind?: "user" | "service_account";
   }): Promise<{
-    principal: Principal;
+    principal: Caller;
     token: string;
   }>;
 }

@@ -1,7 +1,7 @@
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { createCaller, createContextInner, type LifecycleEvent, type Principal } from "../src/index.ts";
+import { createCaller, createContextInner, type LifecycleEvent, type Caller } from "../src/index.ts";
 import { SECRET, rejection, uniqueName, useFixture } from "./helpers.ts";
 import { builtAgent, readyDeployment, registerInput } from "./lifecycle-helpers.ts";
 
@@ -10,7 +10,7 @@ describe(`idempotency keys (${TEST_STORE})`, () => {
 
   /** A caller sending `Idempotency-Key: key` (as the server passes the header), recording events and headers. */
   const withHeader = (
-    principal: Principal,
+    principal: Caller,
     key: string | null,
     sink: { events: LifecycleEvent[]; headers: Record<string, string> },
   ) =>

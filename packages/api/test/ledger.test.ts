@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { createCaller, createContextInner, type Principal } from "../src/index.ts";
+import { createCaller, createContextInner, type Caller } from "../src/index.ts";
 import { SECRET, rejection, useFixture } from "./helpers.ts";
 import { agentRow, builtAgent, productionRows, readyDeployment, registerInput } from "./lifecycle-helpers.ts";
 
@@ -10,7 +10,7 @@ describe(`promotion ledger and rollback (${TEST_STORE})`, () => {
   const f = useFixture();
 
   /** A caller whose calls carry `requestId`, as the server's would. */
-  const callerWithRequest = (principal: Principal, requestId: string) =>
+  const callerWithRequest = (principal: Caller, requestId: string) =>
     createCaller(createContextInner({ db: f.db.db, secretKey: SECRET, principal, requestId }));
 
   const ledger = async (caller: ReturnType<typeof f.as>, agentId: string) => {

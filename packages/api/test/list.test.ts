@@ -3,7 +3,7 @@ import type { AgentStatus } from "@agentex/db";
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Principal } from "../src/auth.ts";
+import type { Caller } from "../src/auth.ts";
 import { rejection, useFixture } from "./helpers.ts";
 import { registerInput } from "./lifecycle-helpers.ts";
 
@@ -40,7 +40,7 @@ const DIRECTIONS: Direction[] = ["asc", "desc"];
 
 describe(`agents.list and agents.listPage (${TEST_STORE})`, () => {
   const f = useFixture();
-  let me!: Principal;
+  let me!: Caller;
   let mine: Seeded[] = [];
   let deletedId!: string;
   let othersIds: string[] = [];

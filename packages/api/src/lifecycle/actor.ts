@@ -1,5 +1,5 @@
 import { withTransaction, type DB, type Kysely, type Transaction } from "@agentex/db";
-import type { Principal } from "../auth.ts";
+import type { Caller } from "../auth.ts";
 import type { LifecycleEvent, LifecycleEvents, Logger } from "../context.ts";
 import { appendEvents, type NewEvent } from "../queries/events.ts";
 import type { AuthInvalidation } from "../auth-cache.ts";
@@ -7,7 +7,7 @@ import type { AuthInvalidation } from "../auth-cache.ts";
 /** What lifecycle code needs from a request: the store, the caller, the server secret. */
 export interface Actor {
   db: Kysely<DB>;
-  principal: Principal;
+  principal: Caller;
   secretKey: Buffer;
   events: LifecycleEvents;
   /** The request's logger, for actions recorded in the log (renames). */

@@ -14,7 +14,7 @@ import { conflict, invalid, notFound } from "../errors.ts";
 import { findLiveAgentById, findLiveAgentByName, lockLiveAgent } from "../queries/agents.ts";
 import { findLiveKeyByName, insertKey } from "../queries/keys.ts";
 import { KEY_NAME, type CreateAgentApiKeyInput, type CreateWebhookTriggerInput } from "../schemas/access.ts";
-import type { Principal } from "../auth.ts";
+import type { Caller } from "../auth.ts";
 import { inTransaction, type Actor } from "./actor.ts";
 
 export interface AgentRefInput {
@@ -47,7 +47,7 @@ export function refText(by: { id: string } | { name: string }): string {
 /** The agent, if the caller may `action` it; 404 (naming it as the caller did) when it may not even read it. */
 export async function agentFor(
   db: Kysely<DB>,
-  principal: Principal,
+  principal: Caller,
   by: { id: string } | { name: string },
   action: "read" | "own",
 ): Promise<AgentRow> {

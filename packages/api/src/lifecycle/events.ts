@@ -1,12 +1,12 @@
 import { authorize } from "../access.ts";
-import { authenticate, type Principal } from "../auth.ts";
+import { authenticate, type Caller } from "../auth.ts";
 import type { Context } from "../context.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { HEARTBEAT, type FeedHub } from "../feed.ts";
 import { findLiveAgentById } from "../queries/agents.ts";
 import type { ChangeEvent, WatchInput } from "../schemas/event.ts";
 
-export type Watcher = Context & { principal: Principal };
+export type Watcher = Context & { principal: Caller };
 
 /**
  * Opens a change-feed stream for the caller: checks the agent filter (404 for

@@ -8,7 +8,7 @@ import {
   type SqlBool,
   type UpdateObject,
 } from "kysely";
-import type { Principal } from "../auth.ts";
+import type { Caller } from "../auth.ts";
 import type { AgentOrderBy, OrderDirection } from "../schemas/agent.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
@@ -105,7 +105,7 @@ export async function recordRename(
 }
 
 /** Agents the principal may read, filtered in SQL so pages are never short. */
-function visibleTo(principal: Principal) {
+function visibleTo(principal: Caller) {
   return (eb: ExpressionBuilder<DB, "agents">): Expression<SqlBool> => {
     if (principal.admin) return sql<boolean>`true`;
     if (principal.kind === "agent") return eb("agents.id", "=", principal.agent_id ?? "");
@@ -147,7 +147,7 @@ function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
+function baseList(db: Kysely<DB>, principal: Caller, q: AgentListQuery) {
   const expr = SORT_EXPR[q.orderBy];
   const dir = sql.raw(q.direction);
   let query = db
@@ -172,7 +172,7 @@ function baseList(db: Kysely<DB>, principal: Principal, q: AgentListQuery) {
  */
 export async function listAgentsByOffset(
   db: Kysely<DB>,
-  principal: Principal,
+  principal: Caller,
   q: AgentListQuery & { offset: number },
 ): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
   const expr = SORT_EXPR[q.orderBy];
@@ -213,7 +213,7 @@ function pageOf(rows: Array<AgentRow & { sort_key: string }>, limit: number, sco
 
 export async function listAgentsByCursor(
   db: Kysely<DB>,
-  principal: Principal,
+  principal: Caller,
   q: AgentListQuery & { cursor?: string | null | undefined },
 ): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
   const scope = listScope(q);
@@ -232,7 +232,7 @@ export async function listAgentsByCursor(
 /** How many live agents the principal may read, per status (one grouped query). */
 export async function countAgentsByStatus(
   db: Kysely<DB>,
-  principal: Principal,
+  principal: Caller,
 ): Promise<Array<{ status: AgentRow["status"]; count: number }>> {
   const rows = await db
     .selectFrom("agents")

@@ -25,12 +25,12 @@ import {
 } from "../schemas/access.ts";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 import type { Context } from "../context.ts";
-import type { Principal } from "../auth.ts";
+import type { Caller } from "../auth.ts";
 
 const tags = ["agent api keys"];
 
 /** A live key whose agent the caller owns; 404 for anyone else, as for a key that does not exist. */
-async function ownedKey(ctx: Context & { principal: Principal }, id: string) {
+async function ownedKey(ctx: Context & { principal: Caller }, id: string) {
   const key = await findLiveKey(ctx.db, id);
   const agent = key ? await findLiveAgentById(ctx.db, key.agent_id) : undefined;
   if (!key || !agent) throw notFound("Agent API key", id);

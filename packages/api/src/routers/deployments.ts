@@ -16,11 +16,11 @@ import {
 import { PromoteInput } from "../schemas/promotion.ts";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 import type { Context } from "../context.ts";
-import type { Principal } from "../auth.ts";
+import type { Caller } from "../auth.ts";
 
 const tags = ["deployments"];
 
-function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
+function readableAgent(ctx: Context & { principal: Caller }, agentId: string) {
   return loadAuthorized(ctx.db, ctx.principal, { id: agentId }, "read", agentId);
 }
 

@@ -15,11 +15,11 @@ import {
 } from "../schemas/promotion.ts";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 import type { Context } from "../context.ts";
-import type { Principal } from "../auth.ts";
+import type { Caller } from "../auth.ts";
 
 const tags = ["promotions"];
 
-async function readableAgent(ctx: Context & { principal: Principal }, agentId: string) {
+async function readableAgent(ctx: Context & { principal: Caller }, agentId: string) {
   const agent = await findLiveAgentById(ctx.db, agentId);
   if (!agent) throw notFound("Agent", agentId);
   await authorize(ctx.db, ctx.principal, agent, "read", agentId);
