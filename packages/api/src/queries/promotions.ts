@@ -51,10 +51,11 @@ export async function effectiveHistory(trx: Transaction<DB>, agentId: string): P
     .selectAll("r")
     .where("r.agent_id", "=", agentId)
     .where("r.kind", "<>", "rollback")
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("promotions as rb")
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("promotions as rb")
             .select(sql`1`.as("one"))
             .whereRef("rb.agent_id", "=", "r.agent_id")
             .where("rb.kind", "=", "rollback")
