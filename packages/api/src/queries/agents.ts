@@ -97,6 +97,20 @@ export async function updateAgent(
     .executeTakeFirstOrThrow();
 }
 
+/** Soft delete: the row stays for history; the name is free again at once (the unique index skips it). */
+export async function markAgentDeleted(trx: Transaction<DB>, id: string): Promise<void> {
+  await trx
+    .updateTable("agents")
+    .set({
+      status: "Deleted",
+      status_reason: "Deleted",
+      deleted_at: sql<Date>`now()`,
+      updated_at: sql<Date>`now()`,
+    })
+    .where("id", "=", id)
+    .execute();
+}
+
 export async function recordRename(
   trx: Transaction<DB>,
   values: { agent_id: string; old_name: string; new_name: string; renamed_by: string | null },

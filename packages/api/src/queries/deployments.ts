@@ -1,5 +1,5 @@
 import type { DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
-import { sql } from "kysely";
+import { sql, type InsertObject } from "kysely";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import type { OrderDirection } from "../schemas/agent.ts";
 import type { DeploymentOrderBy } from "../schemas/deployment.ts";
@@ -73,6 +73,23 @@ export async function listLiveDeploymentsByPage(
     .orderBy("id", dir)
     .limit(opts.limit)
     .offset(opts.limit * (opts.pageNumber - 1))
+    .execute();
+}
+
+/** Inserts a deployment; the caller holds its agent's row lock. */
+export async function insertDeployment(
+  trx: Transaction<DB>,
+  values: InsertObject<DB, "deployments">,
+): Promise<DeploymentRow> {
+  return trx.insertInto("deployments").values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Soft delete: the row stays for history and the ledger. */
+export async function expireDeployment(trx: Transaction<DB>, deploymentId: string): Promise<void> {
+  await trx
+    .updateTable("deployments")
+    .set({ expires_at: sql<Date>`now()` })
+    .where("id", "=", deploymentId)
     .execute();
 }
 
