@@ -1,6 +1,6 @@
 import type { DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
 import { sql, type InsertObject } from "kysely";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { decodeCursor, sortKeyPage } from "./cursor.ts";
 import type { OrderDirection } from "../schemas/agent.ts";
 import type { DeploymentOrderBy } from "../schemas/deployment.ts";
 
@@ -45,11 +45,7 @@ export async function listLiveDeployments(
     const after = decodeCursor(cursor, scope);
     q = q.where(sql<boolean>`(created_at, id) < (${after.key}::timestamptz, ${after.id}::uuid)`);
   }
-  const rows = await q.execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
-  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+  return sortKeyPage(await q.execute(), limit, scope);
 }
 
 /**
