@@ -3,9 +3,10 @@ import type { Caller } from "./auth.ts";
 import { forbidden, invalid, notFound, type DomainError } from "./errors.ts";
 import { findLiveAgentWithGrant, lockLiveAgent } from "./queries/agents.ts";
 import { findGrant } from "./queries/grants.ts";
+import type { AGENT_ACTIONS } from "./schemas/agent.ts";
 
 /** What a call wants to do with one agent. */
-export type AgentAction = "read" | "register" | "deploy" | "own";
+export type AgentAction = (typeof AGENT_ACTIONS)[number];
 
 /** `self` is an agent authenticated by its own key. */
 export type EffectiveRole = AgentRole | "self";
