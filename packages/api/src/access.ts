@@ -1,13 +1,18 @@
-import type { AgentRole, AgentRow, DB, Kysely } from "@agentex/db";
+import type { AgentRole, AgentRow, DB, Kysely, Transaction } from "@agentex/db";
 import type { Caller } from "./auth.ts";
-import { forbidden, notFound } from "./errors.ts";
-import { findLiveAgentWithGrant } from "./queries/agents.ts";
+import { forbidden, invalid, notFound, type DomainError } from "./errors.ts";
+import { findLiveAgentWithGrant, lockLiveAgent } from "./queries/agents.ts";
+import { findGrant } from "./queries/grants.ts";
+import type { AGENT_ACTIONS } from "./schemas/agent.ts";
 
 /** What a call wants to do with one agent. */
-export type AgentAction = "read" | "register" | "deploy" | "own";
+export type AgentAction = (typeof AGENT_ACTIONS)[number];
 
 /** `self` is an agent authenticated by its own key. */
 export type EffectiveRole = AgentRole | "self";
+
+/** An agent as the caller named it. */
+export type AgentRef = { id: string } | { name: string };
 
 const ALLOWED: Record<EffectiveRole, ReadonlySet<AgentAction>> = {
   viewer: new Set(["read"]),
@@ -17,77 +22,125 @@ const ALLOWED: Record<EffectiveRole, ReadonlySet<AgentAction>> = {
   self: new Set(["read"]),
 };
 
-export async function roleOn(
-  db: Kysely<DB>,
-  principal: Caller,
-  agentId: string,
-): Promise<EffectiveRole | null> {
-  if (principal.admin) return "owner";
-  if (principal.kind === "agent") return principal.agent_id === agentId ? "self" : null;
-  const grant = await db
-    .selectFrom("grants")
-    .select("role")
-    .where("agent_id", "=", agentId)
-    .where("principal_id", "=", principal.id)
-    .executeTakeFirst();
-  return grant?.role ?? null;
+export interface AgentRefInput {
+  agent_id?: string | null | undefined;
+  agent_name?: string | null | undefined;
+}
+
+/** Agentex's rule for every key route: exactly one of agent_id and agent_name (a 422 here, naming the field). */
+export function agentRef(input: AgentRefInput, purpose: string): AgentRef {
+  if (!input.agent_id && !input.agent_name) {
+    throw invalid([
+      { field: "agent_id", message: `Either 'agent_id' or 'agent_name' must be provided to ${purpose}.` },
+    ]);
+  }
+  if (input.agent_id && input.agent_name) {
+    throw invalid([
+      {
+        field: "agent_name",
+        message: `Only one of 'agent_id' or 'agent_name' should be provided to ${purpose}.`,
+      },
+    ]);
+  }
+  return input.agent_id ? { id: input.agent_id } : { name: input.agent_name as string };
+}
+
+/** The name or id the caller used, for messages that must not say more than the caller already knows. */
+export function refText(ref: AgentRef): string {
+  return "id" in ref ? ref.id : ref.name;
 }
 
 /** The caller's role on an agent, given its grant row there (if any). */
-export function effectiveRole(
-  principal: Caller,
-  agentId: string,
-  grant: AgentRole | null,
-): EffectiveRole | null {
-  if (principal.admin) return "owner";
-  if (principal.kind === "agent") return principal.agent_id === agentId ? "self" : null;
+function effectiveRole(caller: Caller, agentId: string, grant: AgentRole | null): EffectiveRole | null {
+  if (caller.admin) return "owner";
+  if (caller.kind === "agent") return caller.agent_id === agentId ? "self" : null;
   return grant;
 }
 
+/** Whose grant decides: admins and agent keys are decided without one. */
+function granteeOf(caller: Caller): string | null {
+  return caller.admin || caller.kind === "agent" ? null : caller.id;
+}
+
+/** A live agent and the caller's role on it; null: the caller may not even read it. */
+export interface AgentAccess {
+  agent: AgentRow;
+  role: EffectiveRole | null;
+}
+
 /**
- * Loads a live agent and checks `action` on it with one query (the caller's
- * grant is read in the same SELECT). 404 if it does not exist or the caller
- * may not read it; 403 if the caller may read but not act.
+ * A live agent and the caller's role on it (null: the caller may not even read
+ * it), or undefined when no live agent answers to `ref`. Unlocked, the agent
+ * and the grant are one query. With `lock`, the agent row is locked for update
+ * in the caller's transaction first and the grant read after the lock is held, so a grant changed
+ * by a writer we waited for (every grant writer holds this lock) is seen.
  */
-export async function loadAuthorized(
+export async function findAgentAccess(
   db: Kysely<DB>,
-  principal: Caller,
-  by: { id: string } | { name: string },
+  caller: Caller,
+  ref: AgentRef,
+  opts: { lock?: boolean } = {},
+): Promise<AgentAccess | undefined> {
+  const grantee = granteeOf(caller);
+  let agent: AgentRow | undefined;
+  let grant: AgentRole | null = null;
+  if (opts.lock) {
+    if (!db.isTransaction) throw new Error("locking an agent needs the caller's transaction");
+    agent = await lockLiveAgent(db as Transaction<DB>, ref);
+    if (agent && grantee) grant = (await findGrant(db, agent.id, grantee))?.role ?? null;
+  } else {
+    const found = await findLiveAgentWithGrant(db, ref, grantee);
+    agent = found?.agent;
+    grant = found?.grant ?? null;
+  }
+  return agent && { agent, role: effectiveRole(caller, agent.id, grant) };
+}
+
+export interface LoadAgentOptions {
+  /** Lock the agent row for update; `db` must then be the caller's transaction (every writer to an agent locks it). */
+  lock?: boolean;
+  /** The 404 for a missing or unreadable agent, when the call named something else (a key, a record). */
+  notFound?: () => DomainError;
+}
+
+/**
+ * The one way to load an agent for a call: the live agent `ref` names, if the
+ * caller may `action` it. A caller who may not even read it is told it does
+ * not exist (404, naming it as the caller did); one who may read but not act
+ * gets 403. An agent key sees only its own agent.
+ */
+export async function loadAgent(
+  db: Kysely<DB>,
+  caller: Caller,
+  ref: AgentRef,
   action: AgentAction,
-  ref: string,
+  opts: LoadAgentOptions = {},
 ): Promise<AgentRow> {
-  const grantee = principal.admin || principal.kind === "agent" ? null : principal.id;
-  if (principal.kind === "agent" && "id" in by && by.id !== principal.agent_id) throw notFound("Agent", ref);
-  const found = await findLiveAgentWithGrant(db, by, grantee);
-  if (!found) throw notFound("Agent", ref);
-  assertAllowed(effectiveRole(principal, found.agent.id, found.grant), action, ref);
-  return found.agent;
+  // Decided without a lookup: another agent's id is as unknown to an agent key as a free one.
+  const foreign = caller.kind === "agent" && "id" in ref && ref.id !== caller.agent_id;
+  const found = foreign ? undefined : await findAgentAccess(db, caller, ref, { lock: opts.lock });
+  return checkAccess(found, action, refText(ref), opts.notFound).agent;
 }
 
-export function canCreateAgents(principal: Caller): boolean {
-  return principal.admin || principal.can_create_agents;
+export function canCreateAgents(caller: Caller): boolean {
+  return caller.admin || caller.can_create_agents;
 }
 
 /**
- * Checks `action` on a live agent. A caller who may not even read it is told
- * it does not exist (404, naming it as the caller did); one who may read but
- * not act gets 403.
+ * 404 (`missing`, by default naming the agent as the caller did) unless the
+ * caller may read the agent; 403 unless it may `action` it.
  */
-export async function authorize(
-  db: Kysely<DB>,
-  principal: Caller,
-  agent: Pick<AgentRow, "id">,
+export function checkAccess(
+  found: AgentAccess | undefined,
   action: AgentAction,
   ref: string,
-): Promise<EffectiveRole> {
-  return assertAllowed(await roleOn(db, principal, agent.id), action, ref);
-}
-
-export function assertAllowed(role: EffectiveRole | null, action: AgentAction, ref: string): EffectiveRole {
-  if (!role) throw notFound("Agent", ref);
+  missing: () => DomainError = () => notFound("Agent", ref),
+): { agent: AgentRow; role: EffectiveRole } {
+  const role = found?.role;
+  if (!found || !role) throw missing();
   if (!ALLOWED[role].has(action))
     throw forbidden(`your role '${role}' does not allow '${action}' on agent '${ref}'`);
-  return role;
+  return { agent: found.agent, role };
 }
 
 /** The actions a role allows, for callers that show or hide controls (the console). */

@@ -1,6 +1,6 @@
 import type { DB, Kysely, PrincipalKind } from "@agentex/db";
-import { sql } from "kysely";
 import { AGENT_KEY_PREFIX, hashCredential, sameHash } from "./crypto.ts";
+import { findKeyCredential, findTokenCredential } from "./queries/credentials.ts";
 
 /** Who is calling: a principal (by its token) or an agent (by its API key). Not the `principals` row. */
 export interface Caller {
@@ -27,55 +27,22 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
   if (credential.length > 256) return null;
   const hash = hashCredential(credential);
   if (credential.startsWith(AGENT_KEY_PREFIX)) {
-    const row = await db
-      .selectFrom("agent_api_keys as k")
-      .innerJoin("agents as a", "a.id", "k.agent_id")
-      .select(["k.id as key_id", "k.key_hash", "a.id as agent_id", "a.name as agent_name"])
-      .where("k.key_hash", "=", hash)
-      .where("k.revoked_at", "is", null)
-      // GitHub/Slack signing secrets verify webhooks; they are never API credentials.
-      .where("k.api_key_type", "in", ["internal", "external"])
-      .where("a.status", "<>", "Deleted")
-      .executeTakeFirst();
-    if (!row || !sameHash(row.key_hash, hash)) return null;
+    const key = await findKeyCredential(db, hash);
+    if (!key || !sameHash(key.key_hash, hash)) return null;
     return {
-      id: row.agent_id,
-      name: row.agent_name,
+      id: key.agent_id,
+      name: key.agent_name,
       kind: "agent",
       admin: false,
       can_create_agents: false,
-      agent_id: row.agent_id,
-      credential_id: row.key_id,
+      agent_id: key.agent_id,
+      credential_id: key.key_id,
     };
   }
-  const row = await db
-    .selectFrom("api_tokens as t")
-    .innerJoin("principals as p", "p.id", "t.principal_id")
-    .select([
-      "t.id as token_id",
-      "t.token_hash",
-      "p.id",
-      "p.name",
-      "p.kind",
-      "p.admin",
-      "p.can_create_agents",
-    ])
-    .where("t.token_hash", "=", hash)
-    .where("t.revoked_at", "is", null)
-    .where((eb) => eb.or([eb("t.expires_at", "is", null), eb("t.expires_at", ">", sql<Date>`now()`)]))
-    .where("p.disabled_at", "is", null)
-    .where("p.deleted_at", "is", null)
-    .executeTakeFirst();
-  if (!row || !sameHash(row.token_hash, hash)) return null;
-  return {
-    id: row.id,
-    name: row.name,
-    kind: row.kind,
-    admin: row.admin,
-    can_create_agents: row.can_create_agents,
-    agent_id: null,
-    credential_id: row.token_id,
-  };
+  const token = await findTokenCredential(db, hash);
+  if (!token || !sameHash(token.token_hash, hash)) return null;
+  const { token_id, token_hash: _, ...principal } = token;
+  return { ...principal, agent_id: null, credential_id: token_id };
 }
 
 /** The principal id to record as creator or grantor; agent keys are not principals rows. */

@@ -1,9 +1,9 @@
 import { withTransaction, type DB, type Kysely } from "@agentex/db";
-import { sql } from "kysely";
-import { hashCredential, displayPrefix } from "./crypto.ts";
-import { findPrincipalByName, insertPrincipal, issueToken } from "./queries/principals.ts";
+import { anyLiveAdmin, findPrincipalByName, insertPrincipal } from "./queries/principals.ts";
+import { insertTokenIfNew, issueToken, revokeBootstrapTokensExcept } from "./queries/tokens.ts";
 
 const ADMIN_NAME = "admin";
+const ADMIN = { name: ADMIN_NAME, kind: "user", admin: true, can_create_agents: true } as const;
 
 /**
  * Makes sure an admin can get in. With an operator-chosen token, that token
@@ -17,7 +17,7 @@ const ADMIN_NAME = "admin";
  */
 export async function bootstrapAdmin(db: Kysely<DB>, token?: string): Promise<{ token: string } | null> {
   if (token) {
-    await insertPrincipal(db, { name: ADMIN_NAME, kind: "user", admin: true, can_create_agents: true });
+    await insertPrincipal(db, ADMIN);
     const admin = await findPrincipalByName(db, ADMIN_NAME);
     if (!admin) throw new Error(`principal '${ADMIN_NAME}' could not be created`);
     // Never elevate: a non-admin that took the name must not become admin through the environment.
@@ -26,42 +26,13 @@ export async function bootstrapAdmin(db: Kysely<DB>, token?: string): Promise<{ 
         `principal '${ADMIN_NAME}' exists but is not an admin; refusing to attach the bootstrap token`,
       );
     await withTransaction(db, async (trx) => {
-      const inserted = await trx
-        .insertInto("api_tokens")
-        .values({
-          principal_id: admin.id,
-          name: "bootstrap",
-          token_hash: hashCredential(token),
-          token_prefix: displayPrefix(token),
-          bootstrap: true,
-        })
-        .onConflict((oc) => oc.column("token_hash").doNothing())
-        .returning("id")
-        .executeTakeFirst();
-      if (!inserted) return;
-      await trx
-        .updateTable("api_tokens")
-        .set({ revoked_at: sql<Date>`now()` })
-        .where("bootstrap", "=", true)
-        .where("revoked_at", "is", null)
-        .where("id", "<>", inserted.id)
-        .execute();
+      const inserted = await insertTokenIfNew(trx, admin.id, "bootstrap", token, { bootstrap: true });
+      if (inserted) await revokeBootstrapTokensExcept(trx, inserted.id);
     });
     return null;
   }
-  const anyAdmin = await db
-    .selectFrom("principals")
-    .select("id")
-    .where("admin", "=", true)
-    .where("deleted_at", "is", null)
-    .executeTakeFirst();
-  if (anyAdmin) return null;
-  const admin = await insertPrincipal(db, {
-    name: ADMIN_NAME,
-    kind: "user",
-    admin: true,
-    can_create_agents: true,
-  });
+  if (await anyLiveAdmin(db)) return null;
+  const admin = await insertPrincipal(db, ADMIN);
   if (!admin) return null;
   const issued = await issueToken(db, admin.id, "bootstrap", { bootstrap: true });
   return { token: issued.token };

@@ -6,7 +6,9 @@ import { deploymentsRouter } from "./routers/deployments.ts";
 import { eventsRouter } from "./routers/events.ts";
 import { grantsRouter } from "./routers/grants.ts";
 import { promotionsRouter } from "./routers/promotions.ts";
-import { meRouter, principalsRouter, tokensRouter } from "./routers/principals.ts";
+import { meRouter } from "./routers/me.ts";
+import { principalsRouter } from "./routers/principals.ts";
+import { tokensRouter } from "./routers/tokens.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 // Order matters for the REST bridge, which takes the first matching path:

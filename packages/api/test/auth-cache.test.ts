@@ -2,7 +2,7 @@ import { connectPostgres } from "@agentex/db";
 import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { AuthCache } from "../src/auth-cache.ts";
-import { revokeToken } from "../src/queries/principals.ts";
+import { revokeToken } from "../src/queries/tokens.ts";
 import { useFixture } from "./helpers.ts";
 
 const f = useFixture();

@@ -2,7 +2,8 @@ import { createTestDatabase, type TestDatabase } from "@agentex/db/testing";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import { authenticate, createCaller, createContextInner, type Caller } from "../src/index.ts";
-import { insertPrincipal, issueToken } from "../src/queries/principals.ts";
+import { insertPrincipal } from "../src/queries/principals.ts";
+import { issueToken } from "../src/queries/tokens.ts";
 
 export const SECRET = Buffer.from("test-secret-key-of-at-least-32-chars!!", "utf8");
 

@@ -1,16 +1,18 @@
 import type { AgentApiKeyRow, AgentRow, DB, DeploymentRow, Transaction } from "@agentex/db";
-import { sql, type UpdateObject } from "kysely";
+import type { UpdateObject } from "kysely";
 import { actorId } from "../auth.ts";
-import { assertAllowed, authorize, canCreateAgents, roleOn, type EffectiveRole } from "../access.ts";
+import {
+  canCreateAgents,
+  checkAccess,
+  findAgentAccess,
+  loadAgent,
+  refText,
+  type AgentRef,
+  type EffectiveRole,
+} from "../access.ts";
 import { deriveAgentKey } from "../crypto.ts";
 import { conflict, forbidden, invalid, notFound } from "../errors.ts";
-import {
-  findLiveAgentByName,
-  insertAgentIfNameFree,
-  lockLiveAgent,
-  recordRename,
-  updateAgent,
-} from "../queries/agents.ts";
+import { insertAgentIfNameFree, markAgentDeleted, recordRename, updateAgent } from "../queries/agents.ts";
 import {
   demoteProduction,
   findDeployment,
@@ -20,6 +22,7 @@ import {
 import { grantHolders } from "../queries/events.ts";
 import { deleteAllGrants, putGrant } from "../queries/grants.ts";
 import { ensureInternalKey, findLiveInternalKey, revokeKeys } from "../queries/keys.ts";
+import { dbNow } from "../queries/now.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
 import type { RegisterBuildInput, RegisterInput } from "../schemas/agent.ts";
 import { inTransaction, type Actor, type Emit } from "./actor.ts";
@@ -88,10 +91,10 @@ async function createOwned(
  * a brand-new agent (new id).
  */
 export async function registerBuild(actor: Actor, input: RegisterBuildInput): Promise<AgentRow> {
-  const existing = await findLiveAgentByName(actor.db, input.name);
+  const existing = await findAgentAccess(actor.db, actor.principal, { name: input.name });
   if (existing) {
-    if (!(await roleOn(actor.db, actor.principal, existing.id))) unreadableName(actor, input.name);
-    return existing;
+    if (!existing.role) unreadableName(actor, input.name);
+    return existing.agent;
   }
   requireCreate(actor);
   const outcome = await inTransaction(actor, async (trx, emit) => {
@@ -108,10 +111,10 @@ export async function registerBuild(actor: Actor, input: RegisterBuildInput): Pr
     });
     if (created) return created;
     // Lost a race for the name: the winner is answered like any existing agent.
-    const winner = await findLiveAgentByName(trx, input.name);
+    const winner = await findAgentAccess(trx, actor.principal, { name: input.name });
     if (!winner) throw conflict(`the name '${input.name}' changed hands during registration; retry`);
-    if (!(await roleOn(trx, actor.principal, winner.id))) throw nameTaken(input.name);
-    return winner;
+    if (!winner.role) throw nameTaken(input.name);
+    return winner.agent;
   });
   return outcome;
 }
@@ -142,15 +145,14 @@ export async function register(
 ): Promise<{ agent: AgentRow; key: string }> {
   requireRegistrar(actor);
   const deploymentId = deploymentIdOf(input.registration_metadata);
+  const ref = input.agent_id ? { id: input.agent_id } : { name: input.name };
   return inTransaction(actor, async (trx, emit) => {
-    let agent = input.agent_id
-      ? await lockLiveAgent(trx, { id: input.agent_id })
-      : await lockLiveAgent(trx, { name: input.name });
-    if (!agent && input.agent_id) throw notFound("Agent", input.agent_id);
-    let created = false;
-    if (!agent) {
+    let found = await findAgentAccess(trx, actor.principal, ref, { lock: true });
+    if (!found && input.agent_id) throw notFound("Agent", input.agent_id);
+    let created: AgentRow | undefined;
+    if (!found) {
       requireCreate(actor);
-      agent = await createOwned(trx, actor, emit, {
+      created = await createOwned(trx, actor, emit, {
         name: input.name,
         description: input.description,
         status: "Ready",
@@ -161,19 +163,20 @@ export async function register(
         registration_metadata: input.registration_metadata
           ? JSON.stringify(input.registration_metadata)
           : null,
-        registered_at: sql<Date>`now()`,
+        registered_at: dbNow(),
         production_deployment_id: null,
       });
-      created = agent !== undefined;
-      agent ??= await lockLiveAgent(trx, { name: input.name });
-      if (!agent) throw conflict(`the name '${input.name}' changed hands during registration; retry`);
+      // Lost a race for the name: the winner is answered like any existing agent.
+      if (!created) found = await findAgentAccess(trx, actor.principal, ref, { lock: true });
     }
-    if (!created) {
-      const role = await roleOn(trx, actor.principal, agent.id);
-      if (!role && !input.agent_id) unreadableName(actor, input.name);
-      assertAllowed(role, "register", input.agent_id ?? input.name);
+    let agent: AgentRow;
+    if (created) agent = created;
+    else if (found) {
+      if (!found.role && !input.agent_id) unreadableName(actor, input.name);
+      const { role } = checkAccess(found, "register", refText(ref));
+      agent = found.agent;
       if (input.name !== agent.name) agent = await renameAgent(trx, actor, agent, role, input.name);
-    }
+    } else throw conflict(`the name '${input.name}' changed hands during registration; retry`);
 
     if (deploymentId) {
       const registered = await registerDeployment(trx, actor, agent, deploymentId, input);
@@ -221,7 +224,7 @@ async function renameAgent(
   trx: Transaction<DB>,
   actor: Actor,
   agent: AgentRow,
-  role: EffectiveRole | null,
+  role: EffectiveRole,
   name: string,
 ): Promise<AgentRow> {
   if (role !== "owner") {
@@ -253,9 +256,7 @@ export async function rotateInternalKey(
   agentId: string,
 ): Promise<{ row: AgentApiKeyRow; key: string }> {
   const rotated = await inTransaction(actor, async (trx) => {
-    const agent = await lockLiveAgent(trx, { id: agentId });
-    if (!agent) throw notFound("Agent", agentId);
-    await authorize(trx, actor.principal, agent, "own", agentId);
+    const agent = await loadAgent(trx, actor.principal, { id: agentId }, "own", { lock: true });
     await revokeKeys(trx, { agentId: agent.id, type: "internal" });
     await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
     const row = await findLiveInternalKey(trx, agent.id);
@@ -337,7 +338,7 @@ async function registerLegacy(
     registration_metadata: metadata ? JSON.stringify(metadata) : null,
     status: "Ready",
     status_reason: null,
-    registered_at: sql<Date>`now()`,
+    registered_at: dbNow(),
     production_deployment_id: null,
     // A register declares the agent Ready at this URL: health checks start over.
     ...RESET_HEALTH,
@@ -346,34 +347,19 @@ async function registerLegacy(
 }
 
 /** Soft delete: the row stays for history; the name, grants and keys are released at once. */
-export async function deleteAgent(
-  actor: Actor,
-  by: { id: string } | { name: string },
-): Promise<DeletedResponse> {
-  const ref = "id" in by ? by.id : by.name;
+export async function deleteAgent(actor: Actor, by: AgentRef): Promise<DeletedResponse> {
   const deleted = await inTransaction(actor, async (trx, emit) => {
-    const agent = await lockLiveAgent(trx, by);
-    if (!agent) throw notFound("Agent", ref);
-    await authorize(trx, actor.principal, agent, "own", ref);
+    const agent = await loadAgent(trx, actor.principal, by, "own", { lock: true });
     // Its readers are taken before its grants go, so they still see it leave.
     const readers = await grantHolders(trx, agent.id);
-    await trx
-      .updateTable("agents")
-      .set({
-        status: "Deleted",
-        status_reason: "Deleted",
-        deleted_at: sql<Date>`now()`,
-        updated_at: sql<Date>`now()`,
-      })
-      .where("id", "=", agent.id)
-      .execute();
+    await markAgentDeleted(trx, agent.id);
     await deleteAllGrants(trx, agent.id);
     await revokeKeys(trx, { agentId: agent.id });
     emit(
       "agent_deleted",
       agentChange("agent.deleted", { ...agent, status: "Deleted", status_reason: "Deleted" }, readers),
     );
-    return { id: agent.id, message: `Agent '${ref}' deleted successfully` };
+    return { id: agent.id, message: `Agent '${refText(by)}' deleted successfully` };
   });
   // Its keys were revoked in the transaction; cached authentications of them go now.
   await actor.auth?.agent(deleted.id);

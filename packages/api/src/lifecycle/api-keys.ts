@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { AgentApiKeyRow, AgentRow, ApiKeyType, DB, Kysely } from "@agentex/db";
+import type { AgentApiKeyRow, ApiKeyType } from "@agentex/db";
 import { actorId } from "../auth.ts";
-import { authorize } from "../access.ts";
+import { agentRef, loadAgent, type AgentRefInput } from "../access.ts";
 import {
   displayPrefix,
   hashCredential,
@@ -10,53 +10,10 @@ import {
   newWebhookSecret,
   sealSecret,
 } from "../crypto.ts";
-import { conflict, invalid, notFound } from "../errors.ts";
-import { findLiveAgentById, findLiveAgentByName, lockLiveAgent } from "../queries/agents.ts";
-import { findLiveKeyByName, insertKey } from "../queries/keys.ts";
+import { conflict, DomainError, invalid, notFound } from "../errors.ts";
+import { findLiveKey, findLiveKeyByName, insertKey, listLiveKeysPage, revokeKeys } from "../queries/keys.ts";
 import { KEY_NAME, type CreateAgentApiKeyInput, type CreateWebhookTriggerInput } from "../schemas/access.ts";
-import type { Caller } from "../auth.ts";
 import { inTransaction, type Actor } from "./actor.ts";
-
-export interface AgentRefInput {
-  agent_id?: string | null | undefined;
-  agent_name?: string | null | undefined;
-}
-
-/** Agentex's rule for every key route: exactly one of agent_id and agent_name (a 422 here, naming the field). */
-export function agentRef(input: AgentRefInput, purpose: string): { id: string } | { name: string } {
-  if (!input.agent_id && !input.agent_name) {
-    throw invalid([
-      { field: "agent_id", message: `Either 'agent_id' or 'agent_name' must be provided to ${purpose}.` },
-    ]);
-  }
-  if (input.agent_id && input.agent_name) {
-    throw invalid([
-      {
-        field: "agent_name",
-        message: `Only one of 'agent_id' or 'agent_name' should be provided to ${purpose}.`,
-      },
-    ]);
-  }
-  return input.agent_id ? { id: input.agent_id } : { name: input.agent_name as string };
-}
-
-export function refText(by: { id: string } | { name: string }): string {
-  return "id" in by ? by.id : by.name;
-}
-
-/** The agent, if the caller may `action` it; 404 (naming it as the caller did) when it may not even read it. */
-export async function agentFor(
-  db: Kysely<DB>,
-  principal: Caller,
-  by: { id: string } | { name: string },
-  action: "read" | "own",
-): Promise<AgentRow> {
-  const ref = refText(by);
-  const agent = "id" in by ? await findLiveAgentById(db, by.id) : await findLiveAgentByName(db, by.name);
-  if (!agent) throw notFound("Agent", ref);
-  await authorize(db, principal, agent, action, ref);
-  return agent;
-}
 
 /** A key name from a path parameter: the REST bridge hands it over still percent-encoded (owner%2Frepo). */
 export function keyNameParam(raw: string, field: string): string {
@@ -76,6 +33,74 @@ export function keyNameParam(raw: string, field: string): string {
   return name;
 }
 
+/** One page of an agent's live keys (owners and admins only); never the secrets. */
+export async function listApiKeys(
+  actor: Actor,
+  input: AgentRefInput & { limit: number; page_number: number },
+): Promise<AgentApiKeyRow[]> {
+  const agent = await loadAgent(actor.db, actor.principal, agentRef(input, "list agent api_keys"), "own");
+  return listLiveKeysPage(actor.db, agent.id, input.limit, input.page_number);
+}
+
+/** A live key by id whose agent the caller owns; 404 for anyone else, as for a key that does not exist. */
+export async function ownedApiKey(actor: Actor, id: string): Promise<AgentApiKeyRow> {
+  const missing = () => notFound("Agent API key", id);
+  const key = await findLiveKey(actor.db, id);
+  if (!key) throw missing();
+  await loadAgent(actor.db, actor.principal, { id: key.agent_id }, "own", { notFound: missing });
+  return key;
+}
+
+/** The key stops at once: here, and on the other replicas within the NOTIFY. */
+async function revoke(actor: Actor, key: AgentApiKeyRow): Promise<void> {
+  await revokeKeys(actor.db, { id: key.id });
+  await actor.auth?.credential(key.id);
+}
+
+/** Revokes a key by id (owners and admins only). */
+export async function revokeApiKey(actor: Actor, id: string): Promise<string> {
+  const key = await ownedApiKey(actor, id);
+  await revoke(actor, key);
+  return `Agent API key with ID ${key.id} deleted`;
+}
+
+export interface KeyByNameInput extends AgentRefInput {
+  api_key_type: ApiKeyType;
+}
+
+/**
+ * A live key by agent, type and name (owners and admins only). `name` is the
+ * path parameter as it arrived, checked once decoded; `field` names it in a 422.
+ */
+export async function apiKeyByName(
+  actor: Actor,
+  input: KeyByNameInput,
+  name: { raw: string; field: string },
+  purpose: string,
+): Promise<AgentApiKeyRow> {
+  const decoded = keyNameParam(name.raw, name.field);
+  const agent = await loadAgent(actor.db, actor.principal, agentRef(input, purpose), "own");
+  const key = await findLiveKeyByName(actor.db, agent.id, input.api_key_type, decoded);
+  if (!key)
+    throw new DomainError("not_found", `Agent api_key '${decoded}' not found for agent ID ${agent.id}`);
+  return key;
+}
+
+/** Revokes a key by agent, type and name (owners and admins only). */
+export async function revokeApiKeyByName(
+  actor: Actor,
+  input: KeyByNameInput & { api_key_name: string },
+): Promise<string> {
+  const key = await apiKeyByName(
+    actor,
+    input,
+    { raw: input.api_key_name, field: "api_key_name" },
+    "delete an agent api_key",
+  );
+  await revoke(actor, key);
+  return `Agent api_key '${key.name}' deleted`;
+}
+
 const isSigning = (type: ApiKeyType): type is "github" | "slack" => type === "github" || type === "slack";
 
 /**
@@ -91,10 +116,7 @@ export async function createApiKey(
   const by = agentRef(input, "create an agent api_key");
   const type = input.api_key_type;
   return inTransaction(actor, async (trx) => {
-    const ref = refText(by);
-    const agent = await lockLiveAgent(trx, by);
-    if (!agent) throw notFound("Agent", ref);
-    await authorize(trx, actor.principal, agent, "own", ref);
+    const agent = await loadAgent(trx, actor.principal, by, "own", { lock: true });
     if (await findLiveKeyByName(trx, agent.id, type, input.name)) {
       throw conflict(`${type} agent API key '${input.name}' already exists for agent ID ${agent.id}.`);
     }

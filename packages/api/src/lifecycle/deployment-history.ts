@@ -1,6 +1,15 @@
-import type { DB, Transaction } from "@agentex/db";
-import { sql } from "kysely";
-import { insertHistory, lastHistoryCommit } from "../queries/deployment-history.ts";
+import type { DB, DeploymentHistoryRow, Transaction } from "@agentex/db";
+import { agentRef, loadAgent, type AgentRefInput } from "../access.ts";
+import { DomainError } from "../errors.ts";
+import {
+  findHistory,
+  insertHistory,
+  lastHistoryCommit,
+  listHistory,
+  type HistoryPage,
+} from "../queries/deployment-history.ts";
+import { dbNow } from "../queries/now.ts";
+import type { Actor } from "./actor.ts";
 
 function field(metadata: Record<string, unknown>, ...keys: string[]): string | undefined {
   for (const key of keys) {
@@ -38,8 +47,32 @@ export async function recordDeploymentHistory(
     author_email: field(metadata, "author_email") ?? "N/A",
     branch_name: branch,
     commit_hash: commit,
-    build_timestamp: builtAt ?? sql<Date>`now()`,
-    deployment_timestamp: sql<Date>`now()`,
+    build_timestamp: builtAt ?? dbNow(),
+    deployment_timestamp: dbNow(),
   });
   return true;
+}
+
+/** An agent's deployment history, for readers of the agent. */
+export async function agentHistory(
+  actor: Actor,
+  input: AgentRefInput & HistoryPage,
+): Promise<DeploymentHistoryRow[]> {
+  const agent = await loadAgent(
+    actor.db,
+    actor.principal,
+    agentRef(input, "list deployment history"),
+    "read",
+  );
+  return listHistory(actor.db, agent.id, input);
+}
+
+/** One history record, for readers of its agent; anyone else is told it does not exist. */
+export async function historyRecord(actor: Actor, id: string): Promise<DeploymentHistoryRow> {
+  const missing = () =>
+    new DomainError("not_found", `Deployment not found: deployment history record '${id}' not found`);
+  const row = await findHistory(actor.db, id);
+  if (!row) throw missing();
+  await loadAgent(actor.db, actor.principal, { id: row.agent_id }, "read", { notFound: missing });
+  return row;
 }

@@ -1,45 +1,37 @@
 import type { AgentRow, DB, DeploymentRow, PromotionKind, PromotionRow, Transaction } from "@agentex/db";
-import { sql } from "kysely";
 import { actorId } from "../auth.ts";
-import { authorize, type AgentAction } from "../access.ts";
+import { loadAgent } from "../access.ts";
 import { conflict, notFound, precondition, productionChanged } from "../errors.ts";
-import { lockLiveAgent, updateAgent } from "../queries/agents.ts";
-import { demoteProduction, findDeployment, markProduction } from "../queries/deployments.ts";
+import { updateAgent } from "../queries/agents.ts";
+import {
+  demoteProduction,
+  expireDeployment,
+  findDeployment,
+  insertDeployment,
+  markProduction,
+} from "../queries/deployments.ts";
 import { effectiveHistory, insertPromotion } from "../queries/promotions.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
 import type { CreateDeploymentInput } from "../schemas/deployment.ts";
+import { dbNow } from "../queries/now.ts";
 import { inTransaction, type Actor, type Emit } from "./actor.ts";
 import { deploymentChange, productionChanged as productionChangedEvent } from "./changes.ts";
 
-/**
- * Every write to a deployment first locks its agent row. One lock order
- * (agent, then its deployments) for every writer is what rules deadlocks out.
- */
-async function lockAuthorizedAgent(trx: Transaction<DB>, actor: Actor, agentId: string, action: AgentAction) {
-  const agent = await lockLiveAgent(trx, { id: agentId });
-  if (!agent) throw notFound("Agent", agentId);
-  await authorize(trx, actor.principal, agent, action, agentId);
-  return agent;
-}
+// Every write to a deployment first locks its agent row (loadAgent with `lock`). One lock
+// order (agent, then its deployments) for every writer is what rules deadlocks out.
 
 export async function createDeployment(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentRow> {
   return inTransaction(actor, async (trx, emit) => {
-    await lockAuthorizedAgent(trx, actor, input.agent_id, "deploy");
-    const row = await trx
-      .insertInto("deployments")
-      .values({
-        agent_id: input.agent_id,
-        docker_image: input.docker_image,
-        registration_metadata: input.registration_metadata
-          ? JSON.stringify(input.registration_metadata)
-          : null,
-        sgp_deploy_id: input.sgp_deploy_id ?? null,
-        helm_release_name: input.helm_release_name ?? null,
-        status: "Pending",
-        created_by: actorId(actor.principal),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    await loadAgent(trx, actor.principal, { id: input.agent_id }, "deploy", { lock: true });
+    const row = await insertDeployment(trx, {
+      agent_id: input.agent_id,
+      docker_image: input.docker_image,
+      registration_metadata: input.registration_metadata ? JSON.stringify(input.registration_metadata) : null,
+      sgp_deploy_id: input.sgp_deploy_id ?? null,
+      helm_release_name: input.helm_release_name ?? null,
+      status: "Pending",
+      created_by: actorId(actor.principal),
+    });
     emit("deployment_created", deploymentChange("deployment.created", row));
     return row;
   });
@@ -116,7 +108,7 @@ async function cutover(
   const updated = await updateAgent(trx, agent.id, {
     production_deployment_id: promoted.id,
     acp_url: promoted.acp_url,
-    ...(firstPromotion ? { status: "Ready", status_reason: null, registered_at: sql<Date>`now()` } : {}),
+    ...(firstPromotion ? { status: "Ready", status_reason: null, registered_at: dbNow() } : {}),
   });
   const promotion = await recordProductionChange(trx, actor, {
     agent_id: agent.id,
@@ -170,7 +162,7 @@ export async function promote(
   opts: CutoverOptions = {},
 ): Promise<DeploymentRow> {
   return inTransaction(actor, async (trx, emit) => {
-    const agent = await lockAuthorizedAgent(trx, actor, agentId, "deploy");
+    const agent = await loadAgent(trx, actor.principal, { id: agentId }, "deploy", { lock: true });
     checkExpected(agent, opts.expected_current_deployment_id);
     const deployment = await findDeployment(trx, agentId, deploymentId);
     if (!deployment) throw notFound("Deployment", deploymentId);
@@ -212,7 +204,7 @@ export async function rollback(
   opts: RollbackOptions = {},
 ): Promise<RollbackResult> {
   return inTransaction(actor, async (trx, emit) => {
-    const agent = await lockAuthorizedAgent(trx, actor, agentId, "deploy");
+    const agent = await loadAgent(trx, actor.principal, { id: agentId }, "deploy", { lock: true });
     checkExpected(agent, opts.expected_current_deployment_id);
     const history = await effectiveHistory(trx, agentId);
     const top = history[0];
@@ -270,17 +262,13 @@ export async function deleteDeployment(
   deploymentId: string,
 ): Promise<DeletedResponse> {
   return inTransaction(actor, async (trx, emit) => {
-    await lockAuthorizedAgent(trx, actor, agentId, "deploy");
+    await loadAgent(trx, actor.principal, { id: agentId }, "deploy", { lock: true });
     const deployment = await findDeployment(trx, agentId, deploymentId);
     if (!deployment || deployment.expires_at) throw notFound("Deployment", deploymentId);
     if (deployment.is_production) {
       throw conflict(`deployment '${deploymentId}' is the production deployment; promote another one first`);
     }
-    await trx
-      .updateTable("deployments")
-      .set({ expires_at: sql<Date>`now()` })
-      .where("id", "=", deploymentId)
-      .execute();
+    await expireDeployment(trx, deploymentId);
     emit("deployment_deleted", deploymentChange("deployment.deleted", deployment));
     return { id: deploymentId, message: `Deployment '${deploymentId}' deleted successfully` };
   });

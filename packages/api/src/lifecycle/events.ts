@@ -1,9 +1,8 @@
-import { authorize } from "../access.ts";
+import { loadAgent } from "../access.ts";
 import { authenticate, type Caller } from "../auth.ts";
 import type { Context } from "../context.ts";
-import { DomainError, notFound } from "../errors.ts";
-import { HEARTBEAT, type FeedHub } from "../feed.ts";
-import { findLiveAgentById } from "../queries/agents.ts";
+import { DomainError } from "../errors.ts";
+import type { FeedHub, HEARTBEAT } from "../feed.ts";
 import type { ChangeEvent, WatchInput } from "../schemas/event.ts";
 
 export type Watcher = Context & { principal: Caller };
@@ -21,11 +20,7 @@ export async function openWatch(
 ): Promise<AsyncGenerator<ChangeEvent | typeof HEARTBEAT>> {
   const feed: FeedHub | null = ctx.feed;
   if (!feed) throw new DomainError("unavailable", "the change feed is not running on this server");
-  if (input.agent_id) {
-    const agent = await findLiveAgentById(ctx.db, input.agent_id);
-    if (!agent) throw notFound("Agent", input.agent_id);
-    await authorize(ctx.db, ctx.principal, agent, "read", input.agent_id);
-  }
+  if (input.agent_id) await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
   const token = ctx.token;
   const principal = ctx.principal;
   return feed.watch({

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { AgentRow, DB, Kysely } from "@agentex/db";
 import { hashCredential, openSecret } from "../crypto.ts";
-import { findLiveAgentByName } from "../queries/agents.ts";
+import { findLiveAgent } from "../queries/agents.ts";
 import { isLiveExternalKey, liveSigningKeys } from "../queries/keys.ts";
 
 /**
@@ -119,7 +119,7 @@ export async function decideForward(
   secretKey: Buffer,
   req: ForwardRequest,
 ): Promise<ForwardDecision> {
-  const agent = AGENT_NAME.test(req.agentName) ? await findLiveAgentByName(db, req.agentName) : undefined;
+  const agent = AGENT_NAME.test(req.agentName) ? await findLiveAgent(db, { name: req.agentName }) : undefined;
   const now = req.nowSeconds ?? Math.floor(Date.now() / 1000);
   const contentType = header(req.headers, "content-type");
 

@@ -1,15 +1,18 @@
-import type { PrincipalRow } from "@agentex/db";
+import type { ApiTokenRow, PrincipalRow } from "@agentex/db";
 import { conflict, forbidden, notFound } from "../errors.ts";
 import {
-  issueToken,
+  findPrincipal,
+  insertPrincipal,
   lockLivePrincipal,
   lockOwnedAgents,
   markPrincipalDeleted,
   setPrincipalDisabled,
 } from "../queries/principals.ts";
+import { issueToken } from "../queries/tokens.ts";
+import type { CreatePrincipalInput } from "../schemas/access.ts";
 import { inTransaction, type Actor } from "./actor.ts";
 
-function requireAdmin(actor: Actor) {
+export function requireAdmin(actor: Actor) {
   if (!actor.principal.admin) throw forbidden("only an admin may do this");
 }
 
@@ -60,15 +63,19 @@ export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: s
   return result;
 }
 
-/** A new token for a live principal, taken under its row lock so it cannot outlive a concurrent delete. */
-export async function createToken(
+/** A new principal and its first token (shown once); a live principal's name is not free (409). */
+export async function createPrincipal(
   actor: Actor,
-  input: { principal_id: string; name?: string | null | undefined; expiresAt: Date | null },
-) {
+  input: CreatePrincipalInput,
+): Promise<{ row: PrincipalRow; token: ApiTokenRow; secret: string }> {
   requireAdmin(actor);
-  return inTransaction(actor, async (trx) => {
-    if (!(await lockLivePrincipal(trx, input.principal_id, "share")))
-      throw notFound("Principal", input.principal_id);
-    return issueToken(trx, input.principal_id, input.name ?? null, { expiresAt: input.expiresAt });
-  });
+  const row = await insertPrincipal(actor.db, input);
+  if (!row) throw conflict(`a principal named '${input.name}' already exists`);
+  const { row: token, token: secret } = await issueToken(actor.db, row.id, "initial");
+  return { row, token, secret };
+}
+
+/** The caller's principal row, for `me`; an agent key has none. */
+export async function callerPrincipal(actor: Actor): Promise<PrincipalRow | undefined> {
+  return actor.principal.kind === "agent" ? undefined : findPrincipal(actor.db, actor.principal.id);
 }

@@ -10,25 +10,7 @@ import {
 } from "kysely";
 import type { Caller } from "../auth.ts";
 import type { AgentOrderBy, OrderDirection } from "../schemas/agent.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
-
-export async function findLiveAgentById(db: Kysely<DB>, id: string): Promise<AgentRow | undefined> {
-  return db
-    .selectFrom("agents")
-    .selectAll()
-    .where("id", "=", id)
-    .where("status", "<>", "Deleted")
-    .executeTakeFirst();
-}
-
-export async function findLiveAgentByName(db: Kysely<DB>, name: string): Promise<AgentRow | undefined> {
-  return db
-    .selectFrom("agents")
-    .selectAll()
-    .where("name", "=", name)
-    .where("status", "<>", "Deleted")
-    .executeTakeFirst();
-}
+import { decodeCursor, sortKeyPage } from "./cursor.ts";
 
 // Precompiled: the hottest read skips Kysely's per-call query building.
 const AGENT_BY_ID = `select * from agents where id = $1 and status <> 'Deleted'`;
@@ -56,6 +38,14 @@ export async function findLiveAgentWithGrant(
   if (!row) return undefined;
   const { caller_role, ...agent } = row;
   return { agent, grant: caller_role ?? null };
+}
+
+/** A live agent by id or name, with no access check (the forward route checks its own credentials). */
+export async function findLiveAgent(
+  db: Kysely<DB>,
+  by: { id: string } | { name: string },
+): Promise<AgentRow | undefined> {
+  return (await findLiveAgentWithGrant(db, by, null))?.agent;
 }
 
 /** Locks the agent row: every write to an agent or its deployments takes this lock first. */
@@ -95,6 +85,20 @@ export async function updateAgent(
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** Soft delete: the row stays for history; the name is free again at once (the unique index skips it). */
+export async function markAgentDeleted(trx: Transaction<DB>, id: string): Promise<void> {
+  await trx
+    .updateTable("agents")
+    .set({
+      status: "Deleted",
+      status_reason: "Deleted",
+      deleted_at: sql<Date>`now()`,
+      updated_at: sql<Date>`now()`,
+    })
+    .where("id", "=", id)
+    .execute();
 }
 
 export async function recordRename(
@@ -196,19 +200,12 @@ export async function listAgentsByOffset(
     .orderBy(sql`${expr} ${dir}`)
     .orderBy(sql`agents.id ${dir}`)
     .execute();
-  return pageOf(rows, q.limit, listScope(q));
+  return sortKeyPage(rows, q.limit, listScope(q));
 }
 
 function listScope(q: AgentListQuery): string {
   // A name search is part of the scope only when there is one, so cursors issued without one keep working.
   return `agents:${q.orderBy}:${q.direction}:${q.status ?? ""}${q.search ? `:${q.search.toLowerCase()}` : ""}`;
-}
-
-function pageOf(rows: Array<AgentRow & { sort_key: string }>, limit: number, scope: string) {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
-  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
 }
 
 export async function listAgentsByCursor(
@@ -226,7 +223,7 @@ export async function listAgentsByCursor(
       sql<boolean>`(${SORT_EXPR[q.orderBy]}, agents.id) ${op} (${after.key}::${type}, ${after.id}::uuid)`,
     );
   }
-  return pageOf(await query.execute(), q.limit, scope);
+  return sortKeyPage(await query.execute(), q.limit, scope);
 }
 
 /** How many live agents the principal may read, per status (one grouped query). */

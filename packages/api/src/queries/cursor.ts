@@ -30,3 +30,27 @@ export function decodeCursor(cursor: string, scope: string): { key: string; id: 
   }
   throw invalid([{ field: "cursor", message: "is not a cursor issued for this listing and ordering" }]);
 }
+
+/**
+ * A keyset page from `limit + 1` fetched rows: the first `limit`, and the
+ * cursor after the last of them when the extra row shows that more follow.
+ */
+export function keysetPage<R>(
+  rows: R[],
+  limit: number,
+  cursorAfter: (last: R) => string,
+): { rows: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > limit && last ? cursorAfter(last) : null };
+}
+
+/** As `keysetPage`, for rows fetched with their `sort_key` (dropped from the page). */
+export function sortKeyPage<R extends { id: string; sort_key: string }>(
+  rows: R[],
+  limit: number,
+  scope: string,
+): { rows: Omit<R, "sort_key">[]; nextCursor: string | null } {
+  const page = keysetPage(rows, limit, (last) => encodeCursor(scope, last.sort_key, last.id));
+  return { rows: page.rows.map(({ sort_key: _, ...row }) => row), nextCursor: page.nextCursor };
+}

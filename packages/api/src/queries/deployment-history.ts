@@ -26,23 +26,26 @@ export async function findHistory(db: Kysely<DB>, id: string): Promise<Deploymen
   return db.selectFrom("deployment_history").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/** Agentex's history page: optionally one commit's records, offset-paged. */
+export interface HistoryPage {
+  commit_hash?: string | null | undefined;
+  limit: number;
+  page_number: number;
+  order_by: HistoryOrderBy;
+  order_direction: OrderDirection;
+}
+
 export async function listHistory(
   db: Kysely<DB>,
   agentId: string,
-  opts: {
-    commitHash?: string | null;
-    limit: number;
-    pageNumber: number;
-    orderBy: HistoryOrderBy;
-    direction: OrderDirection;
-  },
+  page: HistoryPage,
 ): Promise<DeploymentHistoryRow[]> {
   let q = db.selectFrom("deployment_history").selectAll().where("agent_id", "=", agentId);
-  if (opts.commitHash) q = q.where("commit_hash", "=", opts.commitHash);
+  if (page.commit_hash) q = q.where("commit_hash", "=", page.commit_hash);
   return q
-    .orderBy(sql.ref(opts.orderBy), opts.direction)
-    .orderBy("id", opts.direction)
-    .limit(opts.limit)
-    .offset(opts.limit * (opts.pageNumber - 1))
+    .orderBy(sql.ref(page.order_by), page.order_direction)
+    .orderBy("id", page.order_direction)
+    .limit(page.limit)
+    .offset(page.limit * (page.page_number - 1))
     .execute();
 }

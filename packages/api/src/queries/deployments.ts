@@ -1,6 +1,6 @@
 import type { DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
-import { sql } from "kysely";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { sql, type InsertObject } from "kysely";
+import { decodeCursor, sortKeyPage } from "./cursor.ts";
 import type { OrderDirection } from "../schemas/agent.ts";
 import type { DeploymentOrderBy } from "../schemas/deployment.ts";
 
@@ -45,11 +45,7 @@ export async function listLiveDeployments(
     const after = decodeCursor(cursor, scope);
     q = q.where(sql<boolean>`(created_at, id) < (${after.key}::timestamptz, ${after.id}::uuid)`);
   }
-  const rows = await q.execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last ? encodeCursor(scope, last.sort_key, last.id) : null;
-  return { rows: page.map(({ sort_key: _, ...row }) => row), nextCursor };
+  return sortKeyPage(await q.execute(), limit, scope);
 }
 
 /**
@@ -73,6 +69,23 @@ export async function listLiveDeploymentsByPage(
     .orderBy("id", dir)
     .limit(opts.limit)
     .offset(opts.limit * (opts.pageNumber - 1))
+    .execute();
+}
+
+/** Inserts a deployment; the caller holds its agent's row lock. */
+export async function insertDeployment(
+  trx: Transaction<DB>,
+  values: InsertObject<DB, "deployments">,
+): Promise<DeploymentRow> {
+  return trx.insertInto("deployments").values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Soft delete: the row stays for history and the ledger. */
+export async function expireDeployment(trx: Transaction<DB>, deploymentId: string): Promise<void> {
+  await trx
+    .updateTable("deployments")
+    .set({ expires_at: sql<Date>`now()` })
+    .where("id", "=", deploymentId)
     .execute();
 }
 

@@ -10,6 +10,10 @@ export interface ProbeTarget {
 
 const secs = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1000})`;
 
+/** A target whose next probe is due and whose lease is free or expired (columns of the query's one table). */
+const DUE_AND_FREE = sql<boolean>`(health_next_at is null or health_next_at <= now())
+  and (health_lease_until is null or health_lease_until < now())`;
+
 /**
  * Claims up to `limit` due agents for this replica: those whose next probe is
  * due and whose lease is free or expired. SKIP LOCKED lets replicas claim side
@@ -32,10 +36,7 @@ export async function claimDueAgents(
         .select("id")
         .where("status", "in", ["Ready", "Unhealthy"])
         .where("acp_url", "is not", null)
-        .where((w) => w.or([w("health_next_at", "is", null), w("health_next_at", "<=", sql<Date>`now()`)]))
-        .where((w) =>
-          w.or([w("health_lease_until", "is", null), w("health_lease_until", "<", sql<Date>`now()`)]),
-        )
+        .where(DUE_AND_FREE)
         .orderBy(sql`health_next_at nulls first`)
         .limit(limit)
         .forUpdate()
@@ -63,12 +64,7 @@ export async function claimDueDeployments(
         .where("d.status", "=", "Ready")
         .where("d.expires_at", "is", null)
         .where("d.acp_url", "is not", null)
-        .where((w) =>
-          w.or([w("d.health_next_at", "is", null), w("d.health_next_at", "<=", sql<Date>`now()`)]),
-        )
-        .where((w) =>
-          w.or([w("d.health_lease_until", "is", null), w("d.health_lease_until", "<", sql<Date>`now()`)]),
-        )
+        .where(DUE_AND_FREE)
         .where((w) =>
           w.exists(
             w
@@ -78,7 +74,7 @@ export async function claimDueDeployments(
               .where("a.status", "<>", "Deleted"),
           ),
         )
-        .orderBy(sql`d.health_next_at nulls first`)
+        .orderBy(sql`health_next_at nulls first`)
         .limit(limit)
         .forUpdate()
         .skipLocked(),

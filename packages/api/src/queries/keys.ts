@@ -15,13 +15,7 @@ export async function ensureInternalKey(
   agentId: string,
   createdBy: string | null,
 ): Promise<string> {
-  const existing = await trx
-    .selectFrom("agent_api_keys")
-    .select("id")
-    .where("agent_id", "=", agentId)
-    .where("api_key_type", "=", "internal")
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
+  const existing = await findLiveInternalKey(trx, agentId);
   if (existing) return deriveAgentKey(secretKey, existing.id);
   const id = randomUUID();
   const key = deriveAgentKey(secretKey, id);

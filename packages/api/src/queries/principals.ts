@@ -1,6 +1,5 @@
-import type { ApiTokenRow, DB, Kysely, PrincipalKind, PrincipalRow, Transaction } from "@agentex/db";
+import type { DB, Kysely, PrincipalKind, PrincipalRow, Transaction } from "@agentex/db";
 import { sql } from "kysely";
-import { displayPrefix, hashCredential, newToken } from "../crypto.ts";
 
 export async function insertPrincipal(
   db: Kysely<DB>,
@@ -31,6 +30,16 @@ export async function findPrincipalByName(db: Kysely<DB>, name: string): Promise
     .where("name", "=", name)
     .where("deleted_at", "is", null)
     .executeTakeFirst();
+}
+
+export async function anyLiveAdmin(db: Kysely<DB>): Promise<boolean> {
+  const row = await db
+    .selectFrom("principals")
+    .select("id")
+    .where("admin", "=", true)
+    .where("deleted_at", "is", null)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /**
@@ -124,56 +133,4 @@ export async function lockOwnedAgents(
     .execute();
   const byId = new Map(counts.map((c) => [c.agent_id, Number(c.n)]));
   return agents.map((a) => ({ id: a.id, owners: byId.get(a.id) ?? 0 }));
-}
-
-/** Issues a token; `token` may be given (the operator's bootstrap token), else a fresh one is made. */
-export async function issueToken(
-  db: Kysely<DB>,
-  principalId: string,
-  name: string | null,
-  opts: { token?: string; expiresAt?: Date | null; bootstrap?: boolean } = {},
-): Promise<{ row: ApiTokenRow; token: string }> {
-  const token = opts.token ?? newToken();
-  const row = await db
-    .insertInto("api_tokens")
-    .values({
-      principal_id: principalId,
-      name,
-      token_hash: hashCredential(token),
-      token_prefix: displayPrefix(token),
-      expires_at: opts.expiresAt ?? null,
-      bootstrap: opts.bootstrap ?? false,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { row, token };
-}
-
-export async function findLiveToken(db: Kysely<DB>, id: string): Promise<ApiTokenRow | undefined> {
-  return db
-    .selectFrom("api_tokens")
-    .selectAll()
-    .where("id", "=", id)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-}
-
-/** Tokens that still authenticate (not revoked, not expired), with their expiry. */
-export async function listLiveTokens(db: Kysely<DB>, principalId: string): Promise<ApiTokenRow[]> {
-  return db
-    .selectFrom("api_tokens")
-    .selectAll()
-    .where("principal_id", "=", principalId)
-    .where("revoked_at", "is", null)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", sql<Date>`now()`)]))
-    .orderBy("created_at")
-    .execute();
-}
-
-export async function revokeToken(db: Kysely<DB>, id: string): Promise<void> {
-  await db
-    .updateTable("api_tokens")
-    .set({ revoked_at: sql<Date>`now()` })
-    .where("id", "=", id)
-    .execute();
 }

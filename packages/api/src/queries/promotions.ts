@@ -1,7 +1,7 @@
 import type { DB, Kysely, PromotionRow, Transaction } from "@agentex/db";
 import { sql, type InsertObject } from "kysely";
 import { invalid } from "../errors.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { decodeCursor, encodeCursor, keysetPage } from "./cursor.ts";
 
 /** A ledger row as the caller supplies it: the database numbers and times it. */
 export type NewPromotion = Omit<InsertObject<DB, "promotions">, "id" | "at">;
@@ -32,11 +32,7 @@ export async function listPromotions(
       throw invalid([{ field: "cursor", message: "is not a cursor issued for this listing" }]);
     q = q.where("id", "<", id);
   }
-  const rows = await q.execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last ? encodeCursor(scope, String(last.id), agentId) : null;
-  return { rows: page, nextCursor };
+  return keysetPage(await q.execute(), limit, (last) => encodeCursor(scope, String(last.id), agentId));
 }
 
 /**
@@ -51,10 +47,11 @@ export async function effectiveHistory(trx: Transaction<DB>, agentId: string): P
     .selectAll("r")
     .where("r.agent_id", "=", agentId)
     .where("r.kind", "<>", "rollback")
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("promotions as rb")
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("promotions as rb")
             .select(sql`1`.as("one"))
             .whereRef("rb.agent_id", "=", "r.agent_id")
             .where("rb.kind", "=", "rollback")

@@ -1,14 +1,9 @@
 import { z } from "zod";
-import { allowedActions, authorize, loadAuthorized } from "../access.ts";
-import { invalid, notFound } from "../errors.ts";
+import { allowedActions, checkAccess, findAgentAccess, loadAgent } from "../access.ts";
+import { invalid } from "../errors.ts";
 import { deleteAgent, register, registerBuild, rotateInternalKey } from "../lifecycle/agents.ts";
 import { RotatedAgentKey, toAgentApiKey } from "../schemas/access.ts";
-import {
-  countAgentsByStatus,
-  findLiveAgentById,
-  listAgentsByCursor,
-  listAgentsByOffset,
-} from "../queries/agents.ts";
+import { countAgentsByStatus, listAgentsByCursor, listAgentsByOffset } from "../queries/agents.ts";
 import {
   Agent,
   AgentCounts,
@@ -67,7 +62,7 @@ export const agentsRouter = router({
     .input(AgentIdInput)
     .output(Agent)
     .query(async ({ ctx, input }) =>
-      toAgent(await loadAuthorized(ctx.db, ctx.principal, { id: input.agent_id }, "read", input.agent_id)),
+      toAgent(await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read")),
     ),
 
   getByName: authedProcedure
@@ -77,9 +72,7 @@ export const agentsRouter = router({
     .input(AgentNameInput)
     .output(Agent)
     .query(async ({ ctx, input }) =>
-      toAgent(
-        await loadAuthorized(ctx.db, ctx.principal, { name: input.agent_name }, "read", input.agent_name),
-      ),
+      toAgent(await loadAgent(ctx.db, ctx.principal, { name: input.agent_name }, "read")),
     ),
 
   list: authedProcedure
@@ -181,9 +174,8 @@ export const agentsRouter = router({
     .input(AgentIdInput)
     .output(AgentPermissions)
     .query(async ({ ctx, input }) => {
-      const agent = await findLiveAgentById(ctx.db, input.agent_id);
-      if (!agent) throw notFound("Agent", input.agent_id);
-      const role = await authorize(ctx.db, ctx.principal, agent, "read", input.agent_id);
+      const found = await findAgentAccess(ctx.db, ctx.principal, { id: input.agent_id });
+      const { agent, role } = checkAccess(found, "read", input.agent_id);
       return {
         agent_id: agent.id,
         role: ctx.principal.admin ? "admin" : role,

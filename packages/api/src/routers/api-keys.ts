@@ -1,16 +1,13 @@
-import { withTransaction } from "@agentex/db";
 import { z } from "zod";
-import { assertAllowed, roleOn } from "../access.ts";
-import { DomainError, notFound } from "../errors.ts";
 import {
-  agentFor,
-  agentRef,
+  apiKeyByName,
   createApiKey,
   createWebhookTrigger,
-  keyNameParam,
+  listApiKeys,
+  ownedApiKey,
+  revokeApiKey,
+  revokeApiKeyByName,
 } from "../lifecycle/api-keys.ts";
-import { findLiveAgentById } from "../queries/agents.ts";
-import { findLiveKey, findLiveKeyByName, listLiveKeysPage, revokeKeys } from "../queries/keys.ts";
 import {
   AgentApiKey,
   AgentApiKeyIdInput,
@@ -24,21 +21,8 @@ import {
   toAgentApiKey,
 } from "../schemas/access.ts";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
-import type { Context } from "../context.ts";
-import type { Caller } from "../auth.ts";
 
 const tags = ["agent api keys"];
-
-/** A live key whose agent the caller owns; 404 for anyone else, as for a key that does not exist. */
-async function ownedKey(ctx: Context & { principal: Caller }, id: string) {
-  const key = await findLiveKey(ctx.db, id);
-  const agent = key ? await findLiveAgentById(ctx.db, key.agent_id) : undefined;
-  if (!key || !agent) throw notFound("Agent API key", id);
-  const role = await roleOn(ctx.db, ctx.principal, agent.id);
-  if (!role) throw notFound("Agent API key", id);
-  assertAllowed(role, "own", agent.id);
-  return key;
-}
 
 // Order matters for the REST bridge (first matching path wins): the /name/ and
 // /webhook-trigger paths come before /agent_api_keys/{id}.
@@ -86,10 +70,7 @@ export const agentApiKeysRouter = router({
     })
     .input(ListAgentApiKeysInput)
     .output(z.array(AgentApiKey))
-    .query(async ({ ctx, input }) => {
-      const agent = await agentFor(ctx.db, ctx.principal, agentRef(input, "list agent api_keys"), "own");
-      return (await listLiveKeysPage(ctx.db, agent.id, input.limit, input.page_number)).map(toAgentApiKey);
-    }),
+    .query(async ({ ctx, input }) => (await listApiKeys(ctx, input)).map(toAgentApiKey)),
 
   getByName: authedProcedure
     .meta({
@@ -102,14 +83,11 @@ export const agentApiKeysRouter = router({
     })
     .input(AgentApiKeyNameInput)
     .output(AgentApiKey)
-    .query(async ({ ctx, input }) => {
-      const name = keyNameParam(input.name, "name");
-      const agent = await agentFor(ctx.db, ctx.principal, agentRef(input, "get an agent api_key"), "own");
-      const key = await findLiveKeyByName(ctx.db, agent.id, input.api_key_type, name);
-      if (!key)
-        throw new DomainError("not_found", `Agent api_key '${name}' not found for agent ID ${agent.id}`);
-      return toAgentApiKey(key);
-    }),
+    .query(async ({ ctx, input }) =>
+      toAgentApiKey(
+        await apiKeyByName(ctx, input, { raw: input.name, field: "name" }, "get an agent api_key"),
+      ),
+    ),
 
   deleteByName: mutationProcedure
     .meta({
@@ -122,16 +100,7 @@ export const agentApiKeysRouter = router({
     })
     .input(DeleteAgentApiKeyByNameInput)
     .output(z.string())
-    .mutation(async ({ ctx, input }) => {
-      const name = keyNameParam(input.api_key_name, "api_key_name");
-      const agent = await agentFor(ctx.db, ctx.principal, agentRef(input, "delete an agent api_key"), "own");
-      const key = await findLiveKeyByName(ctx.db, agent.id, input.api_key_type, name);
-      if (!key)
-        throw new DomainError("not_found", `Agent api_key '${name}' not found for agent ID ${agent.id}`);
-      await revokeKeys(ctx.db, { id: key.id });
-      await ctx.auth?.credential(key.id);
-      return `Agent api_key '${name}' deleted`;
-    }),
+    .mutation(({ ctx, input }) => revokeApiKeyByName(ctx, input)),
 
   get: authedProcedure
     .meta({
@@ -144,7 +113,7 @@ export const agentApiKeysRouter = router({
     })
     .input(AgentApiKeyIdInput)
     .output(AgentApiKey)
-    .query(async ({ ctx, input }) => toAgentApiKey(await ownedKey(ctx, input.id))),
+    .query(async ({ ctx, input }) => toAgentApiKey(await ownedApiKey(ctx, input.id))),
 
   revoke: mutationProcedure
     .meta({
@@ -157,10 +126,5 @@ export const agentApiKeysRouter = router({
     })
     .input(AgentApiKeyIdInput)
     .output(z.string())
-    .mutation(async ({ ctx, input }) => {
-      const key = await ownedKey(ctx, input.id);
-      await revokeKeys(ctx.db, { id: key.id });
-      await ctx.auth?.credential(key.id);
-      return `Agent API key with ID ${key.id} deleted`;
-    }),
+    .mutation(({ ctx, input }) => revokeApiKey(ctx, input.id)),
 });

@@ -1,9 +1,5 @@
 import { z } from "zod";
-import { roleOn } from "../access.ts";
-import { DomainError } from "../errors.ts";
-import { agentFor, agentRef } from "../lifecycle/api-keys.ts";
-import { findLiveAgentById } from "../queries/agents.ts";
-import { findHistory, listHistory } from "../queries/deployment-history.ts";
+import { agentHistory, historyRecord } from "../lifecycle/deployment-history.ts";
 import {
   DeploymentHistory,
   DeploymentHistoryIdInput,
@@ -28,17 +24,7 @@ export const deploymentHistoryRouter = router({
     })
     .input(ListDeploymentHistoryInput)
     .output(z.array(DeploymentHistory))
-    .query(async ({ ctx, input }) => {
-      const agent = await agentFor(ctx.db, ctx.principal, agentRef(input, "list deployment history"), "read");
-      const rows = await listHistory(ctx.db, agent.id, {
-        commitHash: input.commit_hash ?? null,
-        limit: input.limit,
-        pageNumber: input.page_number,
-        orderBy: input.order_by,
-        direction: input.order_direction,
-      });
-      return rows.map(toDeploymentHistory);
-    }),
+    .query(async ({ ctx, input }) => (await agentHistory(ctx, input)).map(toDeploymentHistory)),
 
   get: authedProcedure
     .meta({
@@ -51,16 +37,5 @@ export const deploymentHistoryRouter = router({
     })
     .input(DeploymentHistoryIdInput)
     .output(DeploymentHistory)
-    .query(async ({ ctx, input }) => {
-      const row = await findHistory(ctx.db, input.deployment_id);
-      const agent = row ? await findLiveAgentById(ctx.db, row.agent_id) : undefined;
-      // Readers of the agent only; anyone else is told it does not exist.
-      if (!row || !agent || !(await roleOn(ctx.db, ctx.principal, agent.id))) {
-        throw new DomainError(
-          "not_found",
-          `Deployment not found: deployment history record '${input.deployment_id}' not found`,
-        );
-      }
-      return toDeploymentHistory(row);
-    }),
+    .query(async ({ ctx, input }) => toDeploymentHistory(await historyRecord(ctx, input.deployment_id))),
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { loadAuthorized } from "../access.ts";
+import { loadAgent } from "../access.ts";
 import { notFound } from "../errors.ts";
 import { createDeployment, deleteDeployment, promote } from "../lifecycle/deployments.ts";
 import { findDeployment, listLiveDeployments, listLiveDeploymentsByPage } from "../queries/deployments.ts";
@@ -15,14 +15,8 @@ import {
 } from "../schemas/deployment.ts";
 import { PromoteInput } from "../schemas/promotion.ts";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
-import type { Context } from "../context.ts";
-import type { Caller } from "../auth.ts";
 
 const tags = ["deployments"];
-
-function readableAgent(ctx: Context & { principal: Caller }, agentId: string) {
-  return loadAuthorized(ctx.db, ctx.principal, { id: agentId }, "read", agentId);
-}
 
 export const deploymentsRouter = router({
   create: mutationProcedure
@@ -52,7 +46,7 @@ export const deploymentsRouter = router({
     .input(ListDeploymentsInput)
     .output(z.array(Deployment))
     .query(async ({ ctx, input }) => {
-      await readableAgent(ctx, input.agent_id);
+      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
       // Keyset when the caller follows a cursor, or asks for the first page in the default order (so a next
       // cursor can be offered); Agentex's offset pages otherwise.
       const keyset =
@@ -82,7 +76,7 @@ export const deploymentsRouter = router({
     .input(ListDeploymentsPageInput)
     .output(DeploymentPage)
     .query(async ({ ctx, input }) => {
-      await readableAgent(ctx, input.agent_id);
+      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
       const { rows, nextCursor } = await listLiveDeployments(
         ctx.db,
         input.agent_id,
@@ -104,7 +98,7 @@ export const deploymentsRouter = router({
     .input(DeploymentRef)
     .output(Deployment)
     .query(async ({ ctx, input }) => {
-      await readableAgent(ctx, input.agent_id);
+      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
       const deployment = await findDeployment(ctx.db, input.agent_id, input.deployment_id);
       if (!deployment) throw notFound("Deployment", input.deployment_id);
       return toDeployment(deployment);

@@ -1,7 +1,5 @@
-import { authorize } from "../access.ts";
-import { notFound } from "../errors.ts";
+import { loadAgent } from "../access.ts";
 import { rollback } from "../lifecycle/deployments.ts";
-import { findLiveAgentById } from "../queries/agents.ts";
 import { listPromotions, promotionAt } from "../queries/promotions.ts";
 import { toDeployment } from "../schemas/deployment.ts";
 import {
@@ -14,17 +12,8 @@ import {
   toPromotion,
 } from "../schemas/promotion.ts";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
-import type { Context } from "../context.ts";
-import type { Caller } from "../auth.ts";
 
 const tags = ["promotions"];
-
-async function readableAgent(ctx: Context & { principal: Caller }, agentId: string) {
-  const agent = await findLiveAgentById(ctx.db, agentId);
-  if (!agent) throw notFound("Agent", agentId);
-  await authorize(ctx.db, ctx.principal, agent, "read", agentId);
-  return agent;
-}
 
 export const promotionsRouter = router({
   list: authedProcedure
@@ -42,7 +31,7 @@ export const promotionsRouter = router({
     .input(ListPromotionsInput)
     .output(PromotionPage)
     .query(async ({ ctx, input }) => {
-      await readableAgent(ctx, input.agent_id);
+      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
       const { rows, nextCursor } = await listPromotions(ctx.db, input.agent_id, input.limit, input.cursor);
       return { items: rows.map(toPromotion), next_cursor: nextCursor };
     }),
@@ -59,7 +48,7 @@ export const promotionsRouter = router({
     .input(ProductionAtInput)
     .output(ProductionAt)
     .query(async ({ ctx, input }) => {
-      await readableAgent(ctx, input.agent_id);
+      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
       const at = input.at ? new Date(input.at) : new Date();
       const row = await promotionAt(ctx.db, input.agent_id, at);
       return {

@@ -1,15 +1,17 @@
 import {
   AGENT_ROLES,
   API_KEY_TYPES,
+  PRINCIPAL_KINDS,
   type AgentApiKeyRow,
   type ApiTokenRow,
   type GrantRow,
   type PrincipalRow,
 } from "@agentex/db";
 import { z } from "zod";
+import type { Caller } from "../auth.ts";
 import { AgentName, IsoTimestamp, Uuid, iso, text } from "./common.ts";
 
-export const PrincipalKind = z.enum(["user", "service_account", "agent"]).meta({ id: "PrincipalKind" });
+export const PrincipalKind = z.enum(PRINCIPAL_KINDS).meta({ id: "PrincipalKind" });
 
 export const Principal = z
   .object({
@@ -47,6 +49,7 @@ export const CreatePrincipalInput = z.object({
   admin: JsonBoolean.default(false),
   can_create_agents: JsonBoolean.default(false),
 });
+export type CreatePrincipalInput = z.infer<typeof CreatePrincipalInput>;
 
 export const Token = z
   .object({
@@ -118,7 +121,9 @@ export const Grant = z
   })
   .meta({ id: "Grant" });
 export const GrantRef = z.object({ agent_id: Uuid, principal_id: Uuid });
+export type GrantRef = z.infer<typeof GrantRef>;
 export const SetGrantInput = GrantRef.extend({ role: AgentRole });
+export type SetGrantInput = z.infer<typeof SetGrantInput>;
 
 export const ApiKeyType = z.enum(API_KEY_TYPES).meta({ id: "AgentAPIKeyType" });
 export const AgentApiKey = z
@@ -134,19 +139,15 @@ export const AgentApiKey = z
   })
   .meta({ id: "AgentAPIKey" });
 export const RotatedAgentKey = AgentApiKey.extend({
-  agent_api_key: z
-    .string()
-    .meta({
-      description:
-        "The agent's new internal key. The old one stopped working; pods get this one at their next register.",
-    }),
+  agent_api_key: z.string().meta({
+    description:
+      "The agent's new internal key. The old one stopped working; pods get this one at their next register.",
+  }),
 }).meta({ id: "RotatedAgentKey" });
 export const CreatedAgentApiKey = AgentApiKey.extend({
-  api_key: z
-    .string()
-    .meta({
-      description: "The key. Shown once; only its hash (or, for github/slack, a sealed copy) is stored.",
-    }),
+  api_key: z.string().meta({
+    description: "The key. Shown once; only its hash (or, for github/slack, a sealed copy) is stored.",
+  }),
 }).meta({ id: "CreatedAgentAPIKey" });
 
 /** Key names: Agentex's plain names, GitHub repository full names (owner/repo), Slack app ids. */
@@ -259,6 +260,20 @@ export function toPrincipal(row: PrincipalRow): Principal {
     can_create_agents: row.can_create_agents,
     created_at: iso(row.created_at),
     disabled_at: iso(row.disabled_at),
+  };
+}
+
+/** The caller as `me` shows it: `row` is its principal row (an agent key has none). */
+export function toMe(caller: Caller, row: PrincipalRow | undefined): z.infer<typeof Me> {
+  return {
+    id: caller.id,
+    name: caller.name,
+    kind: caller.kind,
+    admin: caller.admin,
+    can_create_agents: caller.can_create_agents,
+    created_at: row ? row.created_at.toISOString() : null,
+    disabled_at: null, // a disabled principal cannot authenticate
+    agent_id: caller.agent_id,
   };
 }
 

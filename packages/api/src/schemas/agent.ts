@@ -1,4 +1,4 @@
-import { ACP_TYPES, AGENT_INPUT_TYPES, AGENT_STATUSES, type AgentRow } from "@agentex/db";
+import { ACP_TYPES, AGENT_INPUT_TYPES, AGENT_ROLES, AGENT_STATUSES, type AgentRow } from "@agentex/db";
 import { z } from "zod";
 import { AgentName, Cursor, HttpUrl, IsoTimestamp, JsonObject, Uuid, iso, text } from "./common.ts";
 
@@ -112,11 +112,14 @@ export const AgentCounts = z
   .meta({ id: "AgentCounts" });
 export type AgentCounts = z.infer<typeof AgentCounts>;
 
+/** What a call may want to do with one agent (access.ts says which roles allow which). */
+export const AGENT_ACTIONS = ["read", "register", "deploy", "own"] as const;
+
 export const AgentPermissions = z
   .object({
     agent_id: Uuid,
-    role: z.enum(["viewer", "deployer", "owner", "admin", "self"]),
-    actions: z.array(z.enum(["read", "register", "deploy", "own"])),
+    role: z.enum([...AGENT_ROLES, "admin", "self"]),
+    actions: z.array(z.enum(AGENT_ACTIONS)),
   })
   .meta({ id: "AgentPermissions", description: "What the caller may do on this agent" });
 

@@ -12,12 +12,10 @@ export const Deployment = z
   .object({
     id: Uuid,
     agent_id: Uuid,
-    docker_image: z
-      .string()
-      .meta({
-        description:
-          'Full image URI; "unknown" for a deployment that appeared through a deployment-scoped register',
-      }),
+    docker_image: z.string().meta({
+      description:
+        'Full image URI; "unknown" for a deployment that appeared through a deployment-scoped register',
+    }),
     registration_metadata: z.record(z.string(), z.unknown()).nullable(),
     status: DeploymentStatus,
     acp_url: z.string().nullable(),

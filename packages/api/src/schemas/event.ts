@@ -49,7 +49,7 @@ export function toChangeEvent(row: EventRow): ChangeEvent {
     type: row.type as EventType,
     agent_id: row.agent_id,
     deployment_id: row.deployment_id,
-    at: iso(row.created_at)!,
+    at: iso(row.created_at),
     data: row.data ?? {},
   };
 }
