@@ -6,7 +6,7 @@ type TrackedEvent = RouterOutputs["events"]["watch"] extends AsyncIterable<infer
 type ChangeEvent = TrackedEvent extends { data: infer D } ? D : never;
 
 /** One line per event for people: time, id, type, agent, and what changed. */
-export function eventLine(e: ChangeEvent): string {
+function eventLine(e: ChangeEvent): string {
   const d = e.data;
   const parts = [e.at, `#${e.id}`, e.type.padEnd(18)];
   if (e.agent_id) parts.push(`agent=${e.agent_id}`);
