@@ -83,8 +83,8 @@ async function startProcess(
     tail.push(c.toString("utf8"));
     if (tail.length > 20) tail.shift();
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const agent = new Agent({ keepAlive: false });
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited:\n${tail.join("")}`);

@@ -123,7 +123,7 @@ async function start(env: Record<string, string>): Promise<Running> {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  child.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   let gone = false;
   void exited.then(() => (gone = true));
@@ -206,10 +206,13 @@ async function readLoad(s: Running, seconds = 5, concurrency = 16): Promise<{ pe
 const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (m: number) => `${m.toFixed(0)} MiB`;
 
-async function scenario(
-  store: string,
-  freshEnv: () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>,
-) {
+/** An empty store for one scenario, and how to remove it afterwards. */
+interface FreshStore {
+  env: Record<string, string>;
+  cleanup: () => void | Promise<void>;
+}
+
+async function scenario(store: string, freshEnv: () => FreshStore | Promise<FreshStore>) {
   const { env, cleanup } = await freshEnv();
   try {
     const cold = await start(env);
@@ -228,7 +231,11 @@ async function scenario(
   } catch (err) {
     console.log(`${store.padEnd(9)} failed: ${(err as Error).message}`);
   } finally {
-    await cleanup().catch((err: Error) => console.log(`cleanup: ${err.message}`));
+    try {
+      await cleanup();
+    } catch (err) {
+      console.log(`cleanup: ${(err as Error).message}`);
+    }
   }
 }
 
@@ -238,11 +245,11 @@ export async function benchStartup(): Promise<void> {
     throw new Error("no compiled server: run `pnpm build` first");
   }
   console.log(`server: ${[cmd, ...args].join(" ")}`);
-  await scenario("embedded", async () => {
+  await scenario("embedded", () => {
     const dir = mkdtempSync(join(tmpdir(), "agentex-bench-"));
     return {
       env: { AGENTEX_DATA_DIR: join(dir, "data") },
-      cleanup: async () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }),
+      cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }),
     };
   });
   const url = process.env.DATABASE_URL;
