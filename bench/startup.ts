@@ -13,12 +13,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rawPostgres } from "@agentex/db/testing";
 import { sql } from "kysely";
+import { freePort } from "./free-port.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TOKEN = `agx_pat_bench_${randomBytes(12).toString("hex")}`;
@@ -28,18 +28,6 @@ export function serverCommand(): string[] {
   const custom = process.env.BENCH_SERVER_CMD;
   if (custom) return custom.split(/\s+/).filter(Boolean);
   return [process.execPath, join(ROOT, "apps/server/dist/main.js")];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every pid in the tree rooted at `pid` (Linux /proc). */
