@@ -23,7 +23,7 @@ export interface Result {
   lastHeaders?: Record<string, string | string[] | undefined>;
 }
 
-export function pct(sorted: number[], p: number): number {
+function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
 }
 

@@ -15,12 +15,12 @@
  * (BENCH_RESEED=1 rebuilds them). Figures only: no pass/fail.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { encodeCursor } from "../packages/api/src/queries/cursor.ts";
 import { load, send, type Result, type Target } from "./loadgen.ts";
+import { freePort } from "./free-port.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** How the real server is started; switch to `['dist/apps/server/src/main.js']` (or wherever the build puts it) to bench the compiled build. */
@@ -41,17 +41,6 @@ function dbUrl(name: string): string {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
   return u.toString();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
 }
 
 const children: ChildProcess[] = [];
@@ -83,8 +72,8 @@ async function startProcess(
     tail.push(c.toString("utf8"));
     if (tail.length > 20) tail.shift();
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const agent = new Agent({ keepAlive: false });
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited:\n${tail.join("")}`);
@@ -246,42 +235,34 @@ async function main() {
     path: (i) => `${prefix}${list[i % list.length]}${suffix}`,
     headers: auth,
   });
-  await compare("GET one agent by id (Postgres, 1M-agent database)", [
-    { label: "bare node:http + pg (no auth)", url: () => bare.url, target: byId("/agents/", bigIds) },
-    {
-      label: "REST GET /api/agents/{id}",
-      url: () => big.url,
-      target: byId("/api/agents/", bigIds),
-      vs: "bare node:http + pg (no auth)",
-    },
-    {
-      label: "tRPC agents.get",
-      url: () => big.url,
-      target: {
-        path: (i) => `/trpc/agents.get${trpcInput({ agent_id: bigIds[i % bigIds.length] })}`,
-        headers: auth,
+  const bareLabel = "bare node:http + pg (no auth)";
+  /** GET one agent by id over REST and tRPC, beside the bare server reading the same (Postgres) ids. */
+  const getOneAgent = (title: string, url: () => string, ids: string[], labelPrefix = "") =>
+    compare(title, [
+      { label: bareLabel, url: () => bare.url, target: byId("/agents/", bigIds) },
+      {
+        label: `${labelPrefix}REST GET /api/agents/{id}`,
+        url,
+        target: byId("/api/agents/", ids),
+        vs: bareLabel,
       },
-      vs: "bare node:http + pg (no auth)",
-    },
-  ]);
-  await compare("GET one agent by id (embedded store; ratio against the bare Postgres server)", [
-    { label: "bare node:http + pg (no auth)", url: () => bare.url, target: byId("/agents/", bigIds) },
-    {
-      label: "embedded REST GET /api/agents/{id}",
-      url: () => embedded.url,
-      target: byId("/api/agents/", embeddedIds),
-      vs: "bare node:http + pg (no auth)",
-    },
-    {
-      label: "embedded tRPC agents.get",
-      url: () => embedded.url,
-      target: {
-        path: (i) => `/trpc/agents.get${trpcInput({ agent_id: embeddedIds[i % embeddedIds.length] })}`,
-        headers: auth,
+      {
+        label: `${labelPrefix}tRPC agents.get`,
+        url,
+        target: {
+          path: (i) => `/trpc/agents.get${trpcInput({ agent_id: ids[i % ids.length] })}`,
+          headers: auth,
+        },
+        vs: bareLabel,
       },
-      vs: "bare node:http + pg (no auth)",
-    },
-  ]);
+    ]);
+  await getOneAgent("GET one agent by id (Postgres, 1M-agent database)", () => big.url, bigIds);
+  await getOneAgent(
+    "GET one agent by id (embedded store; ratio against the bare Postgres server)",
+    () => embedded.url,
+    embeddedIds,
+    "embedded ",
+  );
 
   // ---- lists: a page in the middle, 1M vs 1k
   const bigCursor = await cursorAt(bigDb, Math.floor(BIG / 2));

@@ -13,12 +13,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rawPostgres } from "@agentex/db/testing";
 import { sql } from "kysely";
+import { freePort } from "./free-port.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TOKEN = `agx_pat_bench_${randomBytes(12).toString("hex")}`;
@@ -28,18 +28,6 @@ export function serverCommand(): string[] {
   const custom = process.env.BENCH_SERVER_CMD;
   if (custom) return custom.split(/\s+/).filter(Boolean);
   return [process.execPath, join(ROOT, "apps/server/dist/main.js")];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every pid in the tree rooted at `pid` (Linux /proc). */
@@ -123,7 +111,7 @@ async function start(env: Record<string, string>): Promise<Running> {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  child.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   let gone = false;
   void exited.then(() => (gone = true));
@@ -206,10 +194,13 @@ async function readLoad(s: Running, seconds = 5, concurrency = 16): Promise<{ pe
 const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (m: number) => `${m.toFixed(0)} MiB`;
 
-async function scenario(
-  store: string,
-  freshEnv: () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>,
-) {
+/** An empty store for one scenario, and how to remove it afterwards. */
+interface FreshStore {
+  env: Record<string, string>;
+  cleanup: () => void | Promise<void>;
+}
+
+async function scenario(store: string, freshEnv: () => FreshStore | Promise<FreshStore>) {
   const { env, cleanup } = await freshEnv();
   try {
     const cold = await start(env);
@@ -228,7 +219,11 @@ async function scenario(
   } catch (err) {
     console.log(`${store.padEnd(9)} failed: ${(err as Error).message}`);
   } finally {
-    await cleanup().catch((err: Error) => console.log(`cleanup: ${err.message}`));
+    try {
+      await cleanup();
+    } catch (err) {
+      console.log(`cleanup: ${(err as Error).message}`);
+    }
   }
 }
 
@@ -238,11 +233,11 @@ export async function benchStartup(): Promise<void> {
     throw new Error("no compiled server: run `pnpm build` first");
   }
   console.log(`server: ${[cmd, ...args].join(" ")}`);
-  await scenario("embedded", async () => {
+  await scenario("embedded", () => {
     const dir = mkdtempSync(join(tmpdir(), "agentex-bench-"));
     return {
       env: { AGENTEX_DATA_DIR: join(dir, "data") },
-      cleanup: async () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }),
+      cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }),
     };
   });
   const url = process.env.DATABASE_URL;

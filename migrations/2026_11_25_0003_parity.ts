@@ -1,10 +1,13 @@
 import { sql, type Kysely } from "kysely";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's documented practice: a migration must not depend on the schema's type at any later time
+type AnyDb = Kysely<any>;
+
 /**
  * Agentex parity: webhook signing secrets, caller-supplied keys, deployment
  * images never null, deployment history. Frozen once landed.
  */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: AnyDb): Promise<void> {
   // GitHub/Slack signing secrets must be usable to verify an HMAC, so they are
   // sealed (AES-256-GCM under a key derived from AGENTEX_SECRET_KEY) instead of
   // only hashed. Nothing else is ever stored in this column.
@@ -49,7 +52,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index deployment_history_commit_idx on deployment_history (commit_hash)`.execute(db);
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: AnyDb): Promise<void> {
   await db.schema.dropTable("deployment_history").execute();
   await sql`alter table deployments alter column docker_image drop not null`.execute(db);
   await sql`alter table deployments alter column docker_image drop default`.execute(db);

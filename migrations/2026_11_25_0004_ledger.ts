@@ -1,5 +1,8 @@
 import { sql, type Kysely } from "kysely";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's documented practice: a migration must not depend on the schema's type at any later time
+type AnyDb = Kysely<any>;
+
 // Frozen once landed: schema changes go in a new file.
 //
 // `promotions` is the production ledger: one row per change of an agent's
@@ -11,7 +14,7 @@ import { sql, type Kysely } from "kysely";
 // Idempotency-Key, per caller, for 24 h. A row exists only once its first
 // request committed (it is inserted in that request's transaction), so a
 // duplicate either waits on the unique key or finds the finished answer.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: AnyDb): Promise<void> {
   await db.schema
     .createTable("promotions")
     .addColumn("id", "bigint", (c) => c.primaryKey().generatedAlwaysAsIdentity())
@@ -70,7 +73,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: AnyDb): Promise<void> {
   await db.schema.dropTable("idempotency_keys").execute();
   await db.schema.dropTable("promotions").execute();
   await sql`drop function promotions_immutable()`.execute(db);

@@ -22,7 +22,7 @@ function walk(dir, out) {
   }
 }
 
-export function buildInputs() {
+function buildInputs() {
   const files = [];
   for (const group of ["packages", "apps"]) {
     for (const pkg of readdirSync(join(ROOT, group))) {

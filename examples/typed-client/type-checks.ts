@@ -82,15 +82,17 @@ export async function checks(agentId: string, deploymentId: string): Promise<voi
   await client.agents.register.mutate({ name: "a", description: "", acp_type: "sync" });
   // @ts-expect-error: roles are viewer | deployer | owner
   await client.grants.set.mutate({ agent_id: agentId, principal_id: agentId, role: "admin" });
+  /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- these calls must not type-check, so they have no type to be safe with */
   // @ts-expect-error: promote is a mutation, not a query
   await client.deployments.promote.query({ agent_id: agentId, deployment_id: deploymentId });
   // @ts-expect-error: there is no such procedure
   await client.agents.promote.mutate({ agent_id: agentId });
+  /* eslint-enable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access */
   // @ts-expect-error: order_by is limited to created_at | updated_at | name | registered_at
   await client.agents.list.query({ order_by: "status" });
 
-  const page = await client.agents.listPage.query({ limit: 10 });
-  assertType<Equal<typeof page.next_cursor, string | null>>();
+  const _page = await client.agents.listPage.query({ limit: 10 });
+  assertType<Equal<typeof _page.next_cursor, string | null>>();
   const deployments = await client.deployments.list.query({ agent_id: agentId });
   // @ts-expect-error: deployments.list returns a bare array, not a page
   void deployments.items;

@@ -1,5 +1,5 @@
+/** Every command of the CLI, as data: its name, help, options and what it calls. */
 import type {
-  AgentexClient,
   Agent,
   Deployment,
   ListAgentsInput,
@@ -9,6 +9,22 @@ import type {
   RouterInputs,
   SetGrantInput,
 } from "@agentex/client";
+import {
+  AGENT_ARG_HELP,
+  UUID,
+  UsageError,
+  agentId,
+  arg,
+  findAgent,
+  int,
+  jsonObject,
+  requiredStr,
+  str,
+  type Command,
+  type OptionSpec,
+  type Output,
+  type RunContext,
+} from "./command.ts";
 import {
   AGENT_COLUMNS,
   AGENT_KEYS,
@@ -22,106 +38,14 @@ import {
   PROMOTION_KEYS,
   record,
   table,
-  type Row,
+  type Column,
 } from "./format.ts";
+import { watchCommand } from "./watch.ts";
 
-/** A bad command line: exit code 1 with the command's usage hint. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-export interface OptionSpec {
-  type: "string" | "boolean";
-  /** Shown in help, e.g. `--limit <n>`. */
-  value?: string;
-  description: string;
-  required?: boolean;
-}
-
-export interface Output {
-  /** What `--json` prints: the API's answer as is. */
-  json: unknown;
-  /** What a person reads. */
-  human: string;
-  /** Already printed piece by piece through `print` (a stream): nothing more to print. */
-  streamed?: boolean;
-}
-
-export interface RunContext {
-  client: AgentexClient;
-  values: Record<string, string | boolean | undefined>;
-  args: string[];
-  /** Prints one piece of a streaming command's output now (`human`, or `json` as one line with --json). */
-  print?: (human: string, json: unknown) => void;
-}
-
-export interface Command {
-  /** Words after `agentex`, e.g. `agents list`. */
-  name: string;
-  summary: string;
-  /** Positional arguments, e.g. `<agent>`. */
-  args?: string[];
-  options?: Record<string, OptionSpec>;
-  /** Extra help text. */
-  details?: string;
-  run(ctx: RunContext): Promise<Output>;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const AGENT_ARG_HELP = "<agent> is an agent id or an agent name.";
-
-function str(values: RunContext["values"], key: string): string | undefined {
-  const v = values[key];
-  return typeof v === "string" ? v : undefined;
-}
-
-function requiredStr(values: RunContext["values"], key: string): string {
-  const v = str(values, key);
-  if (v === undefined) throw new UsageError(`--${key} is required`);
-  return v;
-}
-
-function int(values: RunContext["values"], key: string): number | undefined {
-  const v = str(values, key);
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${key} must be an integer, got '${v}'`);
-  return Number(v);
-}
-
-function jsonObject(values: RunContext["values"], key: string): Record<string, unknown> | undefined {
-  const v = str(values, key);
-  if (v === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(v);
-  } catch {
-    throw new UsageError(`--${key} must be a JSON object, e.g. '{"team":"search"}'`);
-  }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
-    throw new UsageError(`--${key} must be a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
-function arg(ctx: RunContext, index: number, name: string): string {
-  const v = ctx.args[index];
-  if (v === undefined || v === "") throw new UsageError(`missing argument ${name}`);
-  return v;
-}
-
-/** An agent by id (a uuid) or by name. */
-async function findAgent(client: AgentexClient, ref: string): Promise<Agent> {
-  return UUID.test(ref)
-    ? client.agents.get.query({ agent_id: ref })
-    : client.agents.getByName.query({ agent_name: ref });
-}
-
-async function agentId(client: AgentexClient, ref: string): Promise<string> {
-  return UUID.test(ref) ? ref : (await findAgent(client, ref)).id;
-}
+/** The positional arguments of a command about one agent, and their help. */
+const ON_AGENT = { args: ["<agent>"], details: AGENT_ARG_HELP };
+const ON_DEPLOYMENT = { args: ["<agent>", "<deployment-id>"], details: AGENT_ARG_HELP };
+const ON_GRANT = { args: ["<agent>", "<principal-id>"], details: AGENT_ARG_HELP };
 
 /** Agentex's key and history routes take the agent by id or by name. */
 function agentRefInput(ref: string): { agent_id: string } | { agent_name: string } {
@@ -144,8 +68,18 @@ async function grantRef(ctx: RunContext): Promise<{ agent_id: string; principal_
   };
 }
 
-const agentOut = (agent: Agent): Output => ({ json: agent, human: record(agent as Row, AGENT_KEYS) });
-const deploymentOut = (d: Deployment): Output => ({ json: d, human: record(d as Row, DEPLOYMENT_KEYS) });
+/** One record as the answer: JSON as is, or `keys` (default: all) as "key: value" lines. */
+function recordOut<T extends object>(row: T, keys?: readonly (keyof T & string)[]): Output {
+  return { json: row, human: record(row, keys) };
+}
+
+/** A list as the answer: JSON as is, or a table (`empty` when there are no rows). */
+function tableOut<T>(rows: readonly T[], columns: Column<T>[], empty: string): Output {
+  return { json: rows, human: table(rows, columns, empty) };
+}
+
+const agentOut = (agent: Agent): Output => recordOut(agent, AGENT_KEYS);
+const deploymentOut = (d: Deployment): Output => recordOut(d, DEPLOYMENT_KEYS);
 const messageOut = (r: { id: string; message: string }): Output => ({ json: r, human: `${r.message}\n` });
 
 /** `--expect <id|none>`: the compare-and-swap expectation; `none` means "no production deployment yet". */
@@ -174,10 +108,7 @@ const idempotencyOption: OptionSpec = {
   description: "retry safely: the same key replays the first answer instead of acting twice",
 };
 
-const promotionOut = (p: Promotion): Output => ({
-  json: p,
-  human: record(p as unknown as Row, PROMOTION_KEYS),
-});
+const promotionOut = (p: Promotion): Output => recordOut(p, PROMOTION_KEYS);
 
 const metadataOption: OptionSpec = {
   type: "string",
@@ -185,8 +116,6 @@ const metadataOption: OptionSpec = {
   description: "registration_metadata, a JSON object",
 };
 const inputTypeOption: OptionSpec = { type: "string", value: "<text|json>", description: "agent_input_type" };
-
-import { watchCommand } from "./watch.ts";
 
 export const COMMANDS: Command[] = [
   {
@@ -264,7 +193,7 @@ export const COMMANDS: Command[] = [
         registration_metadata,
         agent_input_type: str(values, "input-type") as RegisterInput["agent_input_type"],
       });
-      return { json: agent, human: record(agent as Row, [...AGENT_KEYS, "agent_api_key"]) };
+      return recordOut(agent, [...AGENT_KEYS, "agent_api_key"]);
     },
   },
   {
@@ -293,14 +222,13 @@ export const COMMANDS: Command[] = [
         order_direction: str(values, "order-direction") as ListAgentsInput["order_direction"],
         status: str(values, "status") as ListAgentsInput["status"],
       });
-      return { json: agents, human: table(agents as Row[], AGENT_COLUMNS, "(no agents)") };
+      return tableOut(agents, AGENT_COLUMNS, "(no agents)");
     },
   },
   {
     name: "agents get",
     summary: "Show one agent",
-    args: ["<agent>"],
-    details: AGENT_ARG_HELP,
+    ...ON_AGENT,
     async run(ctx) {
       return agentOut(await findAgent(ctx.client, arg(ctx, 0, "<agent>")));
     },
@@ -308,8 +236,7 @@ export const COMMANDS: Command[] = [
   {
     name: "agents delete",
     summary: "Delete an agent (soft): it disappears, its grants and keys stop working",
-    args: ["<agent>"],
-    details: AGENT_ARG_HELP,
+    ...ON_AGENT,
     async run(ctx) {
       const ref = arg(ctx, 0, "<agent>");
       const res = UUID.test(ref)
@@ -344,8 +271,7 @@ export const COMMANDS: Command[] = [
   {
     name: "deployments list",
     summary: "List an agent's live deployments, newest first",
-    args: ["<agent>"],
-    details: AGENT_ARG_HELP,
+    ...ON_AGENT,
     options: {
       limit: { type: "string", value: "<n>", description: "at most this many, 1-1000 (default 100)" },
     },
@@ -354,17 +280,13 @@ export const COMMANDS: Command[] = [
         agent_id: await agentId(ctx.client, arg(ctx, 0, "<agent>")),
         limit: int(ctx.values, "limit"),
       });
-      return {
-        json: deployments,
-        human: table(deployments as Row[], DEPLOYMENT_COLUMNS, "(no deployments)"),
-      };
+      return tableOut(deployments, DEPLOYMENT_COLUMNS, "(no deployments)");
     },
   },
   {
     name: "deployments get",
     summary: "Show one deployment",
-    args: ["<agent>", "<deployment-id>"],
-    details: AGENT_ARG_HELP,
+    ...ON_DEPLOYMENT,
     async run(ctx) {
       return deploymentOut(await ctx.client.deployments.get.query(await deploymentRef(ctx)));
     },
@@ -418,7 +340,7 @@ export const COMMANDS: Command[] = [
         cursor: str(ctx.values, "cursor"),
       });
       const human =
-        table(page.items as unknown as Row[], PROMOTION_COLUMNS, "(no production changes yet)") +
+        table(page.items, PROMOTION_COLUMNS, "(no production changes yet)") +
         (page.next_cursor ? `more: --cursor ${page.next_cursor}\n` : "");
       return { json: page, human };
     },
@@ -450,7 +372,7 @@ export const COMMANDS: Command[] = [
         idempotency_key: str(ctx.values, "idempotency-key"),
       });
       const human =
-        record(result.deployment as Row, DEPLOYMENT_KEYS) +
+        record(result.deployment, DEPLOYMENT_KEYS) +
         (result.promotion ? `\n${promotionOut(result.promotion).human}` : "");
       return { json: result, human };
     },
@@ -458,8 +380,7 @@ export const COMMANDS: Command[] = [
   {
     name: "deployments delete",
     summary: "Delete a deployment (soft); the production deployment cannot be deleted",
-    args: ["<agent>", "<deployment-id>"],
-    details: AGENT_ARG_HELP,
+    ...ON_DEPLOYMENT,
     async run(ctx) {
       return messageOut(await ctx.client.deployments.delete.mutate(await deploymentRef(ctx)));
     },
@@ -481,20 +402,19 @@ export const COMMANDS: Command[] = [
         limit: int(ctx.values, "limit"),
         page_number: int(ctx.values, "page"),
       });
-      return { json: rows, human: table(rows as Row[], HISTORY_COLUMNS, "(no deployment history)") };
+      return tableOut(rows, HISTORY_COLUMNS, "(no deployment history)");
     },
   },
   {
     name: "keys list",
     summary: "List an agent's API keys (owner/admin); never the secrets",
-    args: ["<agent>"],
-    details: AGENT_ARG_HELP,
+    ...ON_AGENT,
     async run(ctx) {
       const keys = await ctx.client.agentApiKeys.list.query({
         ...agentRefInput(arg(ctx, 0, "<agent>")),
         limit: 1000,
       });
-      return { json: keys, human: table(keys as Row[], KEY_COLUMNS, "(no keys)") };
+      return tableOut(keys, KEY_COLUMNS, "(no keys)");
     },
   },
   {
@@ -520,7 +440,7 @@ export const COMMANDS: Command[] = [
           "external") as RouterInputs["agentApiKeys"]["create"]["api_key_type"],
         api_key: str(ctx.values, "value"),
       });
-      return { json: key, human: record(key as Row) };
+      return recordOut(key);
     },
   },
   {
@@ -535,13 +455,12 @@ export const COMMANDS: Command[] = [
   {
     name: "grants list",
     summary: "Who may do what on an agent (owner/admin)",
-    args: ["<agent>"],
-    details: AGENT_ARG_HELP,
+    ...ON_AGENT,
     async run(ctx) {
       const grants = await ctx.client.grants.list.query({
         agent_id: await agentId(ctx.client, arg(ctx, 0, "<agent>")),
       });
-      return { json: grants, human: table(grants as Row[], GRANT_COLUMNS, "(no grants)") };
+      return tableOut(grants, GRANT_COLUMNS, "(no grants)");
     },
   },
   {
@@ -557,14 +476,13 @@ export const COMMANDS: Command[] = [
         ...(await grantRef(ctx)),
         role: requiredStr(ctx.values, "role") as SetGrantInput["role"],
       });
-      return { json: grant, human: record(grant as Row) };
+      return recordOut(grant);
     },
   },
   {
     name: "grants revoke",
     summary: "Revoke a principal's role on an agent (an agent keeps at least one owner)",
-    args: ["<agent>", "<principal-id>"],
-    details: AGENT_ARG_HELP,
+    ...ON_GRANT,
     async run(ctx) {
       return messageOut(await ctx.client.grants.revoke.mutate(await grantRef(ctx)));
     },
@@ -574,7 +492,7 @@ export const COMMANDS: Command[] = [
     summary: "Show the calling principal (whose token this is)",
     async run({ client }) {
       const me = await client.me.get.query();
-      return { json: me, human: record(me as Row) };
+      return recordOut(me);
     },
   },
   {
@@ -594,7 +512,7 @@ export const COMMANDS: Command[] = [
         admin: values.admin === true,
         can_create_agents: values["can-create-agents"] === true,
       });
-      return { json: created, human: record(created as Row) };
+      return recordOut(created);
     },
   },
   {
@@ -602,7 +520,7 @@ export const COMMANDS: Command[] = [
     summary: "List principals (admin)",
     async run({ client }) {
       const principals = await client.principals.list.query();
-      return { json: principals, human: table(principals as Row[], PRINCIPAL_COLUMNS, "(no principals)") };
+      return tableOut(principals, PRINCIPAL_COLUMNS, "(no principals)");
     },
   },
   watchCommand,

@@ -1,23 +1,37 @@
 /** Human-readable output: aligned tables for lists, "key: value" blocks for one record. */
-import type { Agent, Deployment, Promotion } from "@agentex/client";
+import type {
+  Agent,
+  AgentApiKey,
+  Deployment,
+  DeploymentHistory,
+  Grant,
+  Principal,
+  Promotion,
+} from "@agentex/client";
 
-export type Row = Record<string, unknown>;
+/** A value as plain text: a string as it is, anything else as JSON. */
+export function text(value: unknown): string {
+  return typeof value === "string" ? value : (JSON.stringify(value) ?? "-");
+}
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "-";
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value).replace(/\s+/g, " ");
+  if (typeof value === "string") return value.replace(/\s+/g, " ");
+  return text(value);
 }
 
-export interface Column {
+export interface Column<T> {
   header: string;
-  get: (row: Row) => unknown;
+  get: (row: T) => unknown;
 }
 
-export const col = (header: string, key: string): Column => ({ header, get: (row) => row[key] });
+/** Columns that each show one field of the row: `[header, field]` pairs. */
+function fields<T>(...pairs: [header: string, key: keyof T][]): Column<T>[] {
+  return pairs.map(([header, key]) => ({ header, get: (row) => row[key] }));
+}
 
-export function table(rows: Row[], columns: Column[], empty: string): string {
+export function table<T>(rows: readonly T[], columns: Column<T>[], empty: string): string {
   if (rows.length === 0) return `${empty}\n`;
   const cells = rows.map((row) => columns.map((c) => cell(c.get(row))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
@@ -29,19 +43,21 @@ export function table(rows: Row[], columns: Column[], empty: string): string {
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n") + "\n";
 }
 
-export function record(row: Row, keys: string[] = Object.keys(row)): string {
-  const width = Math.max(...keys.map((k) => k.length));
-  return keys.map((k) => `${`${k}:`.padEnd(width + 1)} ${cell(row[k])}`).join("\n") + "\n";
+/** One record, `keys` in that order (default: all of its fields). */
+export function record<T extends object>(row: T, keys?: readonly (keyof T & string)[]): string {
+  const entries: [string, unknown][] = keys ? keys.map((k) => [k, row[k]]) : Object.entries(row);
+  const width = Math.max(...entries.map(([k]) => k.length));
+  return entries.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${cell(v)}`).join("\n") + "\n";
 }
 
-export const AGENT_COLUMNS: Column[] = [
-  col("ID", "id"),
-  col("NAME", "name"),
-  col("STATUS", "status"),
-  col("ACP URL", "acp_url"),
-  col("PRODUCTION DEPLOYMENT", "production_deployment_id"),
-  col("UPDATED", "updated_at"),
-];
+export const AGENT_COLUMNS = fields<Agent>(
+  ["ID", "id"],
+  ["NAME", "name"],
+  ["STATUS", "status"],
+  ["ACP URL", "acp_url"],
+  ["PRODUCTION DEPLOYMENT", "production_deployment_id"],
+  ["UPDATED", "updated_at"],
+);
 
 export const AGENT_KEYS = [
   "id",
@@ -57,16 +73,16 @@ export const AGENT_KEYS = [
   "registered_at",
   "created_at",
   "updated_at",
-] satisfies (keyof Agent)[];
+] as const satisfies readonly (keyof Agent)[];
 
-export const DEPLOYMENT_COLUMNS: Column[] = [
-  col("ID", "id"),
-  col("STATUS", "status"),
-  col("PRODUCTION", "is_production"),
-  col("IMAGE", "docker_image"),
-  col("ACP URL", "acp_url"),
-  col("CREATED", "created_at"),
-];
+export const DEPLOYMENT_COLUMNS = fields<Deployment>(
+  ["ID", "id"],
+  ["STATUS", "status"],
+  ["PRODUCTION", "is_production"],
+  ["IMAGE", "docker_image"],
+  ["ACP URL", "acp_url"],
+  ["CREATED", "created_at"],
+);
 
 export const DEPLOYMENT_KEYS = [
   "id",
@@ -81,32 +97,34 @@ export const DEPLOYMENT_KEYS = [
   "created_at",
   "promoted_at",
   "expires_at",
-] satisfies (keyof Deployment)[];
+] as const satisfies readonly (keyof Deployment)[];
 
-export const GRANT_COLUMNS: Column[] = [
-  col("PRINCIPAL", "principal_id"),
-  col("ROLE", "role"),
-  col("GRANTED BY", "granted_by"),
-  col("CREATED", "created_at"),
-];
+export const GRANT_COLUMNS = fields<Grant>(
+  ["PRINCIPAL", "principal_id"],
+  ["ROLE", "role"],
+  ["GRANTED BY", "granted_by"],
+  ["CREATED", "created_at"],
+);
 
-export const PRINCIPAL_COLUMNS: Column[] = [
-  col("ID", "id"),
-  col("NAME", "name"),
-  col("KIND", "kind"),
-  col("ADMIN", "admin"),
-  col("CAN CREATE AGENTS", "can_create_agents"),
-  col("CREATED", "created_at"),
-];
+export const PRINCIPAL_COLUMNS = fields<Principal>(
+  ["ID", "id"],
+  ["NAME", "name"],
+  ["KIND", "kind"],
+  ["ADMIN", "admin"],
+  ["CAN CREATE AGENTS", "can_create_agents"],
+  ["CREATED", "created_at"],
+);
 
-export const PROMOTION_COLUMNS: Column[] = [
-  col("#", "id"),
-  col("AT", "at"),
-  col("KIND", "kind"),
-  col("FROM", "from_deployment_id"),
-  col("TO", "to_deployment_id"),
-  { header: "BY", get: (row) => (row.actor as { name?: string } | undefined)?.name },
-  col("REASON", "reason"),
+export const PROMOTION_COLUMNS: Column<Promotion>[] = [
+  ...fields<Promotion>(
+    ["#", "id"],
+    ["AT", "at"],
+    ["KIND", "kind"],
+    ["FROM", "from_deployment_id"],
+    ["TO", "to_deployment_id"],
+  ),
+  { header: "BY", get: (row) => row.actor?.name },
+  ...fields<Promotion>(["REASON", "reason"]),
 ];
 
 export const PROMOTION_KEYS = [
@@ -119,21 +137,21 @@ export const PROMOTION_KEYS = [
   "actor",
   "reason",
   "request_id",
-] satisfies (keyof Promotion)[];
+] as const satisfies readonly (keyof Promotion)[];
 
-export const KEY_COLUMNS: Column[] = [
-  col("ID", "id"),
-  col("NAME", "name"),
-  col("TYPE", "api_key_type"),
-  col("PREFIX", "key_prefix"),
-  col("CREATED", "created_at"),
-];
+export const KEY_COLUMNS = fields<AgentApiKey>(
+  ["ID", "id"],
+  ["NAME", "name"],
+  ["TYPE", "api_key_type"],
+  ["PREFIX", "key_prefix"],
+  ["CREATED", "created_at"],
+);
 
-export const HISTORY_COLUMNS: Column[] = [
-  col("COMMIT", "commit_hash"),
-  col("BRANCH", "branch_name"),
-  col("AUTHOR", "author_email"),
-  col("BUILT", "build_timestamp"),
-  col("DEPLOYED", "deployment_timestamp"),
-  col("DEPLOYMENT", "deployment_id"),
-];
+export const HISTORY_COLUMNS = fields<DeploymentHistory>(
+  ["COMMIT", "commit_hash"],
+  ["BRANCH", "branch_name"],
+  ["AUTHOR", "author_email"],
+  ["BUILT", "build_timestamp"],
+  ["DEPLOYED", "deployment_timestamp"],
+  ["DEPLOYMENT", "deployment_id"],
+);

@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AgentexError, createClient } from "@agentex/client";
-import { COMMANDS, UsageError, type Command, type OptionSpec } from "./commands.ts";
+import { UsageError, type Command, type OptionSpec } from "./command.ts";
+import { COMMANDS } from "./commands.ts";
+import { text } from "./format.ts";
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -124,7 +126,11 @@ function parserOptions(
 
 /** The union of every option any command knows, for the first, lenient pass that only finds the command. */
 function allOptions(): ParseArgsConfig["options"] {
-  return parserOptions(Object.assign({}, ...COMMANDS.map((c) => c.options ?? {}), GLOBAL_OPTIONS));
+  const commandOptions = COMMANDS.reduce<Record<string, OptionSpec>>(
+    (all, c) => ({ ...all, ...c.options }),
+    {},
+  );
+  return parserOptions({ ...commandOptions, ...GLOBAL_OPTIONS });
 }
 
 function exitCodeFor(err: AgentexError): number {
@@ -168,7 +174,7 @@ function reportError(io: Io, json: boolean, err: AgentexError): void {
   for (const issue of err.issues) lines.push(`  - ${issue.field || "(input)"}: ${issue.message}`);
   // e.g. current_deployment_id of a PRODUCTION_CHANGED: what to re-check before retrying.
   for (const [key, value] of Object.entries(err.details))
-    lines.push(`  ${key}: ${value === null ? "none" : String(value)}`);
+    lines.push(`  ${key}: ${value === null ? "none" : text(value)}`);
   io.stderr(`${lines.join("\n")}\n`);
 }
 

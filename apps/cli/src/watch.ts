@@ -1,41 +1,33 @@
-import { AgentexError, type AgentexClient, type RouterOutputs } from "@agentex/client";
-import type { Command, RunContext } from "./commands.ts";
-import { UsageError } from "./commands.ts";
+import { AgentexError, type RouterOutputs } from "@agentex/client";
+import { UsageError, findAgent, str, type Command, type RunContext } from "./command.ts";
+import { text } from "./format.ts";
 
 type TrackedEvent = RouterOutputs["events"]["watch"] extends AsyncIterable<infer T> ? T : never;
 type ChangeEvent = TrackedEvent extends { data: infer D } ? D : never;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** One line per event for people: time, id, type, agent, and what changed. */
-export function eventLine(e: ChangeEvent): string {
-  const d = e.data as Record<string, unknown>;
+function eventLine(e: ChangeEvent): string {
+  const d = e.data;
   const parts = [e.at, `#${e.id}`, e.type.padEnd(18)];
   if (e.agent_id) parts.push(`agent=${e.agent_id}`);
   if (e.type === "production.changed") {
     parts.push(
-      `from=${String(d.from_deployment_id ?? "-")}`,
-      `to=${String(d.to_deployment_id ?? "-")}`,
-      `cause=${String(d.cause)}`,
+      `from=${text(d.from_deployment_id ?? "-")}`,
+      `to=${text(d.to_deployment_id ?? "-")}`,
+      `cause=${text(d.cause)}`,
     );
   } else if (e.type === "health.changed") {
     if (e.deployment_id) parts.push(`deployment=${e.deployment_id}`);
-    parts.push(`${String(d.from)} → ${String(d.to)}`);
-    if (d.reason) parts.push(`(${String(d.reason)})`);
+    parts.push(`${text(d.from)} → ${text(d.to)}`);
+    if (d.reason) parts.push(`(${text(d.reason)})`);
   } else if (e.type === "reset") {
-    parts.push(String(d.reason));
+    parts.push(text(d.reason));
   } else {
     if (e.deployment_id) parts.push(`deployment=${e.deployment_id}`);
-    if (d.name) parts.push(`name=${String(d.name)}`);
-    if (d.status) parts.push(`status=${String(d.status)}`);
+    if (d.name) parts.push(`name=${text(d.name)}`);
+    if (d.status) parts.push(`status=${text(d.status)}`);
   }
   return `${parts.join("  ")}\n`;
-}
-
-async function resolveAgent(client: AgentexClient, ref: string): Promise<string> {
-  return UUID.test(ref)
-    ? (await client.agents.get.query({ agent_id: ref })).id
-    : (await client.agents.getByName.query({ agent_name: ref })).id;
 }
 
 /**
@@ -58,16 +50,17 @@ export const watchCommand: Command = {
   },
   async run(ctx: RunContext) {
     const { client, values } = ctx;
-    const agentRef = typeof values.agent === "string" ? values.agent : undefined;
-    const since = typeof values.since === "string" ? values.since : undefined;
-    const countRaw = typeof values.count === "string" ? values.count : undefined;
+    const agentRef = str(values, "agent");
+    const since = str(values, "since");
+    const countRaw = str(values, "count");
     if (since !== undefined && !/^\d{1,15}$/.test(since))
       throw new UsageError(`--since must be an event id (digits), got '${since}'`);
     if (countRaw !== undefined && (!/^\d+$/.test(countRaw) || Number(countRaw) < 1)) {
       throw new UsageError(`--count must be a positive integer, got '${countRaw}'`);
     }
     const limit = countRaw === undefined ? Infinity : Number(countRaw);
-    const agentId = agentRef ? await resolveAgent(client, agentRef) : undefined;
+    // An agent given by id is looked up too: a typo fails now (404), not as a silent empty stream.
+    const agentId = agentRef ? (await findAgent(client, agentRef)).id : undefined;
     const print = ctx.print ?? ((line: string) => process.stdout.write(line));
     let printed = 0;
     await new Promise<void>((resolve, reject) => {

@@ -15,25 +15,20 @@ export function useLiveInvalidation(agentId: string | null): LiveState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>("connecting");
   useEffect(() => {
-    let sub: { unsubscribe(): void };
-    try {
-      sub = client.events.watch.subscribe(agentId ? { agent_id: agentId } : {}, {
-        onStarted: () => setState("live"),
-        onData: (event) => {
-          setState("live");
-          const id = event.data.agent_id;
-          void queryClient.invalidateQueries({ queryKey: ["agents"] });
-          if (id) void queryClient.invalidateQueries({ queryKey: ["agent", id] });
-        },
-        onError: () => setState("offline"),
-        onConnectionStateChange: (s) =>
-          setState(s.state === "pending" ? "live" : s.state === "connecting" ? "connecting" : "offline"),
-      });
-    } catch {
-      // A client without a subscription transport: the page still works, it just is not live.
-      setState("offline");
-      return;
-    }
+    // The state follows the stream's own callbacks only: the SDK's client always has a
+    // subscription transport (SSE), and any failure of it arrives through onError.
+    const sub = client.events.watch.subscribe(agentId ? { agent_id: agentId } : {}, {
+      onStarted: () => setState("live"),
+      onData: (event) => {
+        setState("live");
+        const id = event.data.agent_id;
+        void queryClient.invalidateQueries({ queryKey: ["agents"] });
+        if (id) void queryClient.invalidateQueries({ queryKey: ["agent", id] });
+      },
+      onError: () => setState("offline"),
+      onConnectionStateChange: (s) =>
+        setState(s.state === "pending" ? "live" : s.state === "connecting" ? "connecting" : "offline"),
+    });
     return () => sub.unsubscribe();
   }, [client, queryClient, agentId]);
   return state;

@@ -6,7 +6,7 @@ import { useEffect, useState } from "react";
  */
 export type Route = { page: "agents" } | { page: "agent"; id: string } | { page: "admin" };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "agents" && parts[1]) return { page: "agent", id: parts[1] };
   if (parts[0] === "admin") return { page: "admin" };

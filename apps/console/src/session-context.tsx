@@ -4,7 +4,7 @@ import { createContext, useContext } from "react";
 export interface Session {
   client: AgentexClient;
   me: Me;
-  signOut(): void;
+  signOut: () => void;
 }
 
 export const SessionContext = createContext<Session | null>(null);

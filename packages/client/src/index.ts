@@ -50,13 +50,13 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
+/** Most calls the client puts in one /trpc batch: the server's default cap. */
+export const MAX_BATCH_ITEMS = 10;
+
 /**
  * A tRPC client typed end to end from the server's router (type-only import:
  * no server code ships). Every failed call rejects with an AgentexError.
  */
-/** Most calls the client puts in one /trpc batch: the server's default cap. */
-export const MAX_BATCH_ITEMS = 10;
-
 export function createClient(opts: ClientOptions): AgentexClient {
   const base = opts.url.replace(/\/+$/, "");
   // 0 (like leaving it out) means no timeout.

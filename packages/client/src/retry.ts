@@ -1,6 +1,6 @@
-import type { TRPCLink } from "@trpc/client";
-import type { AppRouter } from "./router.ts";
+import { retryLink, type TRPCLink } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
+import type { AppRouter } from "./router.ts";
 import { AgentexError } from "./errors.ts";
 
 export interface RetryOptions {
@@ -29,55 +29,54 @@ export function backoffDelay(
 }
 
 /**
- * The client's terminating-side link: retries queries (never mutations) that
- * failed with a 503 or a network error, then turns any failure into an
- * AgentexError. Timeouts and the caller's aborts are not retried.
+ * The client's retry policy on tRPC's retryLink: queries (never mutations)
+ * that failed with a 503 or a network error are retried with backoffDelay;
+ * timeouts and the caller's aborts are not. Every failure leaves as an
+ * AgentexError carrying the call's path and attempt count.
+ *
+ * retryLink asks `retryDelayMs` with the attempt number only, so each call
+ * gets its own retryLink whose callbacks share that call's last failure: its
+ * Retry-After (from the response headers, or from agentexFetch's
+ * HttpStatusError for a body that is not tRPC's) sets the delay. retryLink's
+ * wait does not watch the call's signal, so an abort during the wait ends the
+ * call here, at once, as ABORTED.
  */
 export function agentexLink(opts: RetryOptions): TRPCLink<AppRouter> {
-  return () =>
+  return (runtime) =>
     ({ op, next }) =>
       observable((observer) => {
-        let attempt = 0;
-        let stopped = false;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        let current: { unsubscribe(): void } | undefined;
-        let onAbort: (() => void) | undefined;
-
-        const run = () => {
-          if (stopped) return;
-          attempt += 1;
-          current = next(op).subscribe({
-            next: (value) => observer.next(value),
-            complete: () => observer.complete(),
-            error: (raw) => {
-              if (stopped) return;
-              const err = AgentexError.fromUnknown(raw, { path: op.path, attempts: attempt });
-              const retryable =
-                op.type === "query" && err.transient && attempt <= opts.retries && !op.signal?.aborted;
-              if (!retryable) {
-                observer.error(err);
-                return;
-              }
-              const delay = backoffDelay(attempt, opts, err.retry_after_ms);
-              timer = setTimeout(() => {
-                if (onAbort) op.signal?.removeEventListener("abort", onAbort);
-                run();
-              }, delay);
-              // An abort while waiting ends the wait: the next attempt fails at once as ABORTED.
-              onAbort = () => {
-                clearTimeout(timer);
-                run();
-              };
-              op.signal?.addEventListener("abort", onAbort, { once: true });
-            },
-          });
+        let failure: AgentexError | undefined;
+        let waiting = false;
+        const retrying = retryLink<AppRouter>({
+          retry: ({ attempts, error }) => {
+            failure = AgentexError.fromUnknown(error, { path: op.path, attempts });
+            waiting =
+              op.type === "query" && failure.transient && attempts <= opts.retries && !op.signal?.aborted;
+            return waiting;
+          },
+          retryDelayMs: (attempts) => backoffDelay(attempts, opts, failure?.retry_after_ms),
+        })(runtime);
+        const call = retrying({
+          op,
+          next: (attempt) => {
+            waiting = false;
+            return next(attempt);
+          },
+        }).subscribe({
+          next: (value) => observer.next(value),
+          complete: () => observer.complete(),
+          error: (raw) => observer.error(failure ?? AgentexError.fromUnknown(raw, { path: op.path })),
+        });
+        const onAbort = () => {
+          if (!waiting) return; // an attempt in flight fails by itself, as ABORTED
+          call.unsubscribe();
+          const aborted = new DOMException("This operation was aborted", "AbortError");
+          observer.error(AgentexError.fromUnknown(aborted, { path: op.path, attempts: failure?.attempts }));
         };
-        run();
+        op.signal?.addEventListener("abort", onAbort, { once: true });
         return () => {
-          stopped = true;
-          clearTimeout(timer);
-          if (onAbort) op.signal?.removeEventListener("abort", onAbort);
-          current?.unsubscribe();
+          op.signal?.removeEventListener("abort", onAbort);
+          call.unsubscribe();
         };
       });
 }

@@ -13,6 +13,10 @@ import {
 } from "kysely";
 
 /**
+ * Our own dialect, not Kysely's: Kysely ships a PGliteDialect from 0.29, but
+ * 0.29 needs Node 22 and our floor is Node 20.19 (package.json "engines").
+ * Switch to Kysely's when that floor moves.
+ *
  * Kysely over one PGlite session. PGlite is a single backend, so the driver
  * hands out one connection at a time: a transaction holds it from BEGIN to
  * COMMIT and every other query waits its turn, exactly as a one-connection pool

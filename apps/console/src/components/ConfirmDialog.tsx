@@ -5,8 +5,8 @@ interface Props {
   children: ReactNode;
   confirmLabel: string;
   pending: boolean;
-  onConfirm(): void;
-  onCancel(): void;
+  onConfirm: () => void;
+  onCancel: () => void;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describeError, type ShownError } from "../api.ts";
 
 /** The API's own message and the request id to quote to an operator (it is in the server's logs). */
-export function ErrorNote({ error }: { error: ShownError | unknown }) {
+export function ErrorNote({ error }: { error: unknown }) {
   const shown = isShown(error) ? error : describeError(error);
   return (
     <div className="error" role="alert">

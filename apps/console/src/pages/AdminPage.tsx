@@ -5,6 +5,7 @@ import { useSession } from "../session-context.tsx";
 import { CreatePrincipalForm } from "./admin/CreatePrincipalForm.tsx";
 import { PrincipalRow } from "./admin/PrincipalRow.tsx";
 import { TokensPanel } from "./admin/TokensPanel.tsx";
+import { DataTable } from "../components/DataTable.tsx";
 
 /** Admins only (the server refuses everyone else anyway): principals and their tokens. */
 export function AdminPage() {
@@ -22,29 +23,21 @@ export function AdminPage() {
       <h1 id="admin-title">Principals &amp; tokens</h1>
       <CreatePrincipalForm />
       {principals.error && <ErrorNote error={principals.error} />}
-      <table className="principals">
-        <caption className="visually-hidden">Principals</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Flags</th>
-            <th scope="col">State</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(principals.data ?? []).map((p) => (
-            <PrincipalRow
-              key={p.id}
-              principal={p}
-              selected={p.id === selected}
-              onSelect={() => setSelected(p.id)}
-              isMe={p.id === me.id}
-            />
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        className="principals"
+        caption="Principals"
+        headers={["Name", "Kind", "Flags", "State", "Actions"]}
+      >
+        {(principals.data ?? []).map((p) => (
+          <PrincipalRow
+            key={p.id}
+            principal={p}
+            selected={p.id === selected}
+            onSelect={() => setSelected(p.id)}
+            isMe={p.id === me.id}
+          />
+        ))}
+      </DataTable>
       {chosen && <TokensPanel principal={chosen} />}
     </section>
   );

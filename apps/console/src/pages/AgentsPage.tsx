@@ -6,6 +6,7 @@ import { StatusBadge } from "../components/StatusBadge.tsx";
 import { useLiveInvalidation } from "../live.ts";
 import { href } from "../router.ts";
 import { useSession } from "../session-context.tsx";
+import { DataTable } from "../components/DataTable.tsx";
 
 /** The statuses an operator filters by; Unknown is shown in "all" and counted, Deleted never listed. */
 type Filter = Extract<AgentStatus, "BuildOnly" | "Ready" | "Unhealthy" | "Failed"> | "all";
@@ -83,42 +84,34 @@ export function AgentsPage() {
 
       {list.error && <ErrorNote error={list.error} />}
       {counts.error && <ErrorNote error={counts.error} />}
-      <table className="agents">
-        <caption className="visually-hidden">Agents you can read</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Status</th>
-            <th scope="col">Production URL</th>
-            <th scope="col">Description</th>
-            <th scope="col">Updated</th>
+      <DataTable
+        className="agents"
+        caption="Agents you can read"
+        headers={["Name", "Status", "Production URL", "Description", "Updated"]}
+      >
+        {agents.map((a) => (
+          <tr key={a.id} data-agent={a.name}>
+            <td>
+              <a href={href({ page: "agent", id: a.id })}>{a.name}</a>
+            </td>
+            <td>
+              <StatusBadge status={a.status} />
+            </td>
+            <td className="mono">{a.acp_url ?? "—"}</td>
+            <td>{a.description}</td>
+            <td>
+              <time dateTime={a.updated_at}>{new Date(a.updated_at).toLocaleString()}</time>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {agents.map((a) => (
-            <tr key={a.id} data-agent={a.name}>
-              <td>
-                <a href={href({ page: "agent", id: a.id })}>{a.name}</a>
-              </td>
-              <td>
-                <StatusBadge status={a.status} />
-              </td>
-              <td className="mono">{a.acp_url ?? "—"}</td>
-              <td>{a.description}</td>
-              <td>
-                <time dateTime={a.updated_at}>{new Date(a.updated_at).toLocaleString()}</time>
-              </td>
-            </tr>
-          ))}
-          {!list.isPending && agents.length === 0 && (
-            <tr>
-              <td colSpan={5} className="empty">
-                No agents match.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+        ))}
+        {!list.isPending && agents.length === 0 && (
+          <tr>
+            <td colSpan={5} className="empty">
+              No agents match.
+            </td>
+          </tr>
+        )}
+      </DataTable>
       {list.isPending && <p role="status">Loading agents…</p>}
       {list.hasNextPage && (
         <button

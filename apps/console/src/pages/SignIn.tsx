@@ -6,7 +6,7 @@ import { ErrorNote } from "../components/ErrorNote.tsx";
 interface Props {
   initialToken: string | null;
   notice: string | null;
-  onSignedIn(token: string, me: Me): void;
+  onSignedIn: (token: string, me: Me) => void;
 }
 
 /** A token is checked against `/me` before the console opens; it is kept for this tab only. */

@@ -12,7 +12,7 @@ export function PrincipalRow({
 }: {
   principal: Principal;
   selected: boolean;
-  onSelect(): void;
+  onSelect: () => void;
   isMe: boolean;
 }) {
   const { client } = useSession();

@@ -5,6 +5,7 @@ import { ActionButton } from "../../components/ActionButton.tsx";
 import { ErrorNote } from "../../components/ErrorNote.tsx";
 import { Flash } from "../../components/Flash.tsx";
 import { useSession } from "../../session-context.tsx";
+import { DataTable } from "../../components/DataTable.tsx";
 
 const EXPIRIES = [
   { label: "never", seconds: null },
@@ -61,37 +62,29 @@ export function TokensPanel({ principal }: { principal: Principal }) {
       {(tokens.error ?? create.error ?? revoke.error) && (
         <ErrorNote error={tokens.error ?? create.error ?? revoke.error} />
       )}
-      <table className="tokens">
-        <caption className="visually-hidden">Live tokens of {principal.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Created</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Action</th>
+      <DataTable
+        className="tokens"
+        caption={`Live tokens of ${principal.name}`}
+        headers={["Name", "Prefix", "Created", "Expires", "Action"]}
+      >
+        {(tokens.data ?? []).map((t) => (
+          <tr key={t.id}>
+            <td>{t.name ?? "—"}</td>
+            <td className="mono">{t.token_prefix}…</td>
+            <td>{new Date(t.created_at).toLocaleString()}</td>
+            <td>{t.expires_at ? new Date(t.expires_at).toLocaleString() : "never"}</td>
+            <td>
+              <ActionButton
+                pending={revoke.isPending && revoke.variables === t.id}
+                onClick={() => revoke.mutate(t.id)}
+                aria-label={`Revoke token ${t.name ?? t.id}`}
+              >
+                Revoke
+              </ActionButton>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {(tokens.data ?? []).map((t) => (
-            <tr key={t.id}>
-              <td>{t.name ?? "—"}</td>
-              <td className="mono">{t.token_prefix}…</td>
-              <td>{new Date(t.created_at).toLocaleString()}</td>
-              <td>{t.expires_at ? new Date(t.expires_at).toLocaleString() : "never"}</td>
-              <td>
-                <ActionButton
-                  pending={revoke.isPending && revoke.variables === t.id}
-                  onClick={() => revoke.mutate(t.id)}
-                  aria-label={`Revoke token ${t.name ?? t.id}`}
-                >
-                  Revoke
-                </ActionButton>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       <form className="inline" onSubmit={submit} aria-label={`Issue a token for ${principal.name}`}>
         <label htmlFor={ids.name}>Token name</label>
         <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} />

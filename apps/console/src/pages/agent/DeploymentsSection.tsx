@@ -8,6 +8,7 @@ import { ErrorNote } from "../../components/ErrorNote.tsx";
 import { Flash } from "../../components/Flash.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
 import { useSession } from "../../session-context.tsx";
+import { DataTable } from "../../components/DataTable.tsx";
 
 /** What the operator reviewed in the dialog: `expected` is production as the dialog showed it. */
 type Pending =
@@ -100,62 +101,52 @@ export function DeploymentsSection({ agent, canDeploy }: { agent: Agent; canDepl
         action.error && <ErrorNote error={action.error} />
       )}
       {deployments.error && <ErrorNote error={deployments.error} />}
-      <table className="deployments">
-        <caption className="visually-hidden">Deployments of {agent.name}, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Deployment</th>
-            <th scope="col">Status</th>
-            <th scope="col">Image</th>
-            <th scope="col">URL</th>
-            <th scope="col">Created</th>
-            <th scope="col">Production</th>
-            {canDeploy && <th scope="col">Action</th>}
+      <DataTable
+        className="deployments"
+        caption={`Deployments of ${agent.name}, newest first`}
+        headers={["Deployment", "Status", "Image", "URL", "Created", "Production", canDeploy && "Action"]}
+      >
+        {(deployments.data?.items ?? []).map((d) => (
+          <tr key={d.id} data-deployment={d.id} className={d.id === current ? "is-production" : undefined}>
+            <td className="mono" title={d.id}>
+              {short(d.id)}
+            </td>
+            <td>
+              <StatusBadge status={d.status} />
+            </td>
+            <td className="mono">{d.docker_image ?? "—"}</td>
+            <td className="mono">{d.acp_url ?? "—"}</td>
+            <td>
+              <time dateTime={d.created_at}>{new Date(d.created_at).toLocaleString()}</time>
+            </td>
+            <td>{d.id === current ? <strong>production</strong> : "no"}</td>
+            {canDeploy && (
+              <td>
+                {d.id !== current && d.status === "Ready" && (
+                  <ActionButton
+                    pending={
+                      action.isPending &&
+                      action.variables?.kind === "promote" &&
+                      action.variables.to.id === d.id
+                    }
+                    onClick={() => setPending({ kind: "promote", to: d, expected: current })}
+                    aria-label={`Promote deployment ${short(d.id)}`}
+                  >
+                    Promote
+                  </ActionButton>
+                )}
+              </td>
+            )}
           </tr>
-        </thead>
-        <tbody>
-          {(deployments.data?.items ?? []).map((d) => (
-            <tr key={d.id} data-deployment={d.id} className={d.id === current ? "is-production" : undefined}>
-              <td className="mono" title={d.id}>
-                {short(d.id)}
-              </td>
-              <td>
-                <StatusBadge status={d.status} />
-              </td>
-              <td className="mono">{d.docker_image ?? "—"}</td>
-              <td className="mono">{d.acp_url ?? "—"}</td>
-              <td>
-                <time dateTime={d.created_at}>{new Date(d.created_at).toLocaleString()}</time>
-              </td>
-              <td>{d.id === current ? <strong>production</strong> : "no"}</td>
-              {canDeploy && (
-                <td>
-                  {d.id !== current && d.status === "Ready" && (
-                    <ActionButton
-                      pending={
-                        action.isPending &&
-                        action.variables?.kind === "promote" &&
-                        action.variables.to.id === d.id
-                      }
-                      onClick={() => setPending({ kind: "promote", to: d, expected: current })}
-                      aria-label={`Promote deployment ${short(d.id)}`}
-                    >
-                      Promote
-                    </ActionButton>
-                  )}
-                </td>
-              )}
-            </tr>
-          ))}
-          {deployments.data && deployments.data.items.length === 0 && (
-            <tr>
-              <td colSpan={canDeploy ? 7 : 6} className="empty">
-                No deployments yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+        ))}
+        {deployments.data && deployments.data.items.length === 0 && (
+          <tr>
+            <td colSpan={canDeploy ? 7 : 6} className="empty">
+              No deployments yet.
+            </td>
+          </tr>
+        )}
+      </DataTable>
 
       {pending && (
         <ConfirmDialog

@@ -4,6 +4,7 @@ import { ActionButton } from "../../components/ActionButton.tsx";
 import { ErrorNote } from "../../components/ErrorNote.tsx";
 import { Flash } from "../../components/Flash.tsx";
 import { useSession } from "../../session-context.tsx";
+import { DataTable } from "../../components/DataTable.tsx";
 
 const TYPES = ["external", "github", "slack"] as const;
 
@@ -63,41 +64,33 @@ export function KeysSection({ agentId }: { agentId: string }) {
       )}
       {keys.error && <ErrorNote error={keys.error} />}
       {(create.error ?? revoke.error) && <ErrorNote error={create.error ?? revoke.error} />}
-      <table className="keys">
-        <caption className="visually-hidden">Live API keys of this agent</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Type</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Created</th>
-            <th scope="col">Action</th>
+      <DataTable
+        className="keys"
+        caption="Live API keys of this agent"
+        headers={["Name", "Type", "Prefix", "Created", "Action"]}
+      >
+        {(keys.data ?? []).map((k) => (
+          <tr key={k.id} data-key={k.name}>
+            <td>{k.name}</td>
+            <td>{k.api_key_type}</td>
+            <td className="mono">{k.key_prefix}…</td>
+            <td>
+              <time dateTime={k.created_at}>{new Date(k.created_at).toLocaleString()}</time>
+            </td>
+            <td>
+              {k.api_key_type !== "internal" && (
+                <ActionButton
+                  pending={revoke.isPending && revoke.variables === k.id}
+                  aria-label={`Revoke key ${k.name}`}
+                  onClick={() => revoke.mutate(k.id)}
+                >
+                  Revoke
+                </ActionButton>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {(keys.data ?? []).map((k) => (
-            <tr key={k.id} data-key={k.name}>
-              <td>{k.name}</td>
-              <td>{k.api_key_type}</td>
-              <td className="mono">{k.key_prefix}…</td>
-              <td>
-                <time dateTime={k.created_at}>{new Date(k.created_at).toLocaleString()}</time>
-              </td>
-              <td>
-                {k.api_key_type !== "internal" && (
-                  <ActionButton
-                    pending={revoke.isPending && revoke.variables === k.id}
-                    aria-label={`Revoke key ${k.name}`}
-                    onClick={() => revoke.mutate(k.id)}
-                  >
-                    Revoke
-                  </ActionButton>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       <form className="inline" onSubmit={submit} aria-label="Create an API key">
         <label htmlFor={nameField}>Key name</label>
         <input id={nameField} value={name} onChange={(e) => setName(e.target.value)} required />

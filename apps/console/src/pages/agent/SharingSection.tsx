@@ -5,6 +5,7 @@ import { ActionButton } from "../../components/ActionButton.tsx";
 import { ErrorNote } from "../../components/ErrorNote.tsx";
 import { Flash } from "../../components/Flash.tsx";
 import { useSession } from "../../session-context.tsx";
+import { DataTable } from "../../components/DataTable.tsx";
 
 const ROLES: AgentRole[] = ["viewer", "deployer", "owner"];
 
@@ -55,43 +56,36 @@ export function SharingSection({ agentId }: { agentId: string }) {
       <Flash message={flash} />
       {grants.error && <ErrorNote error={grants.error} />}
       {(set.error ?? revoke.error) && <ErrorNote error={set.error ?? revoke.error} />}
-      <table className="grants">
-        <caption className="visually-hidden">Grants on this agent</caption>
-        <thead>
-          <tr>
-            <th scope="col">Principal</th>
-            <th scope="col">Role</th>
-            <th scope="col">Granted</th>
-            <th scope="col">Action</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(grants.data ?? []).map((g) => {
-            const lastOwner = g.role === "owner" && owners <= 1;
-            return (
-              <tr key={g.principal_id} data-principal={g.principal_id}>
-                <td className="mono">{g.principal_id}</td>
-                <td>{g.role}</td>
-                <td>
-                  <time dateTime={g.created_at}>{new Date(g.created_at).toLocaleString()}</time>
-                </td>
-                <td>
-                  <ActionButton
-                    pending={revoke.isPending && revoke.variables === g.principal_id}
-                    disabled={lastOwner}
-                    title={lastOwner ? "The last owner cannot be removed" : undefined}
-                    aria-label={`Remove ${g.role} grant of ${g.principal_id}`}
-                    onClick={() => revoke.mutate(g.principal_id)}
-                  >
-                    Remove
-                  </ActionButton>
-                  {lastOwner && <span className="hint"> last owner</span>}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <DataTable
+        className="grants"
+        caption="Grants on this agent"
+        headers={["Principal", "Role", "Granted", "Action"]}
+      >
+        {(grants.data ?? []).map((g) => {
+          const lastOwner = g.role === "owner" && owners <= 1;
+          return (
+            <tr key={g.principal_id} data-principal={g.principal_id}>
+              <td className="mono">{g.principal_id}</td>
+              <td>{g.role}</td>
+              <td>
+                <time dateTime={g.created_at}>{new Date(g.created_at).toLocaleString()}</time>
+              </td>
+              <td>
+                <ActionButton
+                  pending={revoke.isPending && revoke.variables === g.principal_id}
+                  disabled={lastOwner}
+                  title={lastOwner ? "The last owner cannot be removed" : undefined}
+                  aria-label={`Remove ${g.role} grant of ${g.principal_id}`}
+                  onClick={() => revoke.mutate(g.principal_id)}
+                >
+                  Remove
+                </ActionButton>
+                {lastOwner && <span className="hint"> last owner</span>}
+              </td>
+            </tr>
+          );
+        })}
+      </DataTable>
       <form className="inline" onSubmit={submit} aria-label="Share this agent">
         <label htmlFor={principalField}>Principal id</label>
         <input
