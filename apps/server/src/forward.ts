@@ -2,7 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import { Transform, pipeline } from "node:stream";
 import { decideForward } from "@agentex/api";
-import { isConnectionError, type Database } from "@agentex/db";
+import { dbFailure, type Database } from "@agentex/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /**
@@ -257,7 +257,7 @@ export function installForward(app: FastifyInstance, opts: ForwardOptions) {
             opts.onOutcome(err.outcome);
             return send(request, reply, err.status, err.code, err.message);
           }
-          if (isConnectionError(err) || (err as { code?: unknown })?.code === "57014") {
+          if (dbFailure(err)?.kind === "unavailable") {
             return send(
               request,
               reply,

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { sql } from "kysely";
-import { isRetryable, withTransaction, type DB, type Transaction } from "@agentex/db";
+import { dbFailure, isRetryable, withTransaction, type DB, type Transaction } from "@agentex/db";
 import type { Context, LifecycleEvents } from "./context.ts";
 import {
   DomainError,
@@ -148,7 +148,7 @@ export async function runIdempotent<R extends NextResult>(
           IDEMPOTENCY_WAIT_MS,
         );
       } catch (err) {
-        if ((err as { code?: unknown }).code === "55P03") {
+        if (dbFailure(err)?.kind === "locked") {
           throw conflict(`a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later`);
         }
         throw err;

@@ -1,4 +1,4 @@
-import { isConnectionError, isUniqueViolation } from "@agentex/db";
+import { dbFailure } from "@agentex/db";
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { z, type ZodError } from "zod";
@@ -57,11 +57,6 @@ function zodIssues(err: ZodError): FieldIssue[] {
   return err.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message }));
 }
 
-function pgCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : "";
-}
-
 /**
  * Turns failures that are not yet domain errors into them: input that failed
  * its schema (422 naming each field), a unique index that lost a race (409),
@@ -76,13 +71,10 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   if (error.code === "BAD_REQUEST" && cause instanceof Error && cause.name === "ZodError") {
     throw invalid(zodIssues(cause as ZodError));
   }
-  if (isUniqueViolation(cause, "agents_live_name_uq"))
-    throw conflict("an agent with that name already exists");
-  if (isUniqueViolation(cause)) throw conflict("conflicts with an existing resource");
-  if (isConnectionError(cause) || pgCode(cause) === "57014") throw unavailable();
-  if (pgCode(cause).startsWith("22")) {
-    throw invalid([{ field: "", message: "a value is malformed or out of range" }]);
-  }
+  const db = dbFailure(cause);
+  if (db?.kind === "conflict") throw conflict(db.message);
+  if (db?.kind === "unavailable") throw unavailable();
+  if (db?.kind === "invalid") throw invalid([{ field: "", message: "a value is malformed or out of range" }]);
   if (error.code === "INTERNAL_SERVER_ERROR") {
     ctx.log.error({ err: cause ?? error, path, request_id: ctx.requestId }, "internal error");
   }
