@@ -4,6 +4,7 @@ import type { Database } from "@agentex/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from "./forward.ts";
+import { sendError } from "./rest-errors.ts";
 
 /**
  * Prometheus metrics for one server instance (its own registry, so several
@@ -157,14 +158,7 @@ export function createMetrics(opts: { database: Database; token?: string | null 
       });
       app.get("/metrics", async (req, reply) => {
         if (!authorized(req)) {
-          return reply
-            .code(401)
-            .send({
-              status_code: 401,
-              message: "a valid metrics token is required",
-              code: "UNAUTHORIZED",
-              request_id: req.id,
-            });
+          return sendError(reply, 401, "a valid metrics token is required");
         }
         return reply.type(registry.contentType).send(await registry.metrics());
       });

@@ -6,7 +6,15 @@ import { authenticate } from "./auth.ts";
 import { protoKeyPath } from "./proto-keys.ts";
 import type { Context } from "./context.ts";
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, idempotencyKeyOf, runIdempotent } from "./idempotency.ts";
-import { DomainError, conflict, invalid, unauthenticated, unavailable, type FieldIssue } from "./errors.ts";
+import {
+  DomainError,
+  conflict,
+  invalid,
+  unauthenticated,
+  unavailable,
+  wireError,
+  type FieldIssue,
+} from "./errors.ts";
 
 const t = initTRPC
   .context<Context>()
@@ -20,32 +28,27 @@ const t = initTRPC
       client: { reconnectAfterInactivityMs: 25_000 },
     },
     /**
-     * The single place where errors get their wire shape, for /trpc and /api
-     * alike. A 500 says only "internal error" and the request id; its cause
-     * was logged by `mapErrors`.
+     * tRPC's envelope around the fields of the SPEC body (errors.ts
+     * errorBody), for /trpc; /api writes that body itself (rest-bridge.ts).
      */
     errorFormatter({ shape, error, ctx }) {
       const requestId = ctx?.requestId ?? null;
-      const internal = error.code === "INTERNAL_SERVER_ERROR";
-      const message = internal ? `internal error (request id ${requestId ?? "unknown"})` : error.message;
-      const issues = error instanceof DomainError ? error.issues : undefined;
-      // PRODUCTION_CHANGED and the like: a finer code, and the fields that explain it.
-      const reason = error instanceof DomainError ? error.reason : undefined;
-      const details = (error instanceof DomainError ? error.details : undefined) ?? {};
+      const wire = wireError(error, requestId);
+      const issues = wire.issues ? { issues: wire.issues } : {};
       return {
-        message,
+        message: wire.message,
         code: shape.code,
         data: {
-          ...details,
-          code: (reason ?? shape.data.code) as string,
-          httpStatus: shape.data.httpStatus,
+          ...wire.details,
+          code: wire.code,
+          httpStatus: wire.status,
           path: shape.data.path ?? null,
           request_id: requestId,
-          ...(issues ? { issues } : {}),
+          ...issues,
         },
-        status_code: shape.data.httpStatus,
-        ...details,
-        ...(issues ? { issues } : {}),
+        status_code: wire.status,
+        ...wire.details,
+        ...issues,
       };
     },
   });
