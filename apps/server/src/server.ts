@@ -59,7 +59,7 @@ export interface ServerOptions {
    * replica and over LISTEN/NOTIFY on the others.
    */
   authCache?: Pick<AuthCacheOptions, "max" | "ttlMs"> | false;
-  /** Extra routes (metrics, docs) registered by the host. */
+  /** Run last, on the built app: a host (or a test) adds its own hooks or routes. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
 
@@ -220,6 +220,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       setHeader: (name, value) => void res.header(name, value),
       feed,
       abortConnection: () => req.raw.socket?.destroy(),
+      onProcedure: (path) => metrics.onProcedure(req, path),
     });
 
   installRestErrors(app);

@@ -84,6 +84,16 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   return result;
 });
 
+/**
+ * Names the procedure to the host before anything can fail (authentication,
+ * input), so every call is counted under its procedure whichever transport
+ * carried it; the host needs no knowledge of the router's shape or routes.
+ */
+const announceProcedure = t.middleware(({ ctx, path, next }) => {
+  ctx.onProcedure?.(path);
+  return next();
+});
+
 /** `__proto__` keys, at any depth, are a 422 naming the field on both transports (see proto-keys.ts). */
 const refuseProtoKeys = t.middleware(async ({ getRawInput, next }) => {
   const field = protoKeyPath(await getRawInput());
@@ -91,7 +101,7 @@ const refuseProtoKeys = t.middleware(async ({ getRawInput, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(refuseProtoKeys);
+export const publicProcedure = t.procedure.use(announceProcedure).use(mapErrors).use(refuseProtoKeys);
 
 const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   let principal = ctx.principal;
