@@ -94,6 +94,7 @@ export function forwardTarget(acpUrl: string, rawPath: string, query: string | n
   const base = new URL(acpUrl);
   const path = rawPath.replace(/^\/+/, "");
   const refuse = (why: string) => new ForwardError(400, `the forwarded path ${why}`, "bad_request");
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\\\s\u0000-\u001f\u007f#]/.test(path)) throw refuse("contains characters that are not allowed");
   for (const segment of path.split("/")) {
     let decoded: string;
@@ -202,7 +203,7 @@ async function relay(
 }
 
 export function installForward(app: FastifyInstance, opts: ForwardOptions) {
-  return app.register(async (scope) => {
+  return app.register((scope, _opts, done) => {
     // Opaque bytes, whatever the type: signatures are over the raw body.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -248,5 +249,6 @@ export function installForward(app: FastifyInstance, opts: ForwardOptions) {
         }
       },
     });
+    done();
   });
 }

@@ -75,7 +75,8 @@ export function installTargetGuard(app: FastifyInstance) {
         .type("application/json; charset=utf-8")
         .send(body(400, problem, request.id));
     },
-    handler: async () => undefined,
+    // Never runs: the onRequest hook above always answers.
+    handler: (_request, reply) => reply,
   });
 }
 

@@ -29,10 +29,10 @@ export interface Metrics {
   registry: Registry;
   events: LifecycleEvents;
   /** A procedure call of `req` began (the router's middleware says which): its label. */
-  onProcedure(req: FastifyRequest, path: string): void;
+  onProcedure: (req: FastifyRequest, path: string) => void;
   /** One forwarded (or refused) webhook request, by outcome. */
-  forwardOutcome(outcome: ForwardOutcome): void;
-  install(app: FastifyInstance): void;
+  forwardOutcome: (outcome: ForwardOutcome) => void;
+  install: (app: FastifyInstance) => void;
 }
 
 export function createMetrics(opts: { database: Database; token?: string | null }): Metrics {

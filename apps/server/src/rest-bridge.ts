@@ -89,7 +89,7 @@ export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBrid
           ctx,
           type,
           path: name,
-          getRawInput: async () => input,
+          getRawInput: () => Promise.resolve(input),
           signal: undefined,
           batchIndex: 0,
         });
@@ -105,7 +105,7 @@ export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBrid
     // As the bridge did, a trailing slash names the same route.
     const url = fastifyPath(opts.prefix, route.path);
     for (const path of [url, `${url}/`]) {
-      app.route({ method: route.method as "GET", url: path, config: { procedure: name }, handler });
+      app.route({ method: route.method, url: path, config: { procedure: name }, handler });
     }
   }
 }

@@ -91,7 +91,8 @@ export function installRestErrors(app: FastifyInstance) {
       err.statusCode = 400;
       return done(err, undefined);
     }
-    json(req, body as string, (err, parsed) => {
+    // Fastify's default parser answers through its callback; it returns nothing to wait for.
+    void json(req, body as string, (err, parsed) => {
       // A `__proto__` key at any depth: a 422 naming it, exactly as /trpc answers (protoKeyPath).
       // The parser's error does not say why; JSON that plain JSON.parse accepts failed only for a `__proto__` key.
       const field = err ? protoKeyOf(body as string) : null;

@@ -3,9 +3,10 @@ import {
   getErrorShape,
   getHTTPStatusCode,
   getTRPCErrorFromUnknown,
+  type TRPCErrorShape,
   type TRPCResponse,
 } from "@trpc/server/unstable-core-do-not-import";
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 
 /**
  * A lean path for the common `/trpc` calls: one query by GET or one mutation
@@ -31,7 +32,7 @@ export function installTrpcFastPath<TContext>(
   const config = opts.router._def._config;
   const route = `${opts.prefix}/:path`;
 
-  const fast: preHandlerHookHandler = async function (request, reply) {
+  const fast: preHandlerAsyncHookHandler = async function (request, reply) {
     if (request.headers["trpc-accept"] || request.headers["trpc-batch-mode"]) return; // streaming: the adapter's
     const method = request.method;
     if (method !== "GET" && method !== "POST") return;
@@ -88,14 +89,16 @@ export function installTrpcFastPath<TContext>(
             ctx,
             type,
             path: name,
-            getRawInput: async () => input,
+            getRawInput: () => Promise.resolve(input),
             signal: undefined,
             batchIndex,
           });
           return { result: { data } };
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
-          return { error: getErrorShape({ config, error, type, path: name, input, ctx }) };
+          // The router is untyped here; its errorFormatter (trpc.ts) makes this shape.
+          const shape = getErrorShape({ config, error, type, path: name, input, ctx }) as TRPCErrorShape;
+          return { error: shape };
         }
       }),
     );

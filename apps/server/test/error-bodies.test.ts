@@ -20,7 +20,7 @@ const MISSING = "00000000-0000-4000-8000-000000000000";
 
 /** A database whose every query fails with `fault` while it is set. */
 function faulty(database: TestDatabase) {
-  const state: { fault: unknown } = { fault: null };
+  const state: { fault: Error | null } = { fault: null };
   const plugin: KyselyPlugin = {
     transformQuery(args) {
       if (state.fault) throw state.fault;
@@ -72,7 +72,7 @@ describe("error bodies, byte for byte", { timeout: 60_000 }, () => {
   let url = "";
   let admin = "";
   let user = "";
-  let fault: { fault: unknown };
+  let fault: { fault: Error | null };
   const ids: Record<string, string> = {};
   const seen: string[] = [];
 

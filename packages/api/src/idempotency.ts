@@ -75,9 +75,7 @@ export function idempotencyKeyOf(ctx: Pick<Context, "idempotencyKey">, rawInput:
 
 export function requestHash(path: string, rawInput: unknown): string {
   const input =
-    rawInput && typeof rawInput === "object" && !Array.isArray(rawInput)
-      ? { ...(rawInput as object) }
-      : rawInput;
+    rawInput && typeof rawInput === "object" && !Array.isArray(rawInput) ? { ...rawInput } : rawInput;
   if (input && typeof input === "object") delete (input as Record<string, unknown>).idempotency_key;
   return createHash("sha256")
     .update(stableJson({ path, input: input ?? null }))
@@ -103,8 +101,11 @@ function replay(answer: StoredAnswer): { ok: true; data: unknown } {
   });
 }
 
-class Discard {
-  constructor(readonly result: unknown) {}
+/** Thrown to roll the transaction back while handing its result out (a failure not worth keeping). */
+class Discard extends Error {
+  constructor(readonly result: unknown) {
+    super("idempotency: result discarded");
+  }
 }
 
 type NextResult = { ok: true; data: unknown } | { ok: false; error: { cause?: unknown } & Error };
@@ -133,7 +134,7 @@ export async function runIdempotent<R extends NextResult>(
     onEvent: (...args: unknown[]) => {
       pending.push(args);
     },
-  } as LifecycleEvents;
+  };
 
   let outcome: { result: R; replayed: boolean };
   let replayed = false;

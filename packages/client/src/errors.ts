@@ -201,7 +201,7 @@ export class AgentexError extends TRPCClientError<AppRouter> {
     }
     const name = cause instanceof Error ? cause.name : "";
     let code: AgentexErrorCode = "NETWORK_ERROR";
-    let message = base.message;
+    let message: string;
     if (name === "TimeoutError") {
       code = "TIMEOUT";
       message = cause instanceof RequestTimeoutError ? cause.message : "the request timed out";

@@ -45,7 +45,7 @@ export interface PostgresOptions {
 const pgTypes = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === 20) return (value: string) => Number.parseInt(value, 10);
-    return pg.types.getTypeParser(oid, format);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
 

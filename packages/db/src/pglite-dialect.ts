@@ -78,8 +78,9 @@ class PGliteDriver implements Driver {
     await conn.executeQuery(CompiledQuery.raw(`release savepoint ${name}`));
   }
 
-  async releaseConnection(conn: DatabaseConnection) {
+  releaseConnection(conn: DatabaseConnection) {
     (conn as PGliteConnection).release?.();
+    return Promise.resolve();
   }
 
   async destroy() {
@@ -104,8 +105,7 @@ class PGliteConnection implements DatabaseConnection {
     };
   }
 
-  // eslint-disable-next-line require-yield
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error("streaming is not supported on the embedded store");
   }
 }

@@ -28,6 +28,6 @@ export async function withTransaction<DB, T>(
 }
 
 /** A serialization failure or deadlock: the whole transaction may be retried. */
-export function isRetryable(err: unknown): boolean {
-  return RETRYABLE.has(pgCode(err) ?? "");
+export function isRetryable(err: unknown): err is Error {
+  return err instanceof Error && RETRYABLE.has(pgCode(err) ?? "");
 }
