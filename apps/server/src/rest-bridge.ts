@@ -1,6 +1,7 @@
 import type { AnyProcedure, AnyRouter } from "@trpc/server";
 import { getTRPCErrorFromUnknown } from "@trpc/server/unstable-core-do-not-import";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { callProcedure } from "./call-procedure.ts";
 import { sendError, sendFailure } from "./rest-errors.ts";
 
 /**
@@ -85,14 +86,7 @@ export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBrid
           input = { ...queryInput(request.query), ...(request.params as object) };
         }
         ctx = await opts.createContext({ req: request, res: reply });
-        const data: unknown = await procedure({
-          ctx,
-          type,
-          path: name,
-          getRawInput: () => Promise.resolve(input),
-          signal: undefined,
-          batchIndex: 0,
-        });
+        const data = await callProcedure(procedure, { ctx, type, path: name, input });
         return reply.header("content-type", "application/json; charset=utf-8").send(JSON.stringify(data));
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);

@@ -7,6 +7,7 @@ import {
   type TRPCResponse,
 } from "@trpc/server/unstable-core-do-not-import";
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import { callProcedure } from "./call-procedure.ts";
 
 /**
  * A lean path for the common `/trpc` calls: one query by GET or one mutation
@@ -85,14 +86,7 @@ export function installTrpcFastPath<TContext>(
     const responses: TRPCResponse[] = await Promise.all(
       calls.map(async ({ name, procedure, input }, batchIndex) => {
         try {
-          const data: unknown = await procedure({
-            ctx,
-            type,
-            path: name,
-            getRawInput: () => Promise.resolve(input),
-            signal: undefined,
-            batchIndex,
-          });
+          const data = await callProcedure(procedure, { ctx, type, path: name, input, batchIndex });
           return { result: { data } };
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
