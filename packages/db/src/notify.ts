@@ -24,29 +24,29 @@ function checkChannel(channel: string) {
   if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel name: ${channel}`);
 }
 
+/** Runs `fn` now; its result, or what it throws, as a promise (as an async function would). */
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(fn()));
+}
+
 export function embeddedNotifier(): Notifier {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
-    subscribe(channel, handler) {
-      checkChannel(channel);
-      const listener = (payload: string) => handler(payload);
-      emitter.on(channel, listener);
-      return Promise.resolve(() => {
-        emitter.off(channel, listener);
-        return Promise.resolve();
-      });
-    },
-    notify(channel, payload) {
-      checkChannel(channel);
-      emitter.emit(channel, payload);
-      return Promise.resolve();
-    },
+    subscribe: (channel, handler) =>
+      settle(() => {
+        checkChannel(channel);
+        const listener = (payload: string) => handler(payload);
+        emitter.on(channel, listener);
+        return () => settle(() => void emitter.off(channel, listener));
+      }),
+    notify: (channel, payload) =>
+      settle(() => {
+        checkChannel(channel);
+        emitter.emit(channel, payload);
+      }),
     epoch: () => 0,
-    close() {
-      emitter.removeAllListeners();
-      return Promise.resolve();
-    },
+    close: () => settle(() => void emitter.removeAllListeners()),
   };
 }
 
