@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join, relative, sep } from "node:path";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { sendError } from "./rest-errors.ts";
 
 /**
  * `/console`: the operator console (apps/console), a static single-page app
@@ -53,14 +54,7 @@ export function installConsole(app: FastifyInstance, dist = consoleDistDir()): v
 
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!index) {
-      return reply
-        .code(503)
-        .send({
-          status_code: 503,
-          message: "the console is not built: run `pnpm build`",
-          code: "SERVICE_UNAVAILABLE",
-          request_id: req.id,
-        });
+      return sendError(reply, 503, "the console is not built: run `pnpm build`");
     }
     return reply
       .type(TYPES[".html"]!)
@@ -75,9 +69,7 @@ export function installConsole(app: FastifyInstance, dist = consoleDistDir()): v
     const body = files.get(path);
     const type = TYPES[extname(path)];
     if (!body || !type || path === "index.html") {
-      return reply
-        .code(404)
-        .send({ status_code: 404, message: "console file not found", code: "NOT_FOUND", request_id: req.id });
+      return sendError(reply, 404, "console file not found");
     }
     // Vite names assets by content hash: they never change under one name.
     const immutable = path.startsWith("assets/");

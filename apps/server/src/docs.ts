@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { sendError } from "./rest-errors.ts";
 
 /**
  * `/docs`: Swagger UI over `/api/openapi.json`, served from the swagger-ui-dist
@@ -68,10 +69,7 @@ export function installDocs(app: FastifyInstance): void {
   app.get<{ Params: { file: string } }>("/docs/assets/:file", async (req, reply) => {
     const body = files.get(req.params.file);
     const type = ASSETS[req.params.file];
-    if (!body || !type)
-      return reply
-        .code(404)
-        .send({ status_code: 404, message: "asset not found", code: "NOT_FOUND", request_id: req.id });
+    if (!body || !type) return sendError(reply, 404, "asset not found");
     return reply.type(type).header("cache-control", "public, max-age=3600").send(body);
   });
 }

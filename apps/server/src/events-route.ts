@@ -3,22 +3,16 @@ import {
   createContextInner,
   DomainError,
   HEARTBEAT,
+  invalid,
   openWatch,
+  unauthenticated,
   WatchInput,
+  wireError,
   type FeedHub,
 } from "@agentex/api";
 import type { Database } from "@agentex/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { errorBody } from "./rest-errors.ts";
-
-const STATUS: Record<string, number> = {
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  TOO_MANY_REQUESTS: 429,
-  UNPROCESSABLE_CONTENT: 422,
-  SERVICE_UNAVAILABLE: 503,
-};
+import { sendFailure } from "./rest-errors.ts";
 
 /**
  * `GET /api/events`: the change feed as `text/event-stream`, the same stream
@@ -42,8 +36,7 @@ export function installEventsRoute(
   app.get("/api/events", async (req, reply) => {
     const token = opts.bearer(req);
     const principal = token ? await authenticate(opts.database.db, token) : null;
-    if (!principal)
-      return reply.code(401).send(errorBody(req, 401, "UNAUTHORIZED", "missing or invalid bearer token"));
+    if (!principal) return sendFailure(reply, unauthenticated());
     const query = (req.query ?? {}) as Record<string, unknown>;
     const header = req.headers["last-event-id"];
     const parsed = WatchInput.safeParse({
@@ -60,10 +53,7 @@ export function installEventsRoute(
         field: i.path[0] === "lastEventId" ? "last_event_id" : i.path.map(String).join("."),
         message: i.message,
       }));
-      const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
-      return reply
-        .code(422)
-        .send(errorBody(req, 422, "UNPROCESSABLE_CONTENT", `invalid input: ${summary}`, issues));
+      return sendFailure(reply, invalid(issues));
     }
 
     const abort = new AbortController();
@@ -81,10 +71,7 @@ export function installEventsRoute(
     try {
       stream = await openWatch({ ...ctx, principal }, parsed.data, abort.signal);
     } catch (err) {
-      if (err instanceof DomainError) {
-        const status = STATUS[err.code] ?? 400;
-        return reply.code(status).send(errorBody(req, status, err.code, err.message, err.issues));
-      }
+      if (err instanceof DomainError) return sendFailure(reply, err);
       throw err;
     }
 
@@ -121,8 +108,7 @@ export function installEventsRoute(
         if (!ok) break;
       }
     } catch (err) {
-      const code = err instanceof DomainError ? err.code : "INTERNAL_SERVER_ERROR";
-      const message = err instanceof DomainError ? err.message : `internal error (request id ${req.id})`;
+      const { code, message } = wireError(err, req.id);
       if (!(err instanceof DomainError)) req.log.error({ err }, "event stream failed");
       await write(`event: error\ndata: ${JSON.stringify({ code, message, request_id: req.id })}\n\n`);
     } finally {

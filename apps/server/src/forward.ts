@@ -1,9 +1,10 @@
 import http from "node:http";
 import https from "node:https";
 import { Transform, pipeline } from "node:stream";
-import { decideForward } from "@agentex/api";
-import { isConnectionError, type Database } from "@agentex/db";
+import { decideForward, unavailable } from "@agentex/api";
+import { dbFailure, type Database } from "@agentex/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { sendError, sendFailure } from "./rest-errors.ts";
 
 /**
  * Agentex's webhook ingress, `GET|POST /api/agents/forward/name/{agent_name}/{path}`:
@@ -76,7 +77,6 @@ function dropHeaders(
 class ForwardError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
     message: string,
     readonly outcome: ForwardOutcome,
   ) {
@@ -93,8 +93,8 @@ class ForwardError extends Error {
 export function forwardTarget(acpUrl: string, rawPath: string, query: string | null): URL {
   const base = new URL(acpUrl);
   const path = rawPath.replace(/^\/+/, "");
-  const refuse = (why: string) =>
-    new ForwardError(400, "BAD_REQUEST", `the forwarded path ${why}`, "bad_request");
+  const refuse = (why: string) => new ForwardError(400, `the forwarded path ${why}`, "bad_request");
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\\\s\u0000-\u001f\u007f#]/.test(path)) throw refuse("contains characters that are not allowed");
   for (const segment of path.split("/")) {
     let decoded: string;
@@ -119,10 +119,6 @@ export function forwardTarget(acpUrl: string, rawPath: string, query: string | n
 function splitUrl(rawUrl: string): { path: string; query: string | null } {
   const q = rawUrl.indexOf("?");
   return q < 0 ? { path: rawUrl, query: null } : { path: rawUrl.slice(0, q), query: rawUrl.slice(q + 1) };
-}
-
-function send(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string) {
-  return reply.code(status).send({ status_code: status, message, code, request_id: request.id });
 }
 
 /** Counts bytes through; fails the stream once `max` is passed (the response is then cut off). */
@@ -178,18 +174,8 @@ async function relay(
   } catch {
     clearTimeout(timer);
     if (timedOut)
-      throw new ForwardError(
-        504,
-        "GATEWAY_TIMEOUT",
-        `the agent did not answer within ${opts.timeoutMs} ms`,
-        "timeout",
-      );
-    throw new ForwardError(
-      502,
-      "BAD_GATEWAY",
-      "the agent is unreachable at its production URL",
-      "unreachable",
-    );
+      throw new ForwardError(504, `the agent did not answer within ${opts.timeoutMs} ms`, "timeout");
+    throw new ForwardError(502, "the agent is unreachable at its production URL", "unreachable");
   }
   clearTimeout(timer);
   const declared = Number(response.headers["content-length"]);
@@ -197,7 +183,6 @@ async function relay(
     response.destroy();
     throw new ForwardError(
       502,
-      "BAD_GATEWAY",
       `the agent's response is larger than ${opts.maxResponseBytes} bytes`,
       "too_large",
     );
@@ -218,7 +203,7 @@ async function relay(
 }
 
 export function installForward(app: FastifyInstance, opts: ForwardOptions) {
-  return app.register(async (scope) => {
+  return app.register((scope, _opts, done) => {
     // Opaque bytes, whatever the type: signatures are over the raw body.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -249,26 +234,21 @@ export function installForward(app: FastifyInstance, opts: ForwardOptions) {
           }
           if (decision.kind === "refuse") {
             opts.onOutcome(decision.outcome);
-            return send(request, reply, decision.status, decision.code, decision.message);
+            return sendError(reply, decision.status, decision.message, { code: decision.code });
           }
           return await relay(opts, request, reply, forwardTarget(decision.agent.acp_url, rest, query), body);
         } catch (err) {
           if (err instanceof ForwardError) {
             opts.onOutcome(err.outcome);
-            return send(request, reply, err.status, err.code, err.message);
+            return sendError(reply, err.status, err.message);
           }
-          if (isConnectionError(err) || (err as { code?: unknown })?.code === "57014") {
-            return send(
-              request,
-              reply,
-              503,
-              "SERVICE_UNAVAILABLE",
-              "the database is unavailable; retry shortly",
-            );
+          if (dbFailure(err)?.kind === "unavailable") {
+            return sendFailure(reply, unavailable());
           }
           throw err;
         }
       },
     });
+    done();
   });
 }

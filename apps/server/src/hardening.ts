@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ownErrorBody } from "./rest-errors.ts";
 
 /**
  * Transport-level defences, each applied at one place every request passes
@@ -16,8 +17,9 @@ const refusal = Symbol("agentex.refusedTarget");
 
 type WithRefusal = IncomingMessage & { [refusal]?: string };
 
-function body(status: number, code: string, message: string, requestId: string): string {
-  return JSON.stringify({ status_code: status, message, code, request_id: requestId });
+/** The SPEC body as text: these answers are written before (or without) Fastify's serializer. */
+function body(status: number, message: string, requestId: string): string {
+  return JSON.stringify(ownErrorBody(requestId, status, message));
 }
 
 /** Decodes each %XX to its byte (never throws), so encoded `.`, `/`, `\` and `;` are seen as such. */
@@ -71,9 +73,10 @@ export function installTargetGuard(app: FastifyInstance) {
         .code(400)
         .header("connection", "close")
         .type("application/json; charset=utf-8")
-        .send(body(400, "BAD_REQUEST", problem, request.id));
+        .send(body(400, problem, request.id));
     },
-    handler: async () => undefined,
+    // Never runs: the onRequest hook above always answers.
+    handler: (_request, reply) => reply,
   });
 }
 
@@ -101,7 +104,7 @@ export function installContentTypeGuard(app: FastifyInstance) {
       .code(415)
       .header("connection", "close")
       .type("application/json; charset=utf-8")
-      .send(body(415, "UNSUPPORTED_MEDIA_TYPE", message, request.id));
+      .send(body(415, message, request.id));
   });
 }
 
@@ -114,8 +117,6 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
   if (err.code === "ECONNRESET" || socket.destroyed) return;
   const status =
     err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
-  const code =
-    status === 408 ? "REQUEST_TIMEOUT" : status === 431 ? "REQUEST_HEADER_FIELDS_TOO_LARGE" : "BAD_REQUEST";
   const message =
     status === 408
       ? "the request was not received in time"
@@ -123,7 +124,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
         ? "the request headers are too large"
         : "malformed HTTP request";
   const requestId = randomUUID();
-  const payload = body(status, code, message, requestId);
+  const payload = body(status, message, requestId);
   if (socket.writable && socket.bytesWritten === 0) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -1,9 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
-import { appRouter, type LifecycleEvent, type LifecycleEvents } from "@agentex/api";
+import type { LifecycleEvent, LifecycleEvents } from "@agentex/api";
 import type { Database } from "@agentex/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from "./forward.ts";
+import { sendError } from "./rest-errors.ts";
 
 /**
  * Prometheus metrics for one server instance (its own registry, so several
@@ -24,41 +25,14 @@ const LIFECYCLE_EVENTS: LifecycleEvent[] = [
   "health_changed",
 ];
 
-interface RestRoute {
-  method: string;
-  pattern: RegExp;
-  procedure: string;
-}
-
-function procedureDefs(): Array<[string, { openapi?: { method: string; path: string } } | undefined]> {
-  const procedures = appRouter._def.procedures as unknown as Record<
-    string,
-    { _def: { meta?: { openapi?: { method: string; path: string } } } }
-  >;
-  return Object.entries(procedures).map(([name, proc]) => [name, proc._def.meta]);
-}
-
-/** REST paths of the bridge, tried in router order as the bridge does. */
-function restRoutes(): RestRoute[] {
-  const routes: RestRoute[] = [];
-  for (const [name, meta] of procedureDefs()) {
-    if (!meta?.openapi) continue;
-    const source = meta.openapi.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+");
-    routes.push({
-      method: meta.openapi.method.toUpperCase(),
-      pattern: new RegExp(`^/api${source}/?$`),
-      procedure: name,
-    });
-  }
-  return routes;
-}
-
 export interface Metrics {
   registry: Registry;
   events: LifecycleEvents;
+  /** A procedure call of `req` began (the router's middleware says which): its label. */
+  onProcedure: (req: FastifyRequest, path: string) => void;
   /** One forwarded (or refused) webhook request, by outcome. */
-  forwardOutcome(outcome: ForwardOutcome): void;
-  install(app: FastifyInstance): void;
+  forwardOutcome: (outcome: ForwardOutcome) => void;
+  install: (app: FastifyInstance) => void;
 }
 
 export function createMetrics(opts: { database: Database; token?: string | null }): Metrics {
@@ -106,30 +80,33 @@ export function createMetrics(opts: { database: Database; token?: string | null 
   });
   for (const outcome of FORWARD_OUTCOMES) forwards.inc({ outcome }, 0);
 
-  const rest = restRoutes();
-  const trpcProcedures = new Set(procedureDefs().map(([name]) => name));
+  /** The procedures each request called, as the router announced them. */
+  const called = new WeakMap<FastifyRequest, string[]>();
 
   /**
-   * Bounded label values: known procedure names or route templates, never raw
-   * URLs. A tRPC batch counts once per procedure in it, each with the batch's
-   * HTTP status and duration (207 when its calls ended differently).
+   * Bounded label values: procedure names the router announced, or route
+   * templates, never raw URLs. A tRPC batch counts once per call in it, each
+   * with the batch's HTTP status and duration (207 when its calls ended
+   * differently); a call that never reached its procedure (an unknown name, a
+   * malformed batch) is `unknown`.
    */
   function classify(req: FastifyRequest): Array<{ transport: string; procedure: string }> {
     const path = req.originalUrl.split("?")[0] ?? "";
+    const procedures = called.get(req) ?? [];
     if (req.routeOptions.url === FORWARD_ROUTE) return [{ transport: "rest", procedure: "agents.forward" }];
     if (path.startsWith("/trpc/")) {
-      const names = decodeURIComponent(path.slice("/trpc/".length)).split(",");
-      return names.map((name) => ({
+      const calls = Math.max(path.split(",").length, procedures.length);
+      return Array.from({ length: calls }, (_, i) => ({
         transport: "trpc",
-        procedure: trpcProcedures.has(name) ? name : "unknown",
+        procedure: procedures[i] ?? "unknown",
       }));
     }
     if (path.startsWith("/api/") && path !== "/api/openapi.json") {
-      // The REST bridge's routes carry their procedure name (resolved once, at start).
-      const procedure = (req.routeOptions.config as { procedure?: unknown } | undefined)?.procedure;
-      if (typeof procedure === "string") return [{ transport: "rest", procedure }];
-      const match = rest.find((r) => r.method === req.method && r.pattern.test(path));
-      return [{ transport: "rest", procedure: match?.procedure ?? "unknown" }];
+      // A request refused before its procedure ran (bad JSON, too large) still has the route the
+      // REST bridge registered for that procedure.
+      const route = (req.routeOptions.config as { procedure?: unknown } | undefined)?.procedure;
+      const procedure = procedures[0] ?? (typeof route === "string" ? route : "unknown");
+      return [{ transport: "rest", procedure }];
     }
     return [{ transport: "http", procedure: req.routeOptions.url ?? "unknown" }];
   }
@@ -144,6 +121,11 @@ export function createMetrics(opts: { database: Database; token?: string | null 
   return {
     registry,
     events: { onEvent: (event) => lifecycle.inc({ event }) },
+    onProcedure(req, path) {
+      const list = called.get(req);
+      if (list) list.push(path);
+      else called.set(req, [path]);
+    },
     forwardOutcome: (outcome) => forwards.inc({ outcome }),
     install(app) {
       app.addHook("onResponse", async (req, reply) => {
@@ -157,14 +139,7 @@ export function createMetrics(opts: { database: Database; token?: string | null 
       });
       app.get("/metrics", async (req, reply) => {
         if (!authorized(req)) {
-          return reply
-            .code(401)
-            .send({
-              status_code: 401,
-              message: "a valid metrics token is required",
-              code: "UNAUTHORIZED",
-              request_id: req.id,
-            });
+          return sendError(reply, 401, "a valid metrics token is required");
         }
         return reply.type(registry.contentType).send(await registry.metrics());
       });

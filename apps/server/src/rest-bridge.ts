@@ -1,11 +1,8 @@
 import type { AnyProcedure, AnyRouter } from "@trpc/server";
-import {
-  getErrorShape,
-  getHTTPStatusCodeFromError,
-  getTRPCErrorFromUnknown,
-} from "@trpc/server/unstable-core-do-not-import";
+import { getTRPCErrorFromUnknown } from "@trpc/server/unstable-core-do-not-import";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { errorBody } from "./rest-errors.ts";
+import { callProcedure } from "./call-procedure.ts";
+import { sendError, sendFailure } from "./rest-errors.ts";
 
 /**
  * The REST surface of the tRPC router, served without an adapter layer.
@@ -16,7 +13,8 @@ import { errorBody } from "./rest-errors.ts";
  * the `/trpc` transport calls — procedures stay defined once, in the router.
  * The OpenAPI document is still generated from the same metadata by
  * trpc-to-openapi, so paths, inputs and outputs cannot drift. Errors are
- * written straight in the SPEC shape, from the router's errorFormatter.
+ * written straight in the SPEC body (errors.ts errorBody), with the fields
+ * /trpc puts in its envelope.
  *
  * Inputs are those of the bridge it replaces: query string (GET, DELETE) or
  * JSON body (POST, PUT, PATCH), with the path parameters merged over them; an
@@ -30,8 +28,6 @@ interface OpenApiMeta {
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
-/** Keys of the formatted tRPC error that are not a domain error's details. */
-const SHAPE_KEYS = new Set(["message", "code", "data", "status_code", "issues", "request_id"]);
 
 export interface RestBridgeOptions<TContext> {
   router: AnyRouter;
@@ -67,7 +63,6 @@ function queryInput(query: unknown): Record<string, unknown> {
 }
 
 export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBridgeOptions<TContext>) {
-  const config = opts.router._def._config;
   for (const route of restRoutes(opts.router)) {
     const { procedure, name } = route;
     const type = procedure._def.type as "query" | "mutation";
@@ -84,68 +79,27 @@ export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBrid
         } else if (useBody) {
           const contentType = request.headers["content-type"] ?? "";
           if (!/^application\/json\b/i.test(contentType)) {
-            return reply
-              .code(415)
-              .send(
-                errorBody(
-                  request,
-                  415,
-                  "UNSUPPORTED_MEDIA_TYPE",
-                  `unsupported content-type '${contentType}'; send application/json`,
-                ),
-              );
+            return sendError(reply, 415, `unsupported content-type '${contentType}'; send application/json`);
           }
           input = { ...(request.body as object), ...(request.params as object) };
         } else {
           input = { ...queryInput(request.query), ...(request.params as object) };
         }
         ctx = await opts.createContext({ req: request, res: reply });
-        const data: unknown = await procedure({
-          ctx,
-          type,
-          path: name,
-          getRawInput: async () => input,
-          signal: undefined,
-          batchIndex: 0,
-        });
+        const data = await callProcedure(procedure, { ctx, type, path: name, input });
         return reply.header("content-type", "application/json; charset=utf-8").send(JSON.stringify(data));
       } catch (cause) {
         const error = getTRPCErrorFromUnknown(cause);
-        const status = getHTTPStatusCodeFromError(error);
-        const shape = getErrorShape({ config, error, type, path: name, input, ctx }) as Record<
-          string,
-          unknown
-        > & {
-          message?: unknown;
-          issues?: unknown;
-          data?: { issues?: unknown; code?: unknown };
-        };
-        const issues = Array.isArray(shape.issues)
-          ? shape.issues
-          : Array.isArray(shape.data?.issues)
-            ? shape.data.issues
-            : undefined;
-        const message =
-          status >= 500 && status !== 503
-            ? `internal error (request id ${request.id})`
-            : typeof shape.message === "string"
-              ? shape.message
-              : error.message;
         // Procedure failures were logged by the router's mapErrors; this one never reached a procedure.
         if (error.code === "INTERNAL_SERVER_ERROR" && ctx === undefined)
           request.log.error({ err: error.cause ?? error }, "transport error");
-        // The errorFormatter's data.code is the finer one when there is one (PRODUCTION_CHANGED), and the
-        // domain error's own fields (current_deployment_id) sit beside the shape.
-        const code = typeof shape.data?.code === "string" ? shape.data.code : error.code;
-        const details =
-          status < 500 ? Object.fromEntries(Object.entries(shape).filter(([k]) => !SHAPE_KEYS.has(k))) : {};
-        return reply.code(status).send(errorBody(request, status, code, message, issues, details));
+        return sendFailure(reply, error);
       }
     };
     // As the bridge did, a trailing slash names the same route.
     const url = fastifyPath(opts.prefix, route.path);
     for (const path of [url, `${url}/`]) {
-      app.route({ method: route.method as "GET", url: path, config: { procedure: name }, handler });
+      app.route({ method: route.method, url: path, config: { procedure: name }, handler });
     }
   }
 }

@@ -1,38 +1,44 @@
-import { protoKeyPath } from "@agentex/api";
+import { codeForStatus } from "@agentex/client/codes";
+import { errorBody, protoKeyPath, wireError, type FieldIssue } from "@agentex/api";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-
-interface ErrorBody {
-  status_code: number;
-  message: string;
-  code: string;
-  issues?: unknown[];
-  request_id: string;
-}
 
 const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: "PARSE_ERROR",
   FST_ERR_CTP_EMPTY_JSON_BODY: "PARSE_ERROR",
-  FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "BAD_REQUEST",
 };
 
-export function errorBody(
-  request: FastifyRequest,
+/**
+ * The SPEC body of an answer the server gives without running a procedure
+ * (transport limits, unknown routes, docs, metrics, forwarding). Its code is
+ * the status's own, from the table the client reads statuses with, unless a
+ * finer one is given.
+ */
+export function ownErrorBody(
+  requestId: string,
   status: number,
-  code: string,
   message: string,
-  issues?: unknown[],
-  details?: Record<string, unknown>,
-): ErrorBody {
-  return {
-    status_code: status,
-    message,
-    code,
-    ...(issues ? { issues } : {}),
-    ...details,
-    request_id: request.id,
-  };
+  opts: { code?: string; issues?: FieldIssue[] } = {},
+) {
+  return errorBody(
+    { status, message, code: opts.code ?? codeForStatus(status), issues: opts.issues },
+    requestId,
+  );
+}
+
+/** Answers a procedure's (or a domain) error with the SPEC body: its status, code, message, issues and details. */
+export function sendFailure(reply: FastifyReply, err: unknown) {
+  const wire = wireError(err, reply.request.id);
+  return reply.code(wire.status).send(errorBody(wire, reply.request.id));
+}
+
+/** Answers `status` with the SPEC body (see ownErrorBody). */
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  message: string,
+  opts: { code?: string; issues?: FieldIssue[] } = {},
+) {
+  return reply.code(status).send(ownErrorBody(reply.request.id, status, message, opts));
 }
 
 function protoKeyOf(text: string): string | null {
@@ -85,14 +91,15 @@ export function installRestErrors(app: FastifyInstance) {
       err.statusCode = 400;
       return done(err, undefined);
     }
-    json(req, body as string, (err, parsed) => {
+    // Fastify's default parser answers through its callback; it returns nothing to wait for.
+    void json(req, body as string, (err, parsed) => {
       // A `__proto__` key at any depth: a 422 naming it, exactly as /trpc answers (protoKeyPath).
       // The parser's error does not say why; JSON that plain JSON.parse accepts failed only for a `__proto__` key.
       const field = err ? protoKeyOf(body as string) : null;
       if (field === null) return done(err, parsed);
       const invalid = new Error(
         `invalid input: ${field}: '__proto__' is not allowed as a key`,
-      ) as FastifyError & { issues: unknown[] };
+      ) as FastifyError & { issues: FieldIssue[] };
       invalid.statusCode = 422;
       invalid.code = "UNPROCESSABLE_CONTENT";
       invalid.issues = [{ field, message: "'__proto__' is not allowed as a key" }];
@@ -117,17 +124,8 @@ export function installRestErrors(app: FastifyInstance) {
       BODY_METHODS.has(request.method) &&
       (typeof body !== "object" || body === null || Array.isArray(body))
     ) {
-      return reply
-        .code(422)
-        .send(
-          errorBody(
-            request,
-            422,
-            "UNPROCESSABLE_CONTENT",
-            "invalid input: the request body must be a JSON object",
-            [{ field: "", message: "the request body must be a JSON object" }],
-          ),
-        );
+      const issue = { field: "", message: "the request body must be a JSON object" };
+      return sendError(reply, 422, `invalid input: ${issue.message}`, { issues: [issue] });
     }
   });
 
@@ -138,20 +136,19 @@ export function installRestErrors(app: FastifyInstance) {
       error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, "unhandled error");
     const issues = (error as { issues?: unknown }).issues;
-    const code =
-      status === 422 && Array.isArray(issues)
-        ? "UNPROCESSABLE_CONTENT"
-        : (FASTIFY_CODES[error.code] ??
-          (status === 413 ? "PAYLOAD_TOO_LARGE" : status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST"));
-    const message = status >= 500 ? `internal error (request id ${request.id})` : error.message;
-    return reply
-      .code(status)
-      .send(errorBody(request, status, code, message, Array.isArray(issues) ? issues : undefined));
+    if (status === 422 && Array.isArray(issues))
+      return sendError(reply, status, error.message, { issues: issues as FieldIssue[] });
+    // A 5xx is opaque, whatever its status: the cause is in the log.
+    if (status >= 500)
+      return sendError(reply, status, `internal error (request id ${request.id})`, {
+        code: "INTERNAL_SERVER_ERROR",
+      });
+    return sendError(reply, status, error.message, { code: FASTIFY_CODES[error.code] });
   });
 
   app.setNotFoundHandler((request, reply) => {
     const message = `route ${request.method} ${request.url.split("?")[0]} not found`;
-    return reply.code(404).send(errorBody(request, 404, "NOT_FOUND", message));
+    return sendError(reply, 404, message);
   });
 }
 
@@ -164,6 +161,5 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
   const status = tooLong ? 414 : 400;
   const message = tooLong ? "a path parameter is too long" : "the URL is not validly percent-encoded";
-  const body = errorBody(request, status, tooLong ? "URI_TOO_LONG" : "BAD_REQUEST", message);
-  void reply.code(status).header("x-request-id", request.id).send(body);
+  void sendError(reply.header("x-request-id", request.id), status, message);
 }

@@ -59,7 +59,7 @@ export interface ServerOptions {
    * replica and over LISTEN/NOTIFY on the others.
    */
   authCache?: Pick<AuthCacheOptions, "max" | "ttlMs"> | false;
-  /** Extra routes (metrics, docs) registered by the host. */
+  /** Run last, on the built app: a host (or a test) adds its own hooks or routes. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
 
@@ -186,9 +186,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   checker?.start();
   // Open streams end before the server waits for its connections to close; nothing here
   // waits on the database, so a probe stuck behind a row lock cannot hold the listener open.
-  app.addHook("preClose", async () => {
+  app.addHook("preClose", (done) => {
     checker?.halt();
     feed.endStreams();
+    done();
   });
   app.addHook("onClose", async () => {
     await checker?.stop();
@@ -220,6 +221,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       setHeader: (name, value) => void res.header(name, value),
       feed,
       abortConnection: () => req.raw.socket?.destroy(),
+      onProcedure: (path) => metrics.onProcedure(req, path),
     });
 
   installRestErrors(app);
@@ -256,7 +258,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   installRestBridge(app, { prefix: "/api", router: appRouter, createContext });
 
   const document = openApiDocument();
-  app.get("/api/openapi.json", async () => document);
+  app.get("/api/openapi.json", () => document);
   installDocs(app);
   await installForward(app, {
     database: opts.database,
@@ -267,9 +269,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     onOutcome: metrics.forwardOutcome,
   });
   installConsole(app);
-  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/healthz", () => ({ status: "ok" }));
   // Agentex's probe path.
-  app.get("/healthcheck", async () => ({ status: "ok" }));
+  app.get("/healthcheck", () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     const ok = await opts.database.ping(2_000);
     return reply

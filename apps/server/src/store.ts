@@ -161,7 +161,7 @@ export async function openStore(config: Config, onPoolError?: (err: Error) => vo
     release();
     throw err;
   }
-  const close = database.close;
+  const close = database.close.bind(database);
   database.close = async () => {
     await close();
     release();

@@ -3,9 +3,11 @@ import {
   getErrorShape,
   getHTTPStatusCode,
   getTRPCErrorFromUnknown,
+  type TRPCErrorShape,
   type TRPCResponse,
 } from "@trpc/server/unstable-core-do-not-import";
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import { callProcedure } from "./call-procedure.ts";
 
 /**
  * A lean path for the common `/trpc` calls: one query by GET or one mutation
@@ -31,7 +33,7 @@ export function installTrpcFastPath<TContext>(
   const config = opts.router._def._config;
   const route = `${opts.prefix}/:path`;
 
-  const fast: preHandlerHookHandler = async function (request, reply) {
+  const fast: preHandlerAsyncHookHandler = async function (request, reply) {
     if (request.headers["trpc-accept"] || request.headers["trpc-batch-mode"]) return; // streaming: the adapter's
     const method = request.method;
     if (method !== "GET" && method !== "POST") return;
@@ -84,18 +86,13 @@ export function installTrpcFastPath<TContext>(
     const responses: TRPCResponse[] = await Promise.all(
       calls.map(async ({ name, procedure, input }, batchIndex) => {
         try {
-          const data: unknown = await procedure({
-            ctx,
-            type,
-            path: name,
-            getRawInput: async () => input,
-            signal: undefined,
-            batchIndex,
-          });
+          const data = await callProcedure(procedure, { ctx, type, path: name, input, batchIndex });
           return { result: { data } };
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
-          return { error: getErrorShape({ config, error, type, path: name, input, ctx }) };
+          // The router is untyped here; its errorFormatter (trpc.ts) makes this shape.
+          const shape = getErrorShape({ config, error, type, path: name, input, ctx }) as TRPCErrorShape;
+          return { error: shape };
         }
       }),
     );

@@ -81,6 +81,37 @@ describe(`/metrics (${TEST_STORE})`, () => {
     ).toBe(1);
   });
 
+  it("labels by the procedure the router ran: the fast path, the adapter, and REST refused before the procedure", async () => {
+    const before = await scrape(s.url);
+    const input = encodeURIComponent(JSON.stringify({ 0: {}, 1: {} }));
+    // A streaming batch goes through tRPC's own adapter, not the fast path.
+    const streamed = await fetch(`${s.url}/trpc/agents.list,me.get?batch=1&input=${input}`, {
+      headers: { authorization: `Bearer ${s.adminToken}`, "trpc-accept": "application/jsonl" },
+    });
+    expect(streamed.status).toBe(200);
+    await streamed.text();
+    // One known call and one unknown name in a batch: counted once each.
+    expect((await s.api("GET", `/trpc/agents.list,no.such-xyz?batch=1&input=${input}`)).status).toBe(207);
+    // Refused before the procedure ran: still the route's procedure.
+    const text = await s.api("POST", "/api/agents/register-build", {
+      body: "x",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(text.status).toBe(415);
+    const after = await scrape(s.url);
+    const delta = (labels: Record<string, string>) =>
+      (sample(after, "agentex_http_requests_total", labels) ?? 0) -
+      (sample(before, "agentex_http_requests_total", labels) ?? 0);
+    expect(delta({ transport: "trpc", procedure: "agents.list", status: "200" })).toBe(1);
+    expect(delta({ transport: "trpc", procedure: "me.get", status: "200" })).toBe(1);
+    expect(delta({ transport: "trpc", procedure: "agents.list", status: "207" })).toBe(1);
+    expect(delta({ transport: "trpc", procedure: "unknown", status: "207" })).toBe(1);
+    expect(
+      delta({ transport: "rest", procedure: "agents.registerBuild", method: "POST", status: "415" }),
+    ).toBe(1);
+    expect(after).not.toContain("no.such-xyz");
+  });
+
   it("reports database pool usage", async () => {
     const text = await scrape(s.url);
     const total = sample(text, "agentex_db_pool_connections", { state: "total" });

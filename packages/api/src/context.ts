@@ -53,6 +53,11 @@ export interface ContextOptions {
    * next page in response headers (`x-next-cursor`, `Link: rel="next"`).
    */
   onNextCursor?: ((cursor: string) => void) | null;
+  /**
+   * Told the procedure of each call as it starts (`agents.get`), on /trpc and
+   * /api alike: the host labels its request metrics with it.
+   */
+  onProcedure?: ((path: string) => void) | null;
   /** The server's principal cache; also how revoke/delete code invalidates credentials. Absent: every call asks the database. */
   auth?: AuthCache | null;
 }
@@ -75,6 +80,7 @@ export function createContextInner(opts: ContextOptions) {
     abortConnection: opts.abortConnection ?? null,
     auth: opts.auth ?? null,
     onNextCursor: opts.onNextCursor ?? null,
+    onProcedure: opts.onProcedure ?? null,
   };
 }
 

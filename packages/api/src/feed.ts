@@ -91,11 +91,12 @@ export class FeedHub {
 
   async start(): Promise<void> {
     this.head = await lastEventId(this.opts.db);
+    // refresh() never rejects (a failed read is logged and retried at the next poll): nothing waits for it here.
     this.unsubscribe = await this.opts.subscribe(FEED_CHANNEL, (payload) => {
       const id = Number(payload);
-      if (!Number.isFinite(id) || id > this.head) this.refresh();
+      if (!Number.isFinite(id) || id > this.head) void this.refresh();
     });
-    const poll = setInterval(() => this.refresh(), this.opts.pollMs);
+    const poll = setInterval(() => void this.refresh(), this.opts.pollMs);
     const purge = setInterval(
       () => void this.purge(),
       Math.max(1_000, Math.min(60_000, this.opts.retentionMs / 10)),
@@ -120,7 +121,7 @@ export class FeedHub {
 
   /** Announces a commit made by this process (saves the round trip through NOTIFY for local subscribers). */
   committed(lastId: number): void {
-    if (lastId > this.head) this.refresh();
+    if (lastId > this.head) void this.refresh(); // never rejects; subscribers hear of the events when it ends
   }
 
   async purge(): Promise<number> {
@@ -133,6 +134,7 @@ export class FeedHub {
   }
 
   /** Reads every committed event past the head into the ring; single-flight, re-run if woken meanwhile. */
+  /** Reads new events into the streams; never rejects (a failed read is logged). */
   refresh(): Promise<void> {
     if (this.refreshing) {
       this.again = true;

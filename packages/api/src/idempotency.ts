@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { sql } from "kysely";
-import { isRetryable, withTransaction, type DB, type Transaction } from "@agentex/db";
+import { dbFailure, isRetryable, withTransaction, type DB, type Transaction } from "@agentex/db";
 import type { Context, LifecycleEvents } from "./context.ts";
 import {
   DomainError,
@@ -75,9 +75,7 @@ export function idempotencyKeyOf(ctx: Pick<Context, "idempotencyKey">, rawInput:
 
 export function requestHash(path: string, rawInput: unknown): string {
   const input =
-    rawInput && typeof rawInput === "object" && !Array.isArray(rawInput)
-      ? { ...(rawInput as object) }
-      : rawInput;
+    rawInput && typeof rawInput === "object" && !Array.isArray(rawInput) ? { ...rawInput } : rawInput;
   if (input && typeof input === "object") delete (input as Record<string, unknown>).idempotency_key;
   return createHash("sha256")
     .update(stableJson({ path, input: input ?? null }))
@@ -103,8 +101,11 @@ function replay(answer: StoredAnswer): { ok: true; data: unknown } {
   });
 }
 
-class Discard {
-  constructor(readonly result: unknown) {}
+/** Thrown to roll the transaction back while handing its result out (a failure not worth keeping). */
+class Discard extends Error {
+  constructor(readonly result: unknown) {
+    super("idempotency: result discarded");
+  }
 }
 
 type NextResult = { ok: true; data: unknown } | { ok: false; error: { cause?: unknown } & Error };
@@ -133,7 +134,7 @@ export async function runIdempotent<R extends NextResult>(
     onEvent: (...args: unknown[]) => {
       pending.push(args);
     },
-  } as LifecycleEvents;
+  };
 
   let outcome: { result: R; replayed: boolean };
   let replayed = false;
@@ -148,7 +149,7 @@ export async function runIdempotent<R extends NextResult>(
           IDEMPOTENCY_WAIT_MS,
         );
       } catch (err) {
-        if ((err as { code?: unknown }).code === "55P03") {
+        if (dbFailure(err)?.kind === "locked") {
           throw conflict(`a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later`);
         }
         throw err;

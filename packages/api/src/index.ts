@@ -8,7 +8,18 @@ export {
   type LifecycleEvents,
 } from "./context.ts";
 export { authenticate, type Caller } from "./auth.ts";
-export { DomainError, type DomainErrorKind, type ErrorDetails, type FieldIssue } from "./errors.ts";
+export {
+  DomainError,
+  errorBody,
+  invalid,
+  unauthenticated,
+  unavailable,
+  wireError,
+  type DomainErrorKind,
+  type ErrorDetails,
+  type FieldIssue,
+  type WireError,
+} from "./errors.ts";
 export { IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_SECONDS } from "./idempotency.ts";
 export { bootstrapAdmin } from "./bootstrap.ts";
 export { TOKEN_PREFIX, AGENT_KEY_PREFIX } from "./crypto.ts";

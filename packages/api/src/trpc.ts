@@ -1,4 +1,4 @@
-import { isConnectionError, isUniqueViolation } from "@agentex/db";
+import { dbFailure } from "@agentex/db";
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { z, type ZodError } from "zod";
@@ -6,7 +6,15 @@ import { authenticate } from "./auth.ts";
 import { protoKeyPath } from "./proto-keys.ts";
 import type { Context } from "./context.ts";
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, idempotencyKeyOf, runIdempotent } from "./idempotency.ts";
-import { DomainError, conflict, invalid, unauthenticated, unavailable, type FieldIssue } from "./errors.ts";
+import {
+  DomainError,
+  conflict,
+  invalid,
+  unauthenticated,
+  unavailable,
+  wireError,
+  type FieldIssue,
+} from "./errors.ts";
 
 const t = initTRPC
   .context<Context>()
@@ -20,32 +28,27 @@ const t = initTRPC
       client: { reconnectAfterInactivityMs: 25_000 },
     },
     /**
-     * The single place where errors get their wire shape, for /trpc and /api
-     * alike. A 500 says only "internal error" and the request id; its cause
-     * was logged by `mapErrors`.
+     * tRPC's envelope around the fields of the SPEC body (errors.ts
+     * errorBody), for /trpc; /api writes that body itself (rest-bridge.ts).
      */
     errorFormatter({ shape, error, ctx }) {
       const requestId = ctx?.requestId ?? null;
-      const internal = error.code === "INTERNAL_SERVER_ERROR";
-      const message = internal ? `internal error (request id ${requestId ?? "unknown"})` : error.message;
-      const issues = error instanceof DomainError ? error.issues : undefined;
-      // PRODUCTION_CHANGED and the like: a finer code, and the fields that explain it.
-      const reason = error instanceof DomainError ? error.reason : undefined;
-      const details = (error instanceof DomainError ? error.details : undefined) ?? {};
+      const wire = wireError(error, requestId);
+      const issues = wire.issues ? { issues: wire.issues } : {};
       return {
-        message,
+        message: wire.message,
         code: shape.code,
         data: {
-          ...details,
-          code: (reason ?? shape.data.code) as string,
-          httpStatus: shape.data.httpStatus,
+          ...wire.details,
+          code: wire.code,
+          httpStatus: wire.status,
           path: shape.data.path ?? null,
           request_id: requestId,
-          ...(issues ? { issues } : {}),
+          ...issues,
         },
-        status_code: shape.data.httpStatus,
-        ...details,
-        ...(issues ? { issues } : {}),
+        status_code: wire.status,
+        ...wire.details,
+        ...issues,
       };
     },
   });
@@ -55,11 +58,6 @@ export const createCallerFactory = t.createCallerFactory;
 
 function zodIssues(err: ZodError): FieldIssue[] {
   return err.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message }));
-}
-
-function pgCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : "";
 }
 
 /**
@@ -76,17 +74,24 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   if (error.code === "BAD_REQUEST" && cause instanceof Error && cause.name === "ZodError") {
     throw invalid(zodIssues(cause as ZodError));
   }
-  if (isUniqueViolation(cause, "agents_live_name_uq"))
-    throw conflict("an agent with that name already exists");
-  if (isUniqueViolation(cause)) throw conflict("conflicts with an existing resource");
-  if (isConnectionError(cause) || pgCode(cause) === "57014") throw unavailable();
-  if (pgCode(cause).startsWith("22")) {
-    throw invalid([{ field: "", message: "a value is malformed or out of range" }]);
-  }
+  const db = dbFailure(cause);
+  if (db?.kind === "conflict") throw conflict(db.message);
+  if (db?.kind === "unavailable") throw unavailable();
+  if (db?.kind === "invalid") throw invalid([{ field: "", message: "a value is malformed or out of range" }]);
   if (error.code === "INTERNAL_SERVER_ERROR") {
     ctx.log.error({ err: cause ?? error, path, request_id: ctx.requestId }, "internal error");
   }
   return result;
+});
+
+/**
+ * Names the procedure to the host before anything can fail (authentication,
+ * input), so every call is counted under its procedure whichever transport
+ * carried it; the host needs no knowledge of the router's shape or routes.
+ */
+const announceProcedure = t.middleware(({ ctx, path, next }) => {
+  ctx.onProcedure?.(path);
+  return next();
 });
 
 /** `__proto__` keys, at any depth, are a 422 naming the field on both transports (see proto-keys.ts). */
@@ -96,7 +101,7 @@ const refuseProtoKeys = t.middleware(async ({ getRawInput, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(mapErrors).use(refuseProtoKeys);
+export const publicProcedure = t.procedure.use(announceProcedure).use(mapErrors).use(refuseProtoKeys);
 
 const authenticated = publicProcedure.use(async ({ ctx, next }) => {
   let principal = ctx.principal;

@@ -1,4 +1,5 @@
 import { TRPCClientError } from "@trpc/client";
+import { codeForStatus } from "./codes.ts";
 import type { AppRouter, FieldIssue } from "./router.ts";
 
 /** One offending input field, as the server names it (422 responses). */
@@ -14,11 +15,15 @@ export type AgentexErrorCode =
   | "FORBIDDEN"
   | "NOT_FOUND"
   | "METHOD_NOT_SUPPORTED"
+  | "REQUEST_TIMEOUT"
   | "CONFLICT"
   | "PRECONDITION_FAILED"
   | "PAYLOAD_TOO_LARGE"
+  | "URI_TOO_LONG"
+  | "UNSUPPORTED_MEDIA_TYPE"
   | "UNPROCESSABLE_CONTENT"
   | "TOO_MANY_REQUESTS"
+  | "REQUEST_HEADER_FIELDS_TOO_LARGE"
   | "INTERNAL_SERVER_ERROR"
   | "NOT_IMPLEMENTED"
   | "BAD_GATEWAY"
@@ -37,28 +42,6 @@ export type AgentexErrorCode =
   /** 422: the idempotency key was already used with a different request. */
   | "IDEMPOTENCY_KEY_REUSED"
   | (string & {});
-
-const CODE_BY_STATUS: Record<number, AgentexErrorCode> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  405: "METHOD_NOT_SUPPORTED",
-  409: "CONFLICT",
-  412: "PRECONDITION_FAILED",
-  413: "PAYLOAD_TOO_LARGE",
-  422: "UNPROCESSABLE_CONTENT",
-  429: "TOO_MANY_REQUESTS",
-  500: "INTERNAL_SERVER_ERROR",
-  501: "NOT_IMPLEMENTED",
-  502: "BAD_GATEWAY",
-  503: "SERVICE_UNAVAILABLE",
-  504: "GATEWAY_TIMEOUT",
-};
-
-export function codeForStatus(status: number): AgentexErrorCode {
-  return CODE_BY_STATUS[status] ?? (status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
-}
 
 /**
  * Thrown by the client's fetch when a response is an HTTP error that is not a
@@ -218,7 +201,7 @@ export class AgentexError extends TRPCClientError<AppRouter> {
     }
     const name = cause instanceof Error ? cause.name : "";
     let code: AgentexErrorCode = "NETWORK_ERROR";
-    let message = base.message;
+    let message: string;
     if (name === "TimeoutError") {
       code = "TIMEOUT";
       message = cause instanceof RequestTimeoutError ? cause.message : "the request timed out";

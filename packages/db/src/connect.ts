@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import { embeddedNotifier, postgresNotifier } from "./notify.ts";
+import { embeddedNotifier, postgresNotifier, type Notifier } from "./notify.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -45,7 +45,7 @@ export interface PostgresOptions {
 const pgTypes = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === 20) return (value: string) => Number.parseInt(value, 10);
-    return pg.types.getTypeParser(oid, format);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
 
@@ -77,19 +77,11 @@ export function connectPostgres(opts: PostgresOptions): Database {
     },
     ...(opts.onPoolError ? { onError: opts.onPoolError } : {}),
   });
-  return {
-    db,
-    kind: "postgres",
-    ping: (timeoutMs) => ping(db, timeoutMs),
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    subscribe: notifier.subscribe,
-    notify: notifier.notify,
-    listenerEpoch: notifier.epoch,
-    close: async () => {
-      await notifier.close();
-      await db.destroy();
-    },
-  };
+  return store(db, "postgres", notifier, () => ({
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  }));
 }
 
 /**
@@ -115,12 +107,21 @@ export async function connectEmbedded(
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
   // One process owns the embedded store: an in-process emitter is every replica there is.
   const notifier = embeddedNotifier();
+  return { ...store(db, "embedded", notifier, () => ({ total: 1, idle: 1, waiting: 0 })), pglite };
+}
+
+/** A store of either kind: its Kysely instance, its notifier and its pool figures. */
+function store(
+  db: Kysely<DB>,
+  kind: StoreKind,
+  notifier: Notifier,
+  poolStats: Database["poolStats"],
+): Database {
   return {
     db,
-    pglite,
-    kind: "embedded",
+    kind,
     ping: (timeoutMs) => ping(db, timeoutMs),
-    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    poolStats,
     subscribe: notifier.subscribe,
     notify: notifier.notify,
     listenerEpoch: notifier.epoch,

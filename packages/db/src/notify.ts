@@ -10,12 +10,12 @@ import pg from "pg";
  */
 export interface Notifier {
   /** Calls `handler` with each payload sent on `channel` (from any replica, this one included). Resolves once listening. */
-  subscribe(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  subscribe: (channel: string, handler: (payload: string) => void) => Promise<() => Promise<void>>;
   /** Sends `payload` (≤ 7999 bytes) to every subscriber of `channel` on every replica. */
-  notify(channel: string, payload: string): Promise<void>;
+  notify: (channel: string, payload: string) => Promise<void>;
   /** A number that changes whenever the listener (re)connects; null while it is down. */
-  epoch(): number | null;
-  close(): Promise<void>;
+  epoch: () => number | null;
+  close: () => Promise<void>;
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -24,24 +24,29 @@ function checkChannel(channel: string) {
   if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel name: ${channel}`);
 }
 
+/** Runs `fn` now; its result, or what it throws, as a promise (as an async function would). */
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(fn()));
+}
+
 export function embeddedNotifier(): Notifier {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
-    async subscribe(channel, handler) {
-      checkChannel(channel);
-      const listener = (payload: string) => handler(payload);
-      emitter.on(channel, listener);
-      return async () => void emitter.off(channel, listener);
-    },
-    async notify(channel, payload) {
-      checkChannel(channel);
-      emitter.emit(channel, payload);
-    },
+    subscribe: (channel, handler) =>
+      settle(() => {
+        checkChannel(channel);
+        const listener = (payload: string) => handler(payload);
+        emitter.on(channel, listener);
+        return () => settle(() => void emitter.off(channel, listener));
+      }),
+    notify: (channel, payload) =>
+      settle(() => {
+        checkChannel(channel);
+        emitter.emit(channel, payload);
+      }),
     epoch: () => 0,
-    async close() {
-      emitter.removeAllListeners();
-    },
+    close: () => settle(() => void emitter.removeAllListeners()),
   };
 }
 

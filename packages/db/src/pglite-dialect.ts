@@ -82,8 +82,9 @@ class PGliteDriver implements Driver {
     await conn.executeQuery(CompiledQuery.raw(`release savepoint ${name}`));
   }
 
-  async releaseConnection(conn: DatabaseConnection) {
+  releaseConnection(conn: DatabaseConnection) {
     (conn as PGliteConnection).release?.();
+    return Promise.resolve();
   }
 
   async destroy() {
@@ -108,8 +109,7 @@ class PGliteConnection implements DatabaseConnection {
     };
   }
 
-  // eslint-disable-next-line require-yield
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error("streaming is not supported on the embedded store");
   }
 }

@@ -1,11 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
+import { pgCode } from "./errors.ts";
 
 const RETRYABLE = new Set(["40001", "40P01"]); // serialization_failure, deadlock_detected
-
-function pgCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
 
 /**
  * Runs `fn` in a transaction, retrying a bounded number of times when Postgres
@@ -32,27 +28,6 @@ export async function withTransaction<DB, T>(
 }
 
 /** A serialization failure or deadlock: the whole transaction may be retried. */
-export function isRetryable(err: unknown): boolean {
-  return RETRYABLE.has(pgCode(err) ?? "");
-}
-
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  if (pgCode(err) !== "23505") return false;
-  return constraint === undefined || (err as { constraint?: string }).constraint === constraint;
-}
-
-/** True for failures that mean "the database is unreachable right now", not "this request is wrong". */
-export function isConnectionError(err: unknown): boolean {
-  const code = pgCode(err);
-  if (code && (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03"))
-    return true;
-  if (
-    code &&
-    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH"].includes(code)
-  )
-    return true;
-  const message = err instanceof Error ? err.message : "";
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
-    message,
-  );
+export function isRetryable(err: unknown): err is Error {
+  return err instanceof Error && RETRYABLE.has(pgCode(err) ?? "");
 }
