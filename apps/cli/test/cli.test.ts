@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "../../server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 
 const BIN = fileURLToPath(new URL("../bin/agentex.mjs", import.meta.url));
 

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { useServer, type TestServer } from "../../../apps/server/test/helpers.ts";
+import { useServer, type TestServer } from "@agentex/server/testing";
 import {
   createClient,
   type Agent,
