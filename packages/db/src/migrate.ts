@@ -1,9 +1,9 @@
-import { readdir } from "node:fs/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { MIGRATIONS_DIR, migrationFiles, migrationName } from "@agentex/migrations";
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from "kysely";
 import { Migrator } from "kysely";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../migrations/", import.meta.url));
+export { MIGRATIONS_DIR };
 
 /**
  * Imports migration files through whatever loader runs this module (tsx, vitest),
@@ -12,13 +12,10 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../migrations/", impo
 class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly dir: string) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await readdir(this.dir))
-      .filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts"))
-      .sort();
     const migrations: Record<string, Migration> = {};
-    for (const file of files) {
+    for (const file of migrationFiles(this.dir)) {
       const mod = (await import(pathToFileURL(`${this.dir}/${file}`).href)) as Migration;
-      migrations[file.replace(/\.(ts|js|mjs)$/, "")] = {
+      migrations[migrationName(file)] = {
         up: mod.up,
         ...(mod.down ? { down: mod.down } : {}),
       };
@@ -28,7 +25,8 @@ class FolderMigrationProvider implements MigrationProvider {
 }
 
 /**
- * Applies every pending migration. Kysely takes a Postgres advisory lock for the
+ * Applies every pending migration (from @agentex/migrations, or `dir`: the compiled
+ * server passes its compiled copy). Kysely takes a Postgres advisory lock for the
  * run, so replicas starting together apply each migration exactly once.
  */
 export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Promise<MigrationResultSet> {

@@ -4,11 +4,10 @@
  * straight in the database, one replica SIGKILLed mid-load, and a SIGTERM
  * drain. Postgres only: the embedded store is one process by design.
  */
-import { readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS_DIR } from "@agentex/db";
+import { migrationFiles, migrationName } from "@agentex/migrations";
 import {
   ADMIN_TOKEN,
   SECRET_KEY,
@@ -90,14 +89,11 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
       startServer({ name: "replica-b", env: env() }),
     ]);
 
-    const files = readdirSync(MIGRATIONS_DIR).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts"));
     const applied = await sql<{
       name: string;
       n: number;
     }>`select name, count(*)::int as n from kysely_migration group by name`.execute(db);
-    expect(applied.rows.map((r) => r.name).sort()).toEqual(
-      files.map((f) => f.replace(/\.(ts|js|mjs)$/, "")).sort(),
-    );
+    expect(applied.rows.map((r) => r.name).sort()).toEqual(migrationFiles().map(migrationName).sort());
     for (const row of applied.rows) expect(row.n, row.name).toBe(1);
     invariantsChecked += applied.rows.length + 1;
 
