@@ -16,8 +16,8 @@ class FolderMigrationProvider implements MigrationProvider {
     for (const file of migrationFiles(this.dir)) {
       const mod = (await import(pathToFileURL(`${this.dir}/${file}`).href)) as Migration;
       migrations[migrationName(file)] = {
-        up: mod.up,
-        ...(mod.down ? { down: mod.down } : {}),
+        up: mod.up.bind(mod),
+        ...(mod.down ? { down: mod.down.bind(mod) } : {}),
       };
     }
     return migrations;
@@ -29,9 +29,13 @@ class FolderMigrationProvider implements MigrationProvider {
  * server passes its compiled copy). Kysely takes a Postgres advisory lock for the
  * run, so replicas starting together apply each migration exactly once.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run below any typed schema, as Kysely's Migrator takes them
 export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Promise<MigrationResultSet> {
   const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dir) });
   const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error;
+  if (result.error)
+    throw result.error instanceof Error
+      ? result.error
+      : new Error("migration failed", { cause: result.error });
   return result;
 }
