@@ -252,6 +252,4 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect((await rejection(f.withToken(key).me.get())).code).toBe("UNAUTHORIZED");
     });
   });
-
-
 });

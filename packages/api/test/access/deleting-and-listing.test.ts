@@ -121,5 +121,4 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect(after.map((r) => r.name)).toEqual([names[6], names[8]]);
     });
   });
-
 });

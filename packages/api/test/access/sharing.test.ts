@@ -170,6 +170,4 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       );
     });
   });
-
-
 });

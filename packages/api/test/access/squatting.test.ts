@@ -152,6 +152,4 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       );
     });
   });
-
-
 });
