@@ -2,9 +2,11 @@
 import { useServer } from "@agentex/server/testing";
 import { describe, expect, it } from "vitest";
 import { cleanEnv, exec, json, jsonError, uniq, useCallers } from "./run.ts";
+
 describe("agentex against a real server", { timeout: 120_000 }, () => {
   const s = useServer();
   const { owner, deployer, outsider, as } = useCallers(s);
+
   it("walks register-build → grants set → deployments create → register → promote → agents get", async () => {
     const name = uniq("walk");
 

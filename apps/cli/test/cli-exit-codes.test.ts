@@ -4,9 +4,11 @@ import { createServer, type AddressInfo, type Server, type Socket } from "node:n
 import { useServer } from "@agentex/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, exec, json, jsonError, uniq, useCallers } from "./run.ts";
+
 describe("agentex against a real server", { timeout: 120_000 }, () => {
   const s = useServer();
   const { owner, outsider, as } = useCallers(s);
+
   it("exit 1: input the server rejects (422), bad flags values", async () => {
     const bad = await as(owner, ["register-build", "--name", "Not Valid!"]);
     expect(bad.code).toBe(1);

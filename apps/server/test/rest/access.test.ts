@@ -3,9 +3,11 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { useServer } from "../helpers.ts";
 import { UUID, uniqueName, expectIso, expectErrorBody, restFixtures } from "./support.ts";
+
 describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
   const s = useServer();
   const { registerBuild } = restFixtures(s);
+
   describe("identity and access routes", () => {
     it("GET /me, principals, tokens, grants and agent API keys answer with their shapes", async () => {
       const me = await s.api("GET", "/api/me");

@@ -10,9 +10,11 @@ import {
   expectErrorBody,
   restFixtures,
 } from "./support.ts";
+
 describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
   const s = useServer();
   const { registerBuild } = restFixtures(s);
+
   describe("agents", () => {
     it("POST /agents/register-build creates a BuildOnly agent with the exact Agent shape", async () => {
       const name = uniqueName();

@@ -4,9 +4,11 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { useServer } from "../helpers.ts";
 import { expectIso, expectDeploymentShape, expectErrorBody, restFixtures } from "./support.ts";
+
 describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
   const s = useServer();
   const { registerBuild, createDeployment, readyDeployment } = restFixtures(s);
+
   describe("deployments", () => {
     it("runs the whole lifecycle over REST with Deployment shapes and bare-array lists", async () => {
       const agent = await registerBuild();

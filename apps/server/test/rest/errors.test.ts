@@ -4,9 +4,11 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { useServer } from "../helpers.ts";
 import { uniqueName, expectErrorBody, restFixtures } from "./support.ts";
+
 describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
   const s = useServer();
   const { registerBuild, createDeployment } = restFixtures(s);
+
   describe("errors", () => {
     it("401 without a token or with a bad one, on every agent route", async () => {
       const id = randomUUID();

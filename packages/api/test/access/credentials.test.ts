@@ -4,9 +4,11 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { rejection, uniqueName, useFixture } from "../helpers.ts";
 import { url, accessFixtures } from "./support.ts";
+
 describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
   const f = useFixture();
   const { deployedAgent } = accessFixtures(f);
+
   describe("tokens", () => {
     it("revocation by the owner or an admin takes effect on the next call", async () => {
       const { principal: admin } = await f.principal({ admin: true });

@@ -4,9 +4,11 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { rejection, uniqueName, useFixture } from "../helpers.ts";
 import { url, accessFixtures } from "./support.ts";
+
 describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
   const f = useFixture();
   const { grantsOf, deployedAgent } = accessFixtures(f);
+
   describe("creating agents", () => {
     it("needs can_create_agents or admin; the creator becomes owner", async () => {
       const { principal: none } = await f.principal({ can_create_agents: false });

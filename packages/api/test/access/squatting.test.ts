@@ -3,9 +3,11 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { rejection, uniqueName, useFixture } from "../helpers.ts";
 import { url, accessFixtures } from "./support.ts";
+
 describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
   const f = useFixture();
   const { grantsOf, deployedAgent } = accessFixtures(f);
+
   describe("name squatting", () => {
     it("B's registerBuild of A's name is a 409 that reveals nothing and grants nothing", async () => {
       const { principal: a } = await f.principal();

@@ -13,8 +13,10 @@ import {
   registerInput,
   rowVersion,
 } from "../lifecycle-helpers.ts";
+
 describe(`agents.register (${TEST_STORE})`, () => {
   const f = useFixture();
+
   describe("the internal API key", () => {
     it("is minted on first register, is the same on every later register, starts with agx_, and only its hash is stored", async () => {
       const { principal } = await f.principal();

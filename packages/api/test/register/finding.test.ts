@@ -11,8 +11,10 @@ import {
   registerInput,
   rowVersion,
 } from "../lifecycle-helpers.ts";
+
 describe(`agents.register (${TEST_STORE})`, () => {
   const f = useFixture();
+
   describe("finding the agent", () => {
     it("creates a Ready agent with the URL when the name is new; the caller owns it", async () => {
       const { principal } = await f.principal();

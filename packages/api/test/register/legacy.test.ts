@@ -12,8 +12,10 @@ import {
   registerInput,
   rowVersion,
 } from "../lifecycle-helpers.ts";
+
 describe(`agents.register (${TEST_STORE})`, () => {
   const f = useFixture();
+
   describe("legacy (no deployment id)", () => {
     it("sets name, description, acp_url, acp_type, input type; merges registration_metadata; Ready; registered_at now", async () => {
       const { principal } = await f.principal();
