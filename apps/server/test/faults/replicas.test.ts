@@ -393,9 +393,10 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
   });
 
   it("Postgres reported no deadlock during the whole run (lock order, not just the retry, prevents them)", async () => {
-    // Backends flush their statistics when they exit: close this test's own
-    // pool too, then watch the scratch database from the admin database until
-    // every session of it is gone.
+    // Backends flush their statistics when they exit: stop the replica still
+    // serving and close this test's own pool too, then watch the scratch
+    // database from the admin database until every session of it is gone.
+    await Promise.all([a?.stop(), b?.stop()]);
     await db.destroy();
     const name = new URL(scratch.url).pathname.slice(1);
     const admin = directDb(DATABASE_URL!);
