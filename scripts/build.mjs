@@ -95,8 +95,9 @@ await esbuild.build({
   // the migrations, pg-native is pg's optional native driver (not installed).
   external: ["@electric-sql/pglite", "swagger-ui-dist", "kysely", "pg-native"],
 });
-const migrations = readdirSync(join(ROOT, "migrations")).filter(
-  (f) => f.endsWith(".ts") && !f.endsWith(".d.ts"),
+// The migration files only (YYYY_MM_DD_NNNN_name.ts), not the package's index.
+const migrations = readdirSync(join(ROOT, "migrations")).filter((f) =>
+  /^\d{4}_\d{2}_\d{2}_\d{4}_\w+\.ts$/.test(f),
 );
 await esbuild.build({
   ...common,

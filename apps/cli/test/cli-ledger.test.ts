@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "../../../apps/server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 
 const BIN = fileURLToPath(new URL("../bin/agentex.mjs", import.meta.url));
 

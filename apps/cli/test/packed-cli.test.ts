@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { TEST_STORE } from "@agentex/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "../../server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 import { ensureBuilt, npm, packWorkspacePackage } from "../../../test/packaging.ts";
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { useServer } from "../../server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 
 const BIN = fileURLToPath(new URL("../bin/agentex.mjs", import.meta.url));
 

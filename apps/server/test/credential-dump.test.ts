@@ -85,7 +85,7 @@ describe(`credential dump (${TEST_STORE})`, () => {
     const keys = await call("GET", `/api/agent_api_keys?agent_id=${registered.id}`, a.token);
     await call(
       "DELETE",
-      `/api/agent_api_keys/${keys.find((k: any) => k.api_key_type === "internal").id}`,
+      `/api/agent_api_keys/${keys.find((k: { api_key_type: string }) => k.api_key_type === "internal").id}`,
       a.token,
     );
     const reminted = await call("POST", "/api/agents/register", a.token, {

@@ -73,7 +73,7 @@ export class HealthTarget {
 
 /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
 export async function waitFor<T>(
-  check: () => Promise<T | undefined>,
+  check: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 10_000,
   stepMs = 25,
 ): Promise<T> {

@@ -38,7 +38,7 @@ describe(`health checks (${TEST_STORE})`, () => {
     const t = await target();
     const a = await legacyAgent(`${t.url}/acp`);
     const feed = await openSse(`${s.url}/api/events?agent_id=${a.id}`, { token: s.adminToken });
-    await waitFor(async () => (t.hits >= 2 ? true : undefined));
+    await waitFor(() => (t.hits >= 2 ? true : undefined));
     expect(t.paths.every((p) => p === "/acp/healthz")).toBe(true); // the registered URL + the health path, nothing else
     expect((await agent(a.id)).status).toBe("Ready");
 
@@ -61,7 +61,7 @@ describe(`health checks (${TEST_STORE})`, () => {
     t.okBudget = SUCCESSES - 1;
     const before = t.hits;
     await t.start();
-    await waitFor(async () => (t.hits >= before + SUCCESSES + 2 ? true : undefined));
+    await waitFor(() => (t.hits >= before + SUCCESSES + 2 ? true : undefined));
     expect((await agent(a.id)).status).toBe("Unhealthy");
 
     t.okBudget = null;
@@ -158,7 +158,7 @@ describe(`health checks (${TEST_STORE})`, () => {
     // A deleted agent: its probes stop.
     const gone = await target();
     const d = await legacyAgent(gone.url);
-    await waitFor(async () => (gone.hits >= 1 ? true : undefined));
+    await waitFor(() => (gone.hits >= 1 ? true : undefined));
     expect((await s.api("DELETE", `/api/agents/${d.id}`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500)); // a probe in flight may still land
     const after = gone.hits;

@@ -5,6 +5,10 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll } from "vitest";
 import { buildServer, type ServerOptions } from "../src/index.ts";
 
+/** Parsed JSON of whichever route answered: each test reads the fields it expects. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above; unknown would need a cast at every read
+export type Json = any;
+
 export const SECRET = Buffer.from("test-secret-key-of-at-least-32-chars!!", "utf8");
 
 export interface TestServer {
@@ -21,7 +25,7 @@ export interface TestServer {
     opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
   ): Promise<{
     status: number;
-    body: any;
+    body: Json;
     headers: Headers;
   }>;
   /** Creates a principal over REST as the admin; returns its id and token. */

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compileErrors, validate } from "@readme/openapi-parser";
+import type { Json } from "./helpers.ts";
 import { describe, expect, it } from "vitest";
 import { openApiDocument } from "../src/openapi.ts";
 import { LIFECYCLE_ROUTES } from "./spec-routes.ts";
@@ -15,8 +16,8 @@ function differences(a: unknown, b: unknown, at = "", out: string[] = []): strin
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys)
       differences(
-        (a as any)[key],
-        (b as any)[key],
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
         `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`,
         out,
       );
@@ -27,7 +28,7 @@ function differences(a: unknown, b: unknown, at = "", out: string[] = []): strin
 }
 
 async function validationErrors(doc: unknown): Promise<string | null> {
-  const result = await validate(structuredClone(doc) as any);
+  const result = await validate(structuredClone(doc) as Parameters<typeof validate>[0]);
   return result.valid ? null : compileErrors(result);
 }
 
@@ -64,7 +65,7 @@ describe("OpenAPI document", () => {
     });
     const publicPaths = ["/healthz", "/readyz", "/api/openapi.json", "/docs"];
     let protectedOps = 0;
-    for (const [path, item] of Object.entries<any>(generated.paths)) {
+    for (const [path, item] of Object.entries<Record<string, Json>>(generated.paths)) {
       for (const method of METHODS) {
         const op = item[method];
         if (!op) continue;
@@ -85,7 +86,7 @@ describe("OpenAPI document", () => {
 
   it("documents every agent and deployment operation of the contract", () => {
     const ops = new Set<string>();
-    for (const [path, item] of Object.entries<any>(generated.paths)) {
+    for (const [path, item] of Object.entries<Record<string, Json>>(generated.paths)) {
       for (const method of METHODS) if (item[method]) ops.add(`${method.toUpperCase()} ${path}`);
     }
     for (const op of LIFECYCLE_ROUTES) {

@@ -10,7 +10,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DB } from "@agentex/db";
 import { rawPostgres } from "@agentex/db/testing";
+import type { Json } from "./helpers.ts";
 import { sql, type Kysely } from "kysely";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -34,7 +36,7 @@ export async function freePort(): Promise<number> {
 
 export interface ApiResult {
   status: number;
-  body: any;
+  body: Json;
   /** Milliseconds from send to the full response. */
   ms: number;
 }
@@ -134,8 +136,8 @@ export async function startServer(opts: {
       if (lines.length > 200) lines.shift();
     }
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("exit", (code, signal) => {
       running.delete(child);
@@ -215,8 +217,9 @@ export async function scratchDatabase(adminUrl: string): Promise<{ url: string; 
 }
 
 /** A direct connection pool to a database, for checking invariants "straight in the database". */
-export function directDb(url: string): Kysely<any> {
-  return rawPostgres(url) as Kysely<any>;
+/** A pool straight to the database at `url`, typed with the registry's schema. */
+export function directDb(url: string): Kysely<DB> {
+  return rawPostgres(url) as Kysely<DB>;
 }
 
 export interface PrivatePostgres {
@@ -253,15 +256,10 @@ function asPostgres(bin: string, args: string[], timeoutMs = 60_000): Promise<st
   const [cmd, argv] =
     process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, args];
   return new Promise((resolve, reject) => {
-    execFile(
-      cmd as string,
-      argv as string[],
-      { encoding: "utf8", timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`${bin} ${args.join(" ")} failed: ${stderr || stdout || err.message}`));
-        else resolve(stdout);
-      },
-    );
+    execFile(cmd, argv, { encoding: "utf8", timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${bin} ${args.join(" ")} failed: ${stderr || stdout || err.message}`));
+      else resolve(stdout);
+    });
   });
 }
 

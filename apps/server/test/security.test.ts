@@ -8,12 +8,12 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { openStore } from "../src/store.ts";
-import { useServer } from "./helpers.ts";
+import { useServer, type Json } from "./helpers.ts";
 
 interface RawResponse {
   status: number;
   text: string;
-  body: any;
+  body: Json;
   /** ms from sending the request until the server answered (or closed). */
   ms: number;
 }

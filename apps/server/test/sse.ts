@@ -1,15 +1,17 @@
+import type { Json } from "./helpers.ts";
+
 /** A minimal text/event-stream reader over fetch, for tests (no reconnects: the tests drive those). */
 export interface SseMessage {
   id: string | null;
   event: string;
-  data: any;
+  data: Json;
 }
 
 export interface SseStream {
   status: number;
   headers: Headers;
   /** The body of a non-200 answer. */
-  body: any;
+  body: Json;
   /** The next message; null when `timeoutMs` passes first or the stream ended. */
   next(timeoutMs?: number): Promise<SseMessage | null>;
   /** Messages until `count` are read or `timeoutMs` passes. */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { useServer } from "./helpers.ts";
+import { useServer, type Json } from "./helpers.ts";
 
 const s = useServer();
 
 /** The same request through the lean path and through tRPC's own adapter (which any `trpc-accept` header selects). */
 async function both(method: string, path: string, body?: unknown) {
-  const strip = (r: { status: number; body: any; headers: Headers }) => ({
+  const strip = (r: { status: number; body: Json; headers: Headers }) => ({
     status: r.status,
     body: JSON.parse(JSON.stringify(r.body).replace(/"request_id":"[^"]*"/g, '"request_id":"-"')),
     type: r.headers.get("content-type")?.split(";")[0],

@@ -39,7 +39,6 @@ async function collect(
 describe(`change feed (${TEST_STORE})`, () => {
   const f = useFixture();
   let hub: FeedHub;
-  let unsubscribeWake: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     hub = new FeedHub({
@@ -55,7 +54,6 @@ describe(`change feed (${TEST_STORE})`, () => {
     await hub.start();
   });
   afterAll(async () => {
-    await unsubscribeWake?.();
     await hub?.stop();
   });
 
@@ -179,7 +177,7 @@ describe(`change feed (${TEST_STORE})`, () => {
     const stream = hub.watch({
       principal,
       lastEventId: Number(marker),
-      reauthenticate: async () => principal,
+      reauthenticate: () => Promise.resolve(principal),
     });
     const seen = await collect(stream, (s) => s.length >= 20);
     await stream.return(undefined);
@@ -190,7 +188,7 @@ describe(`change feed (${TEST_STORE})`, () => {
     const resumed = hub.watch({
       principal,
       lastEventId: Number(marker),
-      reauthenticate: async () => principal,
+      reauthenticate: () => Promise.resolve(principal),
     });
     const first = await collect(resumed, (s) => s.length >= 1);
     expect(first[0]).toMatchObject({ type: "reset", data: { requested_last_event_id: Number(marker) } });
@@ -200,7 +198,11 @@ describe(`change feed (${TEST_STORE})`, () => {
     await resumed.return(undefined);
 
     // An id from the future (another database?) is a reset too.
-    const future = hub.watch({ principal, lastEventId: 10 ** 12, reauthenticate: async () => principal });
+    const future = hub.watch({
+      principal,
+      lastEventId: 10 ** 12,
+      reauthenticate: () => Promise.resolve(principal),
+    });
     expect((await collect(future, (s) => s.length >= 1))[0]?.type).toBe("reset");
     await future.return(undefined);
   });
@@ -236,7 +238,7 @@ describe(`change feed (${TEST_STORE})`, () => {
     let aborted = false;
     const stream = hub.watch({
       principal,
-      reauthenticate: async () => principal,
+      reauthenticate: () => Promise.resolve(principal),
       abortConnection: () => (aborted = true),
     });
     const pending = stream.next();
@@ -261,7 +263,7 @@ describe(`change feed (${TEST_STORE})`, () => {
     let valid = true;
     const stream = hub.watch({
       principal: owner.principal,
-      reauthenticate: async () => (valid ? owner.principal : null),
+      reauthenticate: () => Promise.resolve(valid ? owner.principal : null),
     });
     const beat = await stream.next(); // a quiet heartbeat interval passes
     expect(beat.value).toBe(HEARTBEAT);

@@ -43,7 +43,7 @@ describe(`agents.list and agents.listPage (${TEST_STORE})`, () => {
   let me!: Caller;
   let mine: Seeded[] = [];
   let deletedId!: string;
-  let othersIds: string[] = [];
+  const othersIds: string[] = [];
 
   beforeAll(async () => {
     me = (await f.principal()).principal;
@@ -253,14 +253,12 @@ describe(`agents.list and agents.listPage (${TEST_STORE})`, () => {
       [{ status: "ready" }, "status"],
     ];
     for (const [input, field] of cases) {
-      const err = await rejection(caller.agents.list(input as Parameters<typeof caller.agents.list>[0]));
+      const err = await rejection(caller.agents.list(input));
       expect(err.code, JSON.stringify(input)).toBe("UNPROCESSABLE_CONTENT");
       expect((err.issues as { field: string }[]).map((i) => i.field)).toContain(field);
       expect(err.message).toContain(field);
       if (field !== "page_number") {
-        const pageErr = await rejection(
-          caller.agents.listPage(input as Parameters<typeof caller.agents.listPage>[0]),
-        );
+        const pageErr = await rejection(caller.agents.listPage(input));
         expect(pageErr.code, JSON.stringify(input)).toBe("UNPROCESSABLE_CONTENT");
         expect((pageErr.issues as { field: string }[]).map((i) => i.field)).toContain(field);
       }

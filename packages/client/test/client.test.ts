@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { useServer, type TestServer } from "../../../apps/server/test/helpers.ts";
+import { useServer, type TestServer } from "@agentex/server/testing";
 import {
   createClient,
   type Agent,
@@ -23,8 +23,9 @@ const uniqueName = (prefix = "cli") => `${prefix}-${process.pid}-${Date.now().to
 /** Counts HTTP requests that reach /trpc, to see batching on the wire. */
 const trpcRequests: string[] = [];
 function countTrpc(app: TestServer["app"]) {
-  app.addHook("onRequest", async (req) => {
+  app.addHook("onRequest", (req, _reply, done) => {
     if (req.url.startsWith("/trpc/")) trpcRequests.push(req.url);
+    done();
   });
 }
 

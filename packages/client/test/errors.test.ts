@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { TEST_STORE } from "@agentex/db/testing";
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { useServer } from "../../../apps/server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 import {
   AgentexError,
   createClient,

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { TEST_STORE } from "@agentex/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "../../../apps/server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 import { ensureBuilt, npm, packWorkspacePackage } from "../../../test/packaging.ts";
 
 const run = promisify(execFile);

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "../../../apps/server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 import { AgentexError, backoffDelay, createClient } from "../src/index.ts";
 
 type Fault = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;

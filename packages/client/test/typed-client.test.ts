@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
-import { useServer } from "../../../apps/server/test/helpers.ts";
+import { useServer } from "@agentex/server/testing";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../../", import.meta.url));

@@ -1,9 +1,9 @@
-import { readdir } from "node:fs/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { MIGRATIONS_DIR, migrationFiles, migrationName } from "@agentex/migrations";
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from "kysely";
 import { Migrator } from "kysely";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../migrations/", import.meta.url));
+export { MIGRATIONS_DIR };
 
 /**
  * Imports migration files through whatever loader runs this module (tsx, vitest),
@@ -12,15 +12,12 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../migrations/", impo
 class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly dir: string) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await readdir(this.dir))
-      .filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts"))
-      .sort();
     const migrations: Record<string, Migration> = {};
-    for (const file of files) {
+    for (const file of migrationFiles(this.dir)) {
       const mod = (await import(pathToFileURL(`${this.dir}/${file}`).href)) as Migration;
-      migrations[file.replace(/\.(ts|js|mjs)$/, "")] = {
-        up: mod.up,
-        ...(mod.down ? { down: mod.down } : {}),
+      migrations[migrationName(file)] = {
+        up: mod.up.bind(mod),
+        ...(mod.down ? { down: mod.down.bind(mod) } : {}),
       };
     }
     return migrations;
@@ -28,12 +25,17 @@ class FolderMigrationProvider implements MigrationProvider {
 }
 
 /**
- * Applies every pending migration. Kysely takes a Postgres advisory lock for the
+ * Applies every pending migration (from @agentex/migrations, or `dir`: the compiled
+ * server passes its compiled copy). Kysely takes a Postgres advisory lock for the
  * run, so replicas starting together apply each migration exactly once.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run below any typed schema, as Kysely's Migrator takes them
 export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Promise<MigrationResultSet> {
   const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dir) });
   const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error;
+  if (result.error)
+    throw result.error instanceof Error
+      ? result.error
+      : new Error("migration failed", { cause: result.error });
   return result;
 }

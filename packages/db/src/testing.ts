@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { migrationFiles } from "@agentex/migrations";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { connectEmbedded, connectPostgres, type Database } from "./connect.ts";
@@ -55,7 +56,7 @@ async function scratchPostgres(): Promise<TestDatabase> {
 
 function migrationsFingerprint(): string {
   const hash = createHash("sha256");
-  for (const file of readdirSync(MIGRATIONS_DIR).sort()) {
+  for (const file of migrationFiles()) {
     hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
   }
   return hash.digest("hex").slice(0, 16);

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { readdirSync } from "node:fs";
-import { MIGRATIONS_DIR, connectEmbedded, connectPostgres, migrateToLatest } from "../src/index.ts";
+import { migrationFiles } from "@agentex/migrations";
+import { connectEmbedded, connectPostgres, migrateToLatest } from "../src/index.ts";
 import { TEST_STORE, createTestDatabase } from "../src/testing.ts";
 import pg from "pg";
 import { randomBytes } from "node:crypto";
@@ -21,9 +21,7 @@ const TABLES = [
   "promotions",
 ];
 /** Every migration file, each applied exactly once. */
-const MIGRATION_COUNT = readdirSync(MIGRATIONS_DIR).filter(
-  (f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts"),
-).length;
+const MIGRATION_COUNT = migrationFiles().length;
 
 async function tablesOf(db: Parameters<typeof migrateToLatest>[0]) {
   const { rows } = await sql<{ table_name: string }>`

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { down, up } from "../../../migrations/2026_11_25_0002_security.ts";
+import { down, up } from "@agentex/migrations/2026_11_25_0002_security.ts";
 import { TEST_STORE, createTestDatabase } from "../src/testing.ts";
 
 describe(`security migration (${TEST_STORE})`, { timeout: 120_000 }, () => {

@@ -5,7 +5,14 @@
  * Postgres only: the embedded store is one process.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRET_KEY, scratchDatabase, sleep, startServer, type ServerProcess } from "../process.ts";
+import {
+  SECRET_KEY,
+  scratchDatabase,
+  sleep,
+  startServer,
+  type ApiResult,
+  type ServerProcess,
+} from "../process.ts";
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const SKIP = !DATABASE_URL;
@@ -42,7 +49,7 @@ describe.skipIf(SKIP)(
       await scratch?.drop();
     });
 
-    const body = (res: { status: number; body: any }, what: string) => {
+    const body = (res: ApiResult, what: string) => {
       if (res.status !== 200) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     };

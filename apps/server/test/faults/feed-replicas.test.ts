@@ -14,10 +14,12 @@ import {
   scratchDatabase,
   sleep,
   startServer,
+  type ApiResult,
   type ServerProcess,
 } from "../process.ts";
-import { HealthTarget, waitFor } from "../health-target.ts";
+import { HealthTarget } from "../health-target.ts";
 import { openSse, type SseStream } from "../sse.ts";
+import type { DB } from "@agentex/db";
 import type { Kysely } from "kysely";
 
 const DATABASE_URL = process.env.DATABASE_URL;
@@ -36,7 +38,7 @@ describe.skipIf(SKIP)(
   { timeout: 180_000 },
   () => {
     let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-    let db: Kysely<any>;
+    let db: Kysely<DB>;
     let a: ServerProcess;
     let b: ServerProcess;
     const targets: HealthTarget[] = [];
@@ -74,7 +76,7 @@ describe.skipIf(SKIP)(
       await scratch?.drop();
     });
 
-    const ok = (res: { status: number; body: any }, what: string) => {
+    const ok = (res: ApiResult, what: string) => {
       if (res.status !== 200) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     };
@@ -254,7 +256,7 @@ describe.skipIf(SKIP)(
           .where("agent_id", "=", agent.id)
           .orderBy("id")
           .execute()
-      ).map((r: any) => String(r.id));
+      ).map((r) => String(r.id));
       expect(expected.length).toBeGreaterThan(10);
       const received = await Promise.all(subscribers.map((s) => s.take(expected.length, 20_000)));
       received.forEach((got, i) => {
@@ -311,7 +313,7 @@ describe.skipIf(SKIP)(
         .select("status")
         .where("name", "like", "probe-%")
         .execute();
-      expect(statuses.every((r: any) => r.status === "Ready")).toBe(true);
+      expect(statuses.every((r: { status: string }) => r.status === "Ready")).toBe(true);
 
       // Kill A mid-run: B takes over every target within one interval (plus a dead lease's margin).
       const killedAt = Date.now();

@@ -4,7 +4,9 @@
  * ledger is then checked straight in the database.
  */
 import { randomUUID } from "node:crypto";
+import type { DB } from "@agentex/db";
 import { sql, type Kysely } from "kysely";
+import type { Json } from "../helpers.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
@@ -25,7 +27,7 @@ if (SKIP)
 
 interface Answer {
   status: number;
-  body: any;
+  body: Json;
   headers: Headers | null;
 }
 
@@ -59,7 +61,7 @@ describe.skipIf(SKIP)(
   { timeout: 120_000 },
   () => {
     let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-    let db: Kysely<any>;
+    let db: Kysely<DB>;
     let a: ServerProcess;
     let b: ServerProcess;
     const pick = (i: number) => (i % 2 === 0 ? a : b);
@@ -125,7 +127,7 @@ describe.skipIf(SKIP)(
     }
 
     const ledgerRows = async (agentId: string) =>
-      (await sql<any>`select * from promotions where agent_id = ${agentId} order by id`.execute(db)).rows;
+      (await sql<Json>`select * from promotions where agent_id = ${agentId} order by id`.execute(db)).rows;
 
     it("64 concurrent promotes through both replicas: one row per change, chained, matching production", async () => {
       const { agent, ids } = await agentWithDeployments(4);
@@ -146,16 +148,16 @@ describe.skipIf(SKIP)(
         expect(rows[i].at.getTime()).toBeGreaterThanOrEqual(rows[i - 1].at.getTime());
       }
       // Every row is exactly one request's change (its request id), none twice.
-      expect(new Set(rows.map((r: any) => r.request_id)).size).toBe(rows.length);
+      expect(new Set(rows.map((r: { request_id: string }) => r.request_id)).size).toBe(rows.length);
       const agentRow = (
-        await sql<any>`select production_deployment_id from agents where id = ${agent.id}`.execute(db)
+        await sql<Json>`select production_deployment_id from agents where id = ${agent.id}`.execute(db)
       ).rows[0];
       expect(rows.at(-1).to_deployment_id).toBe(agentRow.production_deployment_id);
 
       // "At time T", asked of either replica, matches the ledger.
       for (const [i, row] of rows.entries()) {
         const at = row.at.toISOString();
-        const inForce = rows.filter((r: any) => r.at.getTime() <= row.at.getTime()).at(-1);
+        const inForce = rows.filter((r: { at: Date }) => r.at.getTime() <= row.at.getTime()).at(-1);
         const answer = ok(
           await call(pick(i), "GET", `/api/agents/${agent.id}/production?at=${encodeURIComponent(at)}`),
           "production at",
@@ -191,7 +193,9 @@ describe.skipIf(SKIP)(
         });
         expect(r.body.request_id).toEqual(expect.any(String));
       }
-      expect((await ledgerRows(agent.id)).map((r: any) => r.to_deployment_id)).toEqual([base, winner]);
+      expect(
+        (await ledgerRows(agent.id)).map((r: { to_deployment_id: string }) => r.to_deployment_id),
+      ).toEqual([base, winner]);
     });
 
     it("a client timeout, then a retry with the same key on the other replica: promoted exactly once", async () => {
@@ -226,7 +230,12 @@ describe.skipIf(SKIP)(
       expect(late.headers!.get("idempotent-replayed")).toBe("true");
 
       const rows = await ledgerRows(agent.id);
-      expect(rows.map((r: any) => [r.from_deployment_id, r.to_deployment_id])).toEqual([
+      expect(
+        rows.map((r: { from_deployment_id: string; to_deployment_id: string }) => [
+          r.from_deployment_id,
+          r.to_deployment_id,
+        ]),
+      ).toEqual([
         [null, ids[0]],
         [ids[0], ids[1]],
       ]);
@@ -260,7 +269,7 @@ describe.skipIf(SKIP)(
         expect(r.headers!.get("idempotent-replayed")).toBe("true");
       }
       const count = (
-        await sql<any>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(db)
+        await sql<Json>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(db)
       ).rows[0].n;
       expect(count).toBe(1);
 
@@ -277,7 +286,7 @@ describe.skipIf(SKIP)(
       expect(burst.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
       expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
       const count2 = (
-        await sql<any>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(db)
+        await sql<Json>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(db)
       ).rows[0].n;
       expect(count2).toBe(2);
     });
@@ -302,7 +311,9 @@ describe.skipIf(SKIP)(
       );
       expect(r2.deployment.id).toBe(ids[0]);
       const page = ok(await call(b, "GET", `/api/agents/${agent.id}/promotions?limit=2`), "list");
-      expect(page.items.map((r: any) => [r.kind, r.to_deployment_id])).toEqual([
+      expect(
+        page.items.map((r: { kind: string; to_deployment_id: string }) => [r.kind, r.to_deployment_id]),
+      ).toEqual([
         ["rollback", ids[0]],
         ["rollback", ids[1]],
       ]);
@@ -311,7 +322,7 @@ describe.skipIf(SKIP)(
         await call(a, "GET", `/api/agents/${agent.id}/promotions?limit=10&cursor=${page.next_cursor}`),
         "list 2",
       );
-      expect(rest.items.map((r: any) => r.kind)).toEqual(["promote", "promote", "promote"]);
+      expect(rest.items.map((r: { kind: string }) => r.kind)).toEqual(["promote", "promote", "promote"]);
       expect(rest.next_cursor).toBeNull();
     });
   },

@@ -1,25 +1,25 @@
 /**
  * Two real server processes on one real Postgres: concurrent migrations at
  * start, mixed concurrent load through both with the invariants then checked
- * straight in the database, one replica SIGKILLed mid-load, and a SIGTERM
- * drain. Postgres only: the embedded store is one process by design.
+ * straight in the database, and one replica SIGKILLed mid-load (the SIGTERM
+ * drain is replica-drain.test.ts). Postgres only: the embedded store is one
+ * process by design.
  */
-import { readdirSync } from "node:fs";
-import { connect } from "node:net";
+import { migrationFiles, migrationName } from "@agentex/migrations";
+import type { DB } from "@agentex/db";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS_DIR } from "@agentex/db";
 import {
   ADMIN_TOKEN,
-  SECRET_KEY,
   directDb,
   scratchDatabase,
-  sleep,
   startServer,
   type ApiResult,
   type ServerProcess,
 } from "../process.ts";
+import { checkInvariants } from "./invariants.ts";
 import { Tally, prng, runBounded, shuffle } from "./load.ts";
+import { ok, pollUntil, replicaEnv } from "./replicas.ts";
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const SKIP = !DATABASE_URL;
@@ -28,14 +28,12 @@ if (SKIP)
     "[faults] replicas: SKIPPED (set DATABASE_URL to run the multi-replica tests on real Postgres)",
   );
 
-const SHUTDOWN_TIMEOUT_MS = 15_000;
-
 /** Statuses the lifecycle legitimately answers under contention; anything else fails the test. */
 const EXPECTED = new Set([200, 404, 409, 412]);
 
 describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)", { timeout: 150_000 }, () => {
   let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-  let db: Kysely<any>;
+  let db: Kysely<DB>;
   let a: ServerProcess | undefined;
   let b: ServerProcess | undefined;
   const tally = new Tally();
@@ -58,11 +56,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
     );
   });
 
-  const env = () => ({
-    DATABASE_URL: scratch.url,
-    AGENTEX_SECRET_KEY: SECRET_KEY,
-    AGENTEX_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-  });
+  const env = () => replicaEnv(scratch.url);
 
   /** Sends through replica `i % 2` and records the answer. */
   const send = (
@@ -79,25 +73,17 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
       .then((res) => tally.record(label, server.name, res));
   };
 
-  const ok = (res: ApiResult, what: string) => {
-    if (res.status !== 200) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  };
-
   it("two replicas starting at once on an empty database both apply migrations safely", async () => {
     [a, b] = await Promise.all([
       startServer({ name: "replica-a", env: env() }),
       startServer({ name: "replica-b", env: env() }),
     ]);
 
-    const files = readdirSync(MIGRATIONS_DIR).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith(".d.ts"));
     const applied = await sql<{
       name: string;
       n: number;
     }>`select name, count(*)::int as n from kysely_migration group by name`.execute(db);
-    expect(applied.rows.map((r) => r.name).sort()).toEqual(
-      files.map((f) => f.replace(/\.(ts|js|mjs)$/, "")).sort(),
-    );
+    expect(applied.rows.map((r) => r.name).sort()).toEqual(migrationFiles().map(migrationName).sort());
     for (const row of applied.rows) expect(row.n, row.name).toBe(1);
     invariantsChecked += applied.rows.length + 1;
 
@@ -406,88 +392,11 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
     );
   });
 
-  it("SIGTERM: the in-flight request finishes, new connections are refused, exit 0 within the drain timeout", async () => {
-    expect(a, "replica a did not start").toBeTruthy();
-    const server = a!;
-    const agent = ok(
-      await server.api("POST", "/api/agents/register-build", { body: { name: "drain", description: "d" } }),
-      "drain agent",
-    );
-    const dep = ok(
-      await server.api("POST", `/api/agents/${agent.id}/deployments`, { body: { docker_image: "img:test" } }),
-      "drain deployment",
-    );
-    ok(
-      await server.api("POST", "/api/agents/register", {
-        body: {
-          name: "drain",
-          description: "d",
-          acp_url: "http://127.0.0.1:9/drain",
-          acp_type: "async",
-          agent_id: agent.id,
-          registration_metadata: { deployment_id: dep.id },
-        },
-      }),
-      "drain register",
-    );
-
-    // Make one request slow for certain: hold the agent's row lock from outside,
-    // so the promote waits inside its transaction.
-    const lock = await db.connection().execute(async (conn) => {
-      await sql`begin`.execute(conn);
-      await sql`select id from agents where id = ${agent.id} for update`.execute(conn);
-      const inflight = server.api("POST", `/api/agents/${agent.id}/deployments/${dep.id}/promote`, {
-        timeoutMs: 30_000,
-      });
-      // ... plus a burst of quick ones, in flight together with it.
-      const burst = Array.from({ length: 20 }, () =>
-        server.api("GET", `/api/agents/${agent.id}`, { timeoutMs: 30_000 }),
-      );
-      const waiting = await pollUntil(async () => {
-        const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
-        return r.rows[0]!.n > 0;
-      }, 10_000);
-      expect(waiting, "the promote never reached the row lock").toBe(true);
-      const burstResults = await Promise.all(burst);
-
-      const signalled = Date.now();
-      server.kill("SIGTERM");
-      // New connections are refused while the promote is still running.
-      const refused = await pollUntil(async () => (await tcpConnect(server.port)) === "refused", 5_000);
-      expect(refused, `still accepting connections after SIGTERM\n${server.logs()}`).toBe(true);
-      const late = await server.api("GET", "/healthz", { token: null, timeoutMs: 5_000 });
-      expect([0, 503], `a new request after SIGTERM got ${late.status}`).toContain(late.status);
-      await sleep(500);
-      expect(server.child.exitCode, "exited before its in-flight request finished").toBeNull();
-      await sql`commit`.execute(conn);
-      return { inflight: await inflight, burstResults, signalled };
-    });
-
-    expect(lock.inflight.status, JSON.stringify(lock.inflight.body)).toBe(200);
-    expect(lock.inflight.body.is_production).toBe(true);
-    for (const res of lock.burstResults) expect(res.status).toBe(200);
-    const exit = await Promise.race([
-      server.exited,
-      sleep(SHUTDOWN_TIMEOUT_MS + 5_000).then(() => "hung" as const),
-    ]);
-    expect(exit, server.logs()).toEqual({ code: 0, signal: null });
-    const row = await db
-      .selectFrom("agents")
-      .select("production_deployment_id")
-      .where("id", "=", agent.id)
-      .executeTakeFirstOrThrow();
-    expect(row.production_deployment_id).toBe(dep.id);
-    invariantsChecked++;
-    console.log(
-      `[faults] SIGTERM: in-flight promote answered 200, exit 0 after ${Date.now() - lock.signalled} ms`,
-    );
-  });
-
   it("Postgres reported no deadlock during the whole run (lock order, not just the retry, prevents them)", async () => {
-    // Backends flush their statistics when they exit: close this test's own
-    // pool too, then watch the scratch database from the admin database until
-    // every session of it is gone.
+    // Backends flush their statistics when they exit: stop the replica still
+    // serving and close this test's own pool too, then watch the scratch
+    // database from the admin database until every session of it is gone.
+    await Promise.all([a?.stop(), b?.stop()]);
     await db.destroy();
     const name = new URL(scratch.url).pathname.slice(1);
     const admin = directDb(DATABASE_URL!);
@@ -513,101 +422,4 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
 function agents0(rows: Array<{ id: string }>): string {
   if (!rows[0]) throw new Error("agent promo-0 missing");
   return rows[0].id;
-}
-
-async function pollUntil(check: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    if (await check()) return true;
-    await sleep(everyMs);
-  }
-  return false;
-}
-
-function tcpConnect(port: number): Promise<"connected" | "refused" | "error"> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.setTimeout(2_000);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve("connected");
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve("error");
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) =>
-      resolve(err.code === "ECONNREFUSED" ? "refused" : "error"),
-    );
-  });
-}
-
-/**
- * The lifecycle invariants, straight from the tables. Returns how many
- * individual checks (rows and names examined) were made.
- */
-export async function checkInvariants(db: Kysely<any>): Promise<number> {
-  let checks = 0;
-  // One live agent per name.
-  const names = await sql<{ name: string; live: number }>`
-    select name, count(*) filter (where status <> 'Deleted')::int as live from agents group by name`.execute(
-    db,
-  );
-  for (const r of names.rows) expect(r.live, `live agents named ${r.name}`).toBeLessThanOrEqual(1);
-  checks += names.rows.length;
-
-  // At most one production deployment per agent.
-  const perAgent = await sql<{ id: string; prod: number }>`
-    select a.id, count(d.id) filter (where d.is_production)::int as prod
-    from agents a left join deployments d on d.agent_id = a.id group by a.id`.execute(db);
-  for (const r of perAgent.rows) expect(r.prod, `production deployments of ${r.id}`).toBeLessThanOrEqual(1);
-  checks += perAgent.rows.length;
-
-  // The agent's pointer and URL agree with its production row, both ways.
-  const live = await sql<{
-    id: string;
-    name: string;
-    acp_url: string | null;
-    production_deployment_id: string | null;
-    d_id: string | null;
-    d_agent: string | null;
-    d_prod: boolean | null;
-    d_url: string | null;
-    d_status: string | null;
-    d_expired: boolean | null;
-  }>`
-    select a.id, a.name, a.acp_url, a.production_deployment_id,
-           d.id as d_id, d.agent_id as d_agent, d.is_production as d_prod, d.acp_url as d_url,
-           d.status::text as d_status, (d.expires_at is not null) as d_expired
-    from agents a left join deployments d on d.id = a.production_deployment_id
-    where a.status <> 'Deleted'`.execute(db);
-  for (const r of live.rows) {
-    if (r.production_deployment_id) {
-      expect(r.d_id, `${r.name}: production row exists`).toBe(r.production_deployment_id);
-      expect(r.d_agent, `${r.name}: production row belongs to it`).toBe(r.id);
-      expect(r.d_prod, `${r.name}: production row is_production`).toBe(true);
-      expect(r.d_status, `${r.name}: production row Ready`).toBe("Ready");
-      expect(r.d_expired, `${r.name}: production row not deleted`).toBe(false);
-      expect(r.acp_url, `${r.name}: acp_url agrees with production row`).toBe(r.d_url);
-    }
-    checks++;
-  }
-  const orphans = await sql<{ id: string; agent_id: string }>`
-    select d.id, d.agent_id from deployments d join agents a on a.id = d.agent_id
-    where d.is_production and a.status <> 'Deleted' and a.production_deployment_id is distinct from d.id`.execute(
-    db,
-  );
-  expect(orphans.rows, "is_production rows the agent does not point at").toEqual([]);
-  const production = await sql<{
-    n: number;
-  }>`select count(*)::int as n from deployments where is_production`.execute(db);
-  checks += production.rows[0]!.n;
-
-  // Creation is atomic: every live agent has an owner.
-  const ownerless = await sql<{ id: string }>`
-    select a.id from agents a where a.status <> 'Deleted'
-      and not exists (select 1 from grants g where g.agent_id = a.id and g.role = 'owner')`.execute(db);
-  expect(ownerless.rows, "live agents without an owner").toEqual([]);
-  checks += live.rows.length;
-  return checks;
 }

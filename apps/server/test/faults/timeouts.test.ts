@@ -6,6 +6,7 @@
  * and no concurrent sessions to block on).
  */
 import { connectPostgres } from "@agentex/db";
+import type { DB } from "@agentex/db";
 import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -34,7 +35,7 @@ describe.skipIf(SKIP)(
   { timeout: 60_000 },
   () => {
     let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-    let db: Kysely<any>;
+    let db: Kysely<DB>;
     let server: ServerProcess | undefined;
     let agent: { id: string; dep: string };
 
@@ -179,7 +180,7 @@ describe.skipIf(SKIP)(
   },
 );
 
-async function waitForLockWaiter(db: Kysely<any>, timeoutMs: number): Promise<boolean> {
+async function waitForLockWaiter(db: Kysely<DB>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 1_000 && Date.now() < deadline; i++) {
     const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity

@@ -61,16 +61,16 @@ describe(`Agentex parity: agent API keys (${TEST_STORE})`, () => {
       await ok(s, "POST", "/api/agent_api_keys", { body: { name, agent_id: agent.id } });
     const listed = await ok(s, "GET", `/api/agent_api_keys?agent_id=${agent.id}&limit=1000`);
     expect(listed).toHaveLength(before + 5);
-    expect(listed.map((k: any) => k.name)).toEqual(expect.arrayContaining(names));
+    expect(listed.map((k: { name: string }) => k.name)).toEqual(expect.arrayContaining(names));
     for (const name of names)
       expect((await s.api("GET", `/api/agent_api_keys/name/${name}?agent_id=${agent.id}`)).status).toBe(200);
     const paged: string[] = [];
     for (let page = 1; ; page++) {
       const rows = await ok(s, "GET", `/api/agent_api_keys?agent_id=${agent.id}&limit=2&page_number=${page}`);
       if (!rows.length) break;
-      paged.push(...rows.map((k: any) => k.id));
+      paged.push(...rows.map((k: { id: string }) => k.id));
     }
-    expect(paged.sort()).toEqual(listed.map((k: any) => k.id).sort());
+    expect(paged.sort()).toEqual(listed.map((k: { id: string }) => k.id).sort());
   });
 
   it('a duplicate name (same agent and type) is 409 "already exists"; another type may share it', async () => {

@@ -64,7 +64,7 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
     expect(await ok(s, "GET", `/api/agents/name/${name}`)).toMatchObject({ id: agent.id, name });
     const after = await ok(s, "GET", "/api/agents?limit=1000");
     expect(after).toHaveLength(before + 1);
-    expect(after.find((a: any) => a.name === name)).toMatchObject({
+    expect(after.find((a: { name: string }) => a.name === name)).toMatchObject({
       id: agent.id,
       description: "Created via integration test",
     });
@@ -129,7 +129,7 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
     const res = await register({ invalid_field: "should cause validation error" });
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ status_code: 422, code: "UNPROCESSABLE_CONTENT" });
-    expect(res.body.issues.map((i: any) => i.field)).toEqual(
+    expect(res.body.issues.map((i: { field: string }) => i.field)).toEqual(
       expect.arrayContaining(["name", "acp_url", "acp_type"]),
     );
   });
@@ -146,7 +146,9 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
     });
     const deleted = await ok(s, "DELETE", `/api/agents/${agent.id}`);
     expect(deleted).toEqual({ id: agent.id, message: `Agent '${agent.id}' deleted successfully` });
-    expect((await ok(s, "GET", "/api/agents?limit=1000")).some((a: any) => a.id === agent.id)).toBe(false);
+    expect(
+      (await ok(s, "GET", "/api/agents?limit=1000")).some((a: { id: string }) => a.id === agent.id),
+    ).toBe(false);
     for (const [method, path] of [
       ["GET", `/api/agents/${agent.id}`],
       ["DELETE", `/api/agents/${agent.id}`],
@@ -176,7 +178,7 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
     for (let page = 1; ; page++) {
       const rows = await ok(s, "GET", `/api/agents?limit=1&page_number=${page}`);
       if (rows.length < 1) break;
-      seen.push(...rows.map((a: any) => a.id));
+      seen.push(...rows.map((a: { id: string }) => a.id));
     }
     expect(seen).toHaveLength(before + 10);
     expect(new Set(seen).size).toBe(seen.length);
@@ -220,7 +222,9 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
       description: "Second agent",
       acp_type: "agentic",
     });
-    const same = (await ok(s, "GET", "/api/agents?limit=1000")).filter((a: any) => a.name === name);
+    const same = (await ok(s, "GET", "/api/agents?limit=1000")).filter(
+      (a: { name: string }) => a.name === name,
+    );
     expect(same).toHaveLength(1);
   });
 

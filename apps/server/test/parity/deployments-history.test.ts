@@ -28,7 +28,7 @@ describe(`Agentex parity: deployments and deployment history (${TEST_STORE})`, (
   it("POST /agents/{id}/deployments requires docker_image (422 naming it) and creates a Pending deployment", async () => {
     const missing = await s.api("POST", `/api/agents/${agent.id}/deployments`, { body: {} });
     expect(missing.status).toBe(422);
-    expect(missing.body.issues.map((i: any) => i.field)).toContain("docker_image");
+    expect(missing.body.issues.map((i: { field: string }) => i.field)).toContain("docker_image");
     const empty = await s.api("POST", `/api/agents/${agent.id}/deployments`, { body: { docker_image: "" } });
     expect(empty.status).toBe(422);
     const dep = await ok(s, "POST", `/api/agents/${agent.id}/deployments`, {
@@ -54,7 +54,7 @@ describe(`Agentex parity: deployments and deployment history (${TEST_STORE})`, (
     expect(got).toMatchObject({ id, docker_image: "unknown", status: "Ready", acp_url: "http://pod-1:8000" });
     const listed = await ok(s, "GET", `/api/agents/${agent.id}/deployments`);
     for (const d of listed) expect(typeof d.docker_image).toBe("string");
-    expect(listed.find((d: any) => d.id === id).docker_image).toBe("unknown");
+    expect(listed.find((d: { id: string }) => d.id === id).docker_image).toBe("unknown");
   });
 
   it("the list: newest first, limit/page_number pages without overlap, order_by and order_direction", async () => {
@@ -66,12 +66,12 @@ describe(`Agentex parity: deployments and deployment history (${TEST_STORE})`, (
         (await ok(s, "POST", `/api/agents/${a}/deployments`, { body: { docker_image: `img:${i}` } })).id,
       );
     const all = await ok(s, "GET", `/api/agents/${a}/deployments`);
-    expect(all.map((d: any) => d.id)).toEqual([...ids].reverse());
+    expect(all.map((d: { id: string }) => d.id)).toEqual([...ids].reverse());
     const pages: string[] = [];
     for (let page = 1; page <= 4; page++)
       pages.push(
         ...(await ok(s, "GET", `/api/agents/${a}/deployments?limit=2&page_number=${page}`)).map(
-          (d: any) => d.id,
+          (d: { id: string }) => d.id,
         ),
       );
     expect(pages).toEqual([...ids].reverse());
@@ -80,7 +80,7 @@ describe(`Agentex parity: deployments and deployment history (${TEST_STORE})`, (
       "GET",
       `/api/agents/${a}/deployments?order_by=created_at&order_direction=asc&limit=3`,
     );
-    expect(asc.map((d: any) => d.id)).toEqual(ids.slice(0, 3));
+    expect(asc.map((d: { id: string }) => d.id)).toEqual(ids.slice(0, 3));
     const bad = await s.api("GET", `/api/agents/${a}/deployments?order_by=docker_image`);
     expect(bad.status).toBe(422);
     expect(bad.body.issues[0].field).toBe("order_by");
@@ -142,7 +142,10 @@ describe(`Agentex parity: deployments and deployment history (${TEST_STORE})`, (
       agent_commit: "second-commit",
     });
     const both = await ok(s, "GET", `/api/deployment-history?agent_id=${agent.id}`);
-    expect(both.map((r: any) => r.commit_hash)).toEqual(["second-commit", "test-commit-hash-123"]);
+    expect(both.map((r: { commit_hash: string }) => r.commit_hash)).toEqual([
+      "second-commit",
+      "test-commit-hash-123",
+    ]);
     expect(
       await ok(s, "GET", `/api/deployment-history?agent_id=${agent.id}&commit_hash=second-commit`),
     ).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { TestServer } from "../helpers.ts";
+import type { Json, TestServer } from "../helpers.ts";
 
 /** A fresh agent name (the test database is shared by a file's tests). */
 export function uniqueName(base: string): string {
@@ -114,7 +114,7 @@ export async function raw(
   method: string,
   path: string,
   opts: { headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; text: string; json: any; headers: Headers }> {
+): Promise<{ status: number; text: string; json: Json; headers: Headers }> {
   const { hostname, port } = new URL(s.url);
   return new Promise((resolve, reject) => {
     const req = http.request(
