@@ -22,6 +22,24 @@ function walk(dir, out) {
   }
 }
 
+/** Each package's config files that shape its build, and the workspace's own. */
+const PACKAGE_CONFIG = [
+  "package.json",
+  "tsconfig.build.json",
+  "tsconfig.json",
+  "index.html",
+  "vite.config.ts",
+];
+const ROOT_CONFIG = [
+  "package.json",
+  "pnpm-lock.yaml",
+  "tsconfig.json",
+  "tsconfig.build.json",
+  "tsconfig.build.base.json",
+];
+
+const present = (dir, names) => names.map((name) => join(dir, name)).filter((path) => existsSync(path));
+
 function buildInputs() {
   const files = [];
   for (const group of ["packages", "apps"]) {
@@ -29,27 +47,12 @@ function buildInputs() {
       const dir = join(ROOT, group, pkg);
       if (!statSync(dir).isDirectory()) continue;
       walk(join(dir, "src"), files);
-      for (const f of [
-        "package.json",
-        "tsconfig.build.json",
-        "tsconfig.json",
-        "index.html",
-        "vite.config.ts",
-      ])
-        if (existsSync(join(dir, f))) files.push(join(dir, f));
+      files.push(...present(dir, PACKAGE_CONFIG));
     }
   }
   walk(join(ROOT, "migrations"), files);
   walk(join(ROOT, "scripts"), files);
-  for (const f of [
-    "package.json",
-    "pnpm-lock.yaml",
-    "tsconfig.json",
-    "tsconfig.build.json",
-    "tsconfig.build.base.json",
-  ]) {
-    if (existsSync(join(ROOT, f))) files.push(join(ROOT, f));
-  }
+  files.push(...present(ROOT, ROOT_CONFIG));
   return files.sort();
 }
 

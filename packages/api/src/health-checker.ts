@@ -99,8 +99,8 @@ export class HealthChecker {
     let targets: ProbeTarget[];
     try {
       targets = [
-        ...(await claimDueAgents(this.opts.db, this.lease, leaseMs, limit)),
-        ...(await claimDueDeployments(this.opts.db, this.lease, leaseMs, limit)),
+        ...(await claimDueAgents(this.opts.db, { lease: this.lease, leaseMs, limit })),
+        ...(await claimDueDeployments(this.opts.db, { lease: this.lease, leaseMs, limit })),
       ];
     } catch (err) {
       this.opts.log?.warn({ err }, "health checks: could not claim targets");

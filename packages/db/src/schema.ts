@@ -50,7 +50,17 @@ export interface ApiTokensTable {
   bootstrap: Generated<boolean>;
 }
 
-export interface AgentsTable {
+/** The health checker's bookkeeping, on both probed tables (agents and deployments). */
+export interface HealthProbeColumns {
+  health_url: string | null;
+  health_failures: Generated<number>;
+  health_successes: Generated<number>;
+  health_next_at: NullableTimestamp;
+  health_lease_until: NullableTimestamp;
+  health_lease: string | null;
+}
+
+export interface AgentsTable extends HealthProbeColumns {
   id: Generated<string>;
   name: string;
   description: Generated<string>;
@@ -66,15 +76,9 @@ export interface AgentsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
-  health_url: string | null;
-  health_failures: Generated<number>;
-  health_successes: Generated<number>;
-  health_next_at: NullableTimestamp;
-  health_lease_until: NullableTimestamp;
-  health_lease: string | null;
 }
 
-export interface DeploymentsTable {
+export interface DeploymentsTable extends HealthProbeColumns {
   id: Generated<string>;
   agent_id: string;
   docker_image: Generated<string>;
@@ -90,12 +94,6 @@ export interface DeploymentsTable {
   expires_at: NullableTimestamp;
   health: Generated<DeploymentHealth>;
   health_reason: string | null;
-  health_url: string | null;
-  health_failures: Generated<number>;
-  health_successes: Generated<number>;
-  health_next_at: NullableTimestamp;
-  health_lease_until: NullableTimestamp;
-  health_lease: string | null;
 }
 
 export interface GrantsTable {

@@ -1,5 +1,5 @@
 import type { AgentRow, DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
-import { sql } from "kysely";
+import { sql, type SelectQueryBuilder } from "kysely";
 
 export interface ProbeTarget {
   kind: "agent" | "deployment";
@@ -10,37 +10,48 @@ export interface ProbeTarget {
 
 const secs = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1000})`;
 
-/** A target whose next probe is due and whose lease is free or expired (columns of the query's one table). */
-const DUE_AND_FREE = sql<boolean>`(health_next_at is null or health_next_at <= now())
-  and (health_lease_until is null or health_lease_until < now())`;
+/** Which replica claims, for how long, and how many targets at most. */
+export interface Claim {
+  lease: string;
+  leaseMs: number;
+  limit: number;
+}
+
+/** The lease columns a claim sets: `lease` holds the target until `leaseMs` from now. */
+const leased = (c: Claim) => ({ health_lease: c.lease, health_lease_until: secs(c.leaseMs) });
 
 /**
- * Claims up to `limit` due agents for this replica: those whose next probe is
- * due and whose lease is free or expired. SKIP LOCKED lets replicas claim side
- * by side without waiting; the lease (`lease` token until `leaseMs` from now)
- * keeps any other replica off the target until it is released or expires.
- * Only Ready and Unhealthy agents with a URL are ever probed.
+ * Narrows a candidate query (over one table, agents or deployments) to its
+ * first `limit` targets whose next probe is due and whose lease is free or
+ * expired, locked. SKIP LOCKED lets replicas claim side by side without
+ * waiting; the lease then keeps any other replica off the target until it is
+ * released or expires.
  */
-export async function claimDueAgents(
-  db: Kysely<DB>,
-  lease: string,
-  leaseMs: number,
-  limit: number,
-): Promise<ProbeTarget[]> {
+function dueAndFree(c: Claim) {
+  return <D, T extends keyof D, O>(qb: SelectQueryBuilder<D, T, O>) =>
+    qb
+      .where(
+        sql<boolean>`(health_next_at is null or health_next_at <= now())
+          and (health_lease_until is null or health_lease_until < now())`,
+      )
+      .orderBy(sql`health_next_at nulls first`)
+      .limit(c.limit)
+      .forUpdate()
+      .skipLocked();
+}
+
+/** Claims due agents for this replica: only Ready and Unhealthy agents with a URL are ever probed. */
+export async function claimDueAgents(db: Kysely<DB>, c: Claim): Promise<ProbeTarget[]> {
   const rows = await db
     .updateTable("agents")
-    .set({ health_lease: lease, health_lease_until: secs(leaseMs) })
+    .set(leased(c))
     .where("id", "in", (eb) =>
       eb
         .selectFrom("agents")
         .select("id")
         .where("status", "in", ["Ready", "Unhealthy"])
         .where("acp_url", "is not", null)
-        .where(DUE_AND_FREE)
-        .orderBy(sql`health_next_at nulls first`)
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
+        .$call(dueAndFree(c)),
     )
     .returning(["id", "acp_url"])
     .execute();
@@ -48,15 +59,10 @@ export async function claimDueAgents(
 }
 
 /** As `claimDueAgents`, for Ready, live deployments of live agents. */
-export async function claimDueDeployments(
-  db: Kysely<DB>,
-  lease: string,
-  leaseMs: number,
-  limit: number,
-): Promise<ProbeTarget[]> {
+export async function claimDueDeployments(db: Kysely<DB>, c: Claim): Promise<ProbeTarget[]> {
   const rows = await db
     .updateTable("deployments")
-    .set({ health_lease: lease, health_lease_until: secs(leaseMs) })
+    .set(leased(c))
     .where("id", "in", (eb) =>
       eb
         .selectFrom("deployments as d")
@@ -64,7 +70,6 @@ export async function claimDueDeployments(
         .where("d.status", "=", "Ready")
         .where("d.expires_at", "is", null)
         .where("d.acp_url", "is not", null)
-        .where(DUE_AND_FREE)
         .where((w) =>
           w.exists(
             w
@@ -74,10 +79,7 @@ export async function claimDueDeployments(
               .where("a.status", "<>", "Deleted"),
           ),
         )
-        .orderBy(sql`health_next_at nulls first`)
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
+        .$call(dueAndFree(c)),
     )
     .returning(["id", "agent_id", "acp_url"])
     .execute();
