@@ -1,6 +1,6 @@
 import { createClient } from "@agentex/client";
 import { TEST_STORE } from "@agentex/db/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { useServer } from "./helpers.ts";
 import { openSse } from "./sse.ts";
 
@@ -54,8 +54,8 @@ describe(`change feed over HTTP (${TEST_STORE})`, () => {
     const stream = await openSse(`${s.url}/api/events?agent_id=${agent.id}`, { token: s.adminToken });
     expect(stream.status).toBe(200);
     expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(stream.comments).toBeGreaterThanOrEqual(1); // connected + keep-alive comments
+    // Keep-alive comments every 300 ms while idle; polled, not slept on, so a loaded machine cannot flake it.
+    await vi.waitFor(() => expect(stream.comments).toBeGreaterThanOrEqual(1), { timeout: 5_000 });
     const promoted = await s.api("POST", `/api/agents/${agent.id}/deployments/${dep.id}/promote`);
     expect(promoted.status).toBe(200);
     const [msg] = await stream.take(1);
