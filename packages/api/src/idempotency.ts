@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
-import { sql } from "kysely";
-import { dbFailure, isRetryable, withTransaction, type DB, type Transaction } from "@agentex/db";
+import { dbFailure, isRetryable, savepoint, withTransaction, type DB, type Transaction } from "@agentex/db";
 import type { Context, LifecycleEvents } from "./context.ts";
 import {
   DomainError,
@@ -171,7 +170,7 @@ export async function runIdempotent<R extends NextResult>(
         replayed = true;
         return { result: replay(unseal(ctx.secretKey, stored.response)) as R, replayed: true };
       }
-      await sql`savepoint idem_work`.execute(trx);
+      const work = await savepoint(trx, "idem_work");
       const result = await next({ db: trx, events: buffered });
       if (result.ok) {
         await storeResponse(trx, scope, key, seal(ctx.secretKey, { ok: true, data: result.data }));
@@ -181,7 +180,7 @@ export async function runIdempotent<R extends NextResult>(
       if (isRetryable(cause)) throw cause; // the outer transaction retries everything
       const err = result.error;
       if (!storable(err)) throw new Discard(result);
-      await sql`rollback to savepoint idem_work`.execute(trx);
+      await work.rollback();
       pending = [];
       await storeResponse(
         trx,

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import { pgCode } from "./errors.ts";
 
 const RETRYABLE = new Set(["40001", "40P01"]); // serialization_failure, deadlock_detected
@@ -30,4 +30,20 @@ export async function withTransaction<DB, T>(
 /** A serialization failure or deadlock: the whole transaction may be retried. */
 export function isRetryable(err: unknown): err is Error {
   return err instanceof Error && RETRYABLE.has(pgCode(err) ?? "");
+}
+
+/**
+ * A savepoint in an open transaction: `rollback()` undoes only what ran after
+ * it and keeps the transaction (and what ran before) alive.
+ */
+export async function savepoint<DB>(
+  trx: Transaction<DB>,
+  name: string,
+): Promise<{ rollback(): Promise<void> }> {
+  await sql`savepoint ${sql.id(name)}`.execute(trx);
+  return {
+    rollback: async () => {
+      await sql`rollback to savepoint ${sql.id(name)}`.execute(trx);
+    },
+  };
 }
