@@ -4,9 +4,10 @@
  * servers started on it.
  */
 import type { DB } from "@agentex/db";
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll } from "vitest";
 import { SECRET_KEY, directDb, scratchDatabase, type ServerProcess } from "../process.ts";
+import { pollUntil } from "./replicas.ts";
 
 export const DATABASE_URL = process.env.DATABASE_URL;
 
@@ -52,4 +53,28 @@ export function useScratchDatabase(servers: () => (ServerProcess | undefined)[])
     },
     env: (extra = {}) => ({ DATABASE_URL: scratch!.url, AGENTEX_SECRET_KEY: SECRET_KEY, ...extra }),
   };
+}
+
+/**
+ * The deadlocks Postgres counted on the database at `url`, read from the admin
+ * database once every session of it has ended (backends flush their
+ * statistics when they exit); `sessionsGone` is false if some outlived 15 s.
+ */
+export async function deadlocksOnceIdle(url: string): Promise<{ sessionsGone: boolean; deadlocks: number }> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = directDb(DATABASE_URL!);
+  try {
+    const sessionsGone = await pollUntil(async () => {
+      const r = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_stat_activity where datname = ${name}`.execute(admin);
+      return r.rows[0]!.n === 0;
+    }, 15_000);
+    const stats = await sql<{
+      deadlocks: number;
+    }>`select deadlocks::int as deadlocks from pg_stat_database where datname = ${name}`.execute(admin);
+    return { sessionsGone, deadlocks: stats.rows[0]!.deadlocks };
+  } finally {
+    await admin.destroy();
+  }
 }

@@ -8,11 +8,11 @@
 import { migrationFiles, migrationName } from "@agentex/migrations";
 import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, directDb, startServer, type ApiResult, type ServerProcess } from "../process.ts";
+import { ADMIN_TOKEN, startServer, type ApiResult, type ServerProcess } from "../process.ts";
 import { checkInvariants } from "./invariants.ts";
 import { Tally, prng, runBounded, shuffle } from "./load.ts";
-import { DATABASE_URL, skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
-import { ok, pollUntil, replicaEnv } from "./replicas.ts";
+import { deadlocksOnceIdle, skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
+import { ok, replicaEnv } from "./replicas.ts";
 
 const SKIP = skipWithoutPostgres("replicas", "run the multi-replica tests on real Postgres");
 
@@ -379,24 +379,10 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
     // database from the admin database until every session of it is gone.
     await Promise.all([a?.stop(), b?.stop()]);
     await scratch.db.destroy();
-    const name = new URL(scratch.url).pathname.slice(1);
-    const admin = directDb(DATABASE_URL!);
-    try {
-      const gone = await pollUntil(async () => {
-        const r = await sql<{
-          n: number;
-        }>`select count(*)::int as n from pg_stat_activity where datname = ${name}`.execute(admin);
-        return r.rows[0]!.n === 0;
-      }, 15_000);
-      expect(gone, "sessions on the scratch database still open").toBe(true);
-      const stats = await sql<{
-        deadlocks: number;
-      }>`select deadlocks::int as deadlocks from pg_stat_database where datname = ${name}`.execute(admin);
-      expect(stats.rows[0]!.deadlocks).toBe(0);
-      invariantsChecked++;
-    } finally {
-      await admin.destroy();
-    }
+    const { sessionsGone, deadlocks } = await deadlocksOnceIdle(scratch.url);
+    expect(sessionsGone, "sessions on the scratch database still open").toBe(true);
+    expect(deadlocks).toBe(0);
+    invariantsChecked++;
   });
 });
 
