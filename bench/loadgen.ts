@@ -3,6 +3,7 @@
  * each sending its next request as soon as the previous answer is read.
  */
 import { Agent, request } from "node:http";
+import { readAll } from "@agentex/server/testing/loopback";
 
 export interface Target {
   method?: string;
@@ -49,16 +50,7 @@ export function send(
             : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            text: Buffer.concat(chunks).toString("utf8"),
-            headers: res.headers,
-          }),
-        );
-        res.on("error", reject);
+        readAll(res).then((reply) => resolve({ ...reply, headers: res.headers }), reject);
       },
     );
     req.on("error", reject);

@@ -17,10 +17,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
+import { freePort, serverEnv } from "@agentex/server/testing/loopback";
 import pg from "pg";
 import { encodeCursor } from "../packages/api/src/queries/cursor.ts";
 import { load, send, type Result, type Target } from "./loadgen.ts";
-import { freePort } from "./free-port.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** How the real server is started; switch to `['dist/apps/server/src/main.js']` (or wherever the build puts it) to bench the compiled build. */
@@ -57,14 +57,7 @@ async function startProcess(
   const tail: string[] = [];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/root",
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      ...env,
-    },
+    env: serverEnv(port, env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

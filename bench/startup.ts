@@ -17,8 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rawPostgres } from "@agentex/db/testing";
+import { freePort } from "@agentex/server/testing/loopback";
 import { sql } from "kysely";
-import { freePort } from "./free-port.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const TOKEN = `agx_pat_bench_${randomBytes(12).toString("hex")}`;

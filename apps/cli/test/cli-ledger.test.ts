@@ -1,36 +1,12 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useServer } from "@agentex/server/testing";
-
-const BIN = fileURLToPath(new URL("../bin/agentex.mjs", import.meta.url));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(args: string[], env: Record<string, string>): Promise<Result> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AGENTEX_")) clean[k] = v;
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...clean, ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+import { cleanEnv, exec, type Result } from "./run.ts";
 
 describe("agentex promotions / rollback / promote --expect", { timeout: 400_000 }, () => {
   const s = useServer();
   let token: string;
-  const cli = (args: string[]) => exec(args, { AGENTEX_URL: s.url, AGENTEX_TOKEN: token });
+  const cli = (args: string[]) => exec(args, cleanEnv({ AGENTEX_URL: s.url, AGENTEX_TOKEN: token }));
   const out = (r: Result) => {
     if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
     return JSON.parse(r.stdout);
@@ -42,20 +18,20 @@ describe("agentex promotions / rollback / promote --expect", { timeout: 400_000 
 
   it("has --help for the new commands and options", async () => {
     for (const name of ["promotions", "rollback", "deployments promote"]) {
-      const r = await exec([...name.split(" "), "--help"], {});
+      const r = await exec([...name.split(" "), "--help"], cleanEnv());
       expect(r.code, name).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: agentex ${name} <agent>`));
     }
-    const promote = await exec(["deployments", "promote", "--help"], {});
+    const promote = await exec(["deployments", "promote", "--help"], cleanEnv());
     for (const flag of ["--expect <id|none>", "--reason <text>", "--idempotency-key <key>"])
       expect(promote.stdout).toContain(flag);
-    const rollback = await exec(["rollback", "--help"], {});
+    const rollback = await exec(["rollback", "--help"], cleanEnv());
     for (const flag of ["--to <deployment-id>", "--reason <text>", "--expect <id|none>"])
       expect(rollback.stdout).toContain(flag);
-    const bad = await exec(["deployments", "promote", "a", randomUUID(), "--expect", "yesterday"], {
-      AGENTEX_URL: s.url,
-      AGENTEX_TOKEN: "t",
-    });
+    const bad = await exec(
+      ["deployments", "promote", "a", randomUUID(), "--expect", "yesterday"],
+      cleanEnv({ AGENTEX_URL: s.url, AGENTEX_TOKEN: "t" }),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--expect must be a deployment id or 'none'");
   });
@@ -84,40 +60,12 @@ describe("agentex promotions / rollback / promote --expect", { timeout: 400_000 
     }
     const [a, b] = ids as [string, string];
 
-    const p1 = out(
-      await cli([
-        "deployments",
-        "promote",
-        name,
-        a,
-        "--expect",
-        "none",
-        "--reason",
-        "first cut",
-        "--idempotency-key",
-        "cli-1",
-        "--json",
-      ]),
-    );
+    const firstCut = ["deployments", "promote", name, a, "--expect", "none", "--reason", "first cut"];
+    const firstCutOnce = [...firstCut, "--idempotency-key", "cli-1", "--json"];
+    const p1 = out(await cli(firstCutOnce));
     expect(p1).toMatchObject({ id: a, is_production: true });
     // The same key again: the same answer, no second ledger row.
-    expect(
-      out(
-        await cli([
-          "deployments",
-          "promote",
-          name,
-          a,
-          "--expect",
-          "none",
-          "--reason",
-          "first cut",
-          "--idempotency-key",
-          "cli-1",
-          "--json",
-        ]),
-      ),
-    ).toEqual(p1);
+    expect(out(await cli(firstCutOnce))).toEqual(p1);
 
     const stale = await cli(["deployments", "promote", name, b, "--expect", "none"]);
     expect(stale.code).toBe(3);

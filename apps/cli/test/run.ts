@@ -8,7 +8,7 @@ import { beforeAll } from "vitest";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON the CLI printed; each test reads the fields it expects
 type Json = any;
 
-const BIN = fileURLToPath(new URL("../bin/agentex.mjs", import.meta.url));
+export const BIN = fileURLToPath(new URL("../bin/agentex.mjs", import.meta.url));
 
 export interface Result {
   code: number;

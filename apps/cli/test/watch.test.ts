@@ -1,16 +1,8 @@
 /** `agentex watch` as a child process against a real server: events print as they arrive. */
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { useServer } from "@agentex/server/testing";
-
-const BIN = fileURLToPath(new URL("../bin/agentex.mjs", import.meta.url));
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AGENTEX_")) env[k] = v;
-  return { ...env, ...extra };
-}
+import { BIN, cleanEnv } from "./run.ts";
 
 /** Starts `agentex watch ...`; resolves `lines` as stdout lines arrive. */
 function watch(args: string[], env: NodeJS.ProcessEnv) {

@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TEST_STORE } from "@agentex/db/testing";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot, type Browser } from "./chromium.ts";
 import { useServer } from "./helpers.ts";
 
 /**
@@ -17,10 +17,7 @@ import { useServer } from "./helpers.ts";
  * the viewer's actions anyway. Screenshots go to test-artifacts/.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const CONSOLE_DIR = join(REPO, "apps/console");
-const ARTIFACTS = join(REPO, "test-artifacts");
+const CONSOLE_DIR = fileURLToPath(new URL("../../console/", import.meta.url));
 
 // `pnpm test` on a fresh clone has not run `pnpm build`: build the page once (a few seconds).
 function ensureConsoleBuilt(): string {
@@ -41,7 +38,7 @@ function ensureConsoleBuilt(): string {
 describe(`operator console in a real browser (${TEST_STORE})`, () => {
   ensureConsoleBuilt();
   const s = useServer();
-  let userDataDir: string;
+  let browser: Browser | undefined;
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
@@ -61,12 +58,7 @@ describe(`operator console in a real browser (${TEST_STORE})`, () => {
     return res;
   };
 
-  const shot = async (name: string) => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const path = join(ARTIFACTS, `console-${name}.png`);
-    await page.screenshot({ path, fullPage: true });
-    console.log(`console screenshot: ${path}`);
-  };
+  const shot = (name: string) => screenshot(page, `console-${name}`, { fullPage: true });
 
   const signIn = async (p: Page, token: string) => {
     await p.goto(`${s.url}/console/`, { waitUntil: "load" });
@@ -76,24 +68,8 @@ describe(`operator console in a real browser (${TEST_STORE})`, () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
-    userDataDir = mkdtempSync(join(tmpdir(), "agentex-console-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-      viewport: { width: 1280, height: 1000 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium({ width: 1280, height: 1000 });
+    ({ context, page } = browser);
     // A step that cannot happen fails with the locator it waited for, well inside the test's own timeout.
     context.setDefaultTimeout(10_000);
     context.on("request", (req) => {
@@ -113,8 +89,7 @@ describe(`operator console in a real browser (${TEST_STORE})`, () => {
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it("1–2: signs in and shows the BuildOnly agent under its filter, with counts", async () => {
@@ -205,10 +180,7 @@ describe(`operator console in a real browser (${TEST_STORE})`, () => {
     await expect(items.nth(0).innerText()).resolves.toContain(`${d2.slice(0, 8)} → ${d1.slice(0, 8)}`);
     await expect(items.nth(2).innerText()).resolves.toContain(`none → ${d1.slice(0, 8)}`);
     await page.getByRole("heading", { name: "Promotion ledger" }).scrollIntoViewIfNeeded();
-    await page
-      .locator('section[aria-labelledby="ledger-title"]')
-      .screenshot({ path: join(ARTIFACTS, "console-ledger.png") });
-    console.log(`console screenshot: ${join(ARTIFACTS, "console-ledger.png")}`);
+    await screenshot(page.locator('section[aria-labelledby="ledger-title"]'), "console-ledger");
   });
 
   it("a stale page is told production changed instead of overwriting it", async () => {

@@ -1,10 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
 import { TEST_STORE } from "@agentex/db/testing";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot, type Browser } from "./chromium.ts";
 import { useServer } from "./helpers.ts";
 
 /**
@@ -14,40 +12,16 @@ import { useServer } from "./helpers.ts";
  * token and succeeds after "Authorize" with one.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARTIFACTS = fileURLToPath(new URL("../../../test-artifacts/", import.meta.url));
-const SCREENSHOT = join(ARTIFACTS, "docs.png");
-
 describe(`docs page in a real browser (${TEST_STORE})`, () => {
   const s = useServer();
-  let userDataDir: string;
-  let context: BrowserContext;
+  let browser: Browser | undefined;
   let page: Page;
   const requests: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-      );
-    }
-    userDataDir = mkdtempSync(join(tmpdir(), "agentex-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-      viewport: { width: 1280, height: 1400 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium({ width: 1280, height: 1400 });
+    page = browser.page;
     page.on("request", (req) => requests.push(req.url()));
     page.on("pageerror", (err) => pageErrors.push(err.message));
     page.on("console", (msg) => {
@@ -56,8 +30,7 @@ describe(`docs page in a real browser (${TEST_STORE})`, () => {
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it("loads from this server alone and lists the agent and deployment operations", async () => {
@@ -136,10 +109,8 @@ describe(`docs page in a real browser (${TEST_STORE})`, () => {
     await live.locator(".response-col_status", { hasText: /^\s*200\s*$/ }).waitFor({ timeout: 10_000 });
     await expect(live.innerText()).resolves.toContain(name);
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: false });
-    console.log(`docs page screenshot: ${SCREENSHOT}`);
-    expect(existsSync(SCREENSHOT)).toBe(true);
+    const shot = await screenshot(page, "docs", { fullPage: false });
+    expect(existsSync(shot)).toBe(true);
     expect(pageErrors.filter((e) => !/401|Unauthorized/i.test(e))).toEqual([]);
   });
 });

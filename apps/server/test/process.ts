@@ -6,13 +6,13 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DB } from "@agentex/db";
 import { rawPostgres } from "@agentex/db/testing";
 import type { Json } from "./helpers.ts";
+import { freePort, serverEnv } from "./loopback.ts";
 import { sql, type Kysely } from "kysely";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -20,19 +20,6 @@ export const MAIN = join(REPO_ROOT, "apps/server/src/main.ts");
 
 export const ADMIN_TOKEN = `agx_pat_faults_admin_${randomBytes(12).toString("hex")}`;
 export const SECRET_KEY = "faults-test-secret-key-shared-by-all-replicas";
-
-/** A port nobody listens on right now (the kernel's pick; closed again at once). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ApiResult {
   status: number;
@@ -114,18 +101,13 @@ export async function startServer(opts: {
   const lines: string[] = [];
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/root",
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: String(port),
+    env: serverEnv(port, {
       LOG_LEVEL: "warn",
       AGENTEX_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
       // Tests register made-up URLs: nothing probes them unless a test turns the checks on.
       AGENTEX_HEALTH_CHECKS: "off",
       ...opts.env,
-    },
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);

@@ -24,6 +24,21 @@ describe(`request id and log level (${TEST_STORE})`, () => {
   const log = collector();
   const s = useServer({ logLevel: "info", logStream: log.stream });
 
+  /** The lines a fresh app on the shared database logs at `logLevel` while `run` uses it. */
+  const logsAt = async (
+    logLevel: string,
+    run: (app: Awaited<ReturnType<typeof buildServer>>) => Promise<unknown>,
+  ) => {
+    const out = collector();
+    const app = await buildServer({ database: s.db, secretKey: SECRET, logLevel, logStream: out.stream });
+    try {
+      await run(app);
+      return [...out.lines];
+    } finally {
+      await app.close();
+    }
+  };
+
   it("echoes a caller-supplied x-request-id and puts it on every log line of that request (REST and tRPC)", async () => {
     for (const path of ["/api/agents", "/trpc/agents.list?input=%7B%7D", "/api/agents/does-not-exist"]) {
       const id = `trace-${Math.random().toString(36).slice(2)}`;
@@ -62,37 +77,17 @@ describe(`request id and log level (${TEST_STORE})`, () => {
   });
 
   it("honours the log level: at warn, an ordinary request writes nothing", async () => {
-    const quiet = collector();
-    const app = await buildServer({
-      database: s.db,
-      secretKey: SECRET,
-      logLevel: "warn",
-      logStream: quiet.stream,
-    });
-    try {
+    const quiet = await logsAt("warn", async (app) => {
       const res = await app.inject({
         method: "GET",
         url: "/api/agents",
         headers: { authorization: `Bearer ${s.adminToken}` },
       });
       expect(res.statusCode).toBe(200);
-      expect(quiet.lines).toEqual([]);
-    } finally {
-      await app.close();
-    }
-    const loud = collector();
-    const debug = await buildServer({
-      database: s.db,
-      secretKey: SECRET,
-      logLevel: "debug",
-      logStream: loud.stream,
     });
-    try {
-      await debug.inject({ method: "GET", url: "/healthz" });
-      expect(loud.lines.map((l) => l.msg)).toContain("request completed");
-    } finally {
-      await debug.close();
-    }
+    expect(quiet).toEqual([]);
+    const loud = await logsAt("debug", (app) => app.inject({ method: "GET", url: "/healthz" }));
+    expect(loud.map((l) => l.msg)).toContain("request completed");
   });
 
   it("LOG_LEVEL is read from the environment and validated", () => {

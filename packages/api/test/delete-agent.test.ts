@@ -2,15 +2,20 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { authenticate } from "../src/auth.ts";
 import { rejection, uniqueName, useFixture } from "./helpers.ts";
-import { agentRow, grantRows, keyRows, readyDeployment, registerInput } from "./lifecycle-helpers.ts";
+import {
+  agentRow,
+  freshCaller,
+  grantRows,
+  keyRows,
+  readyDeployment,
+  registerInput,
+} from "./lifecycle-helpers.ts";
 
 describe(`agents.delete (${TEST_STORE})`, () => {
   const f = useFixture();
 
   it("soft-deletes: status Deleted, gone from get, getByName and list; deleting again is 404", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { caller, name } = await freshCaller(f);
     const agent = await caller.agents.registerBuild({ name, description: "" });
     const keep = await caller.agents.registerBuild({ name: uniqueName(), description: "" });
     expect((await caller.agents.list({})).map((a) => a.id)).toContain(agent.id);
@@ -42,9 +47,7 @@ describe(`agents.delete (${TEST_STORE})`, () => {
   });
 
   it("deleteByName answers with the name and frees it", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { caller, name } = await freshCaller(f);
     const agent = await caller.agents.registerBuild({ name, description: "" });
     expect(await caller.agents.deleteByName({ agent_name: name })).toEqual({
       id: agent.id,
@@ -80,9 +83,7 @@ describe(`agents.delete (${TEST_STORE})`, () => {
   });
 
   it("its API keys stop working at once (internal and external)", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { caller, name } = await freshCaller(f);
     const registered = await caller.agents.register(registerInput(name));
     const external = await caller.agentApiKeys.create({
       agent_id: registered.id,

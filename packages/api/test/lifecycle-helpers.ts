@@ -19,11 +19,16 @@ export function registerInput(
   };
 }
 
+/** A fresh principal (with create permission), its caller, and an agent name nobody has used. */
+export async function freshCaller(f: Fixture) {
+  const { principal } = await f.principal();
+  return { principal, caller: f.as(principal), name: uniqueName() };
+}
+
 /** A fresh principal (with create permission) and a BuildOnly agent it owns. */
 export async function builtAgent(f: Fixture) {
-  const { principal } = await f.principal();
-  const caller = f.as(principal);
-  const agent = await caller.agents.registerBuild({ name: uniqueName(), description: "" });
+  const { principal, caller, name } = await freshCaller(f);
+  const agent = await caller.agents.registerBuild({ name, description: "" });
   return { caller, agent, principal };
 }
 

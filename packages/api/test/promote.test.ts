@@ -3,10 +3,11 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { rejection, uniqueName, useFixture } from "./helpers.ts";
 import {
-  builtAgent,
   agentRow,
   agentTimes,
+  builtAgent,
   deploymentRow,
+  freshCaller,
   productionRows,
   readyDeployment,
   registerInput,
@@ -185,9 +186,7 @@ describe(`deployments.promote (${TEST_STORE})`, () => {
   });
 
   it("works after a legacy register: the Ready agent points at the promoted deployment", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { caller, name } = await freshCaller(f);
     const agent = await caller.agents.register(registerInput(name));
     const d = await readyDeployment(caller, agent, "http://cutover.svc:1");
     await caller.deployments.promote({ agent_id: agent.id, deployment_id: d.id });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { rejection, uniqueName, useFixture } from "./helpers.ts";
 import {
   agentRow,
+  freshCaller,
   grantRows,
   keyRows,
   readyDeployment,
@@ -48,9 +49,7 @@ describe(`agents.registerBuild (${TEST_STORE})`, () => {
   });
 
   it("is idempotent by name: the same agent comes back unchanged and nothing is written", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { caller, name } = await freshCaller(f);
     const first = await caller.agents.registerBuild({
       name,
       description: "first",
@@ -72,9 +71,7 @@ describe(`agents.registerBuild (${TEST_STORE})`, () => {
   });
 
   it("never clobbers status, acp_url or description of a deployed (promoted) agent", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { caller, name } = await freshCaller(f);
     const built = await caller.agents.registerBuild({ name, description: "original" });
     const deployment = await readyDeployment(caller, built);
     await caller.deployments.promote({ agent_id: built.id, deployment_id: deployment.id });
@@ -100,9 +97,7 @@ describe(`agents.registerBuild (${TEST_STORE})`, () => {
   });
 
   it("never clobbers an agent that was registered the legacy way (Ready with a URL)", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { caller, name } = await freshCaller(f);
     const registered = await caller.agents.register(registerInput(name, { description: "running" }));
     const { agent_api_key: _, ...agent } = registered;
     const version = await rowVersion(f.db.db, "agents", agent.id);
@@ -156,9 +151,7 @@ describe(`agents.registerBuild (${TEST_STORE})`, () => {
   });
 
   it("gives a name held only by a deleted agent to a new agent with a new id; the old row stays deleted", async () => {
-    const { principal } = await f.principal();
-    const caller = f.as(principal);
-    const name = uniqueName();
+    const { principal, caller, name } = await freshCaller(f);
     const old = await caller.agents.registerBuild({ name, description: "v1" });
     await caller.agents.delete({ agent_id: old.id });
 

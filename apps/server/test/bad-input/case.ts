@@ -63,5 +63,12 @@ export const validRegister = () => ({
   acp_url: "http://corpus.svc:8000",
   acp_type: "async",
 });
+/** A deployment-scoped register of the fixture agent, `fields` (usually the bad ones) on top. */
+export const fixtureRegister = (fx: Fixture, fields: Record<string, unknown>) => ({
+  ...validRegister(),
+  name: fx.agentName,
+  agent_id: fx.agentId,
+  ...fields,
+});
 /** A register-build body whose description is `n` characters long. */
 export const bigBody = (n: number) => JSON.stringify({ name: "big-agent", description: "x".repeat(n) });

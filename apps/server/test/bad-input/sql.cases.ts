@@ -3,6 +3,7 @@ import {
   SQL_FRAGMENTS,
   collect,
   enc,
+  fixtureRegister,
   validRegister,
   validRegisterBuild,
   type Case,
@@ -66,12 +67,7 @@ export function sqlCases(fx: Fixture): Case[] {
         name: `SQL ${f} in registration_metadata.deployment_id`,
         method: "POST",
         path: "/api/agents/register",
-        body: {
-          ...validRegister(),
-          name: fx.agentName,
-          agent_id: fx.agentId,
-          registration_metadata: { deployment_id: frag },
-        },
+        body: fixtureRegister(fx, { registration_metadata: { deployment_id: frag } }),
         status: 422,
         fields: ["registration_metadata.deployment_id"],
       });

@@ -6,6 +6,7 @@ import {
   NUL,
   collect,
   enc,
+  fixtureRegister,
   validRegister,
   validRegisterBuild,
   type Case,
@@ -112,12 +113,7 @@ export function stringCases(fx: Fixture): Case[] {
       name: "NUL in registration_metadata.deployment_id (deployment-scoped register)",
       method: "POST",
       path: "/api/agents/register",
-      body: {
-        ...validRegister(),
-        name: fx.agentName,
-        agent_id: fx.agentId,
-        registration_metadata: { deployment_id: `${fx.deploymentId}${NUL}` },
-      },
+      body: fixtureRegister(fx, { registration_metadata: { deployment_id: `${fx.deploymentId}${NUL}` } }),
       status: 422,
       fields: ["registration_metadata"],
     });
@@ -275,13 +271,10 @@ export function stringCases(fx: Fixture): Case[] {
       name: "acp_url javascript: on deployment-scoped register",
       method: "POST",
       path: "/api/agents/register",
-      body: {
-        ...validRegister(),
-        name: fx.agentName,
-        agent_id: fx.agentId,
+      body: fixtureRegister(fx, {
         acp_url: "javascript:alert(1)",
         registration_metadata: { deployment_id: fx.deploymentId },
-      },
+      }),
       status: 422,
       fields: ["acp_url"],
     });

@@ -1,5 +1,6 @@
 /** Sending a bad-input case as written, and what its refusal may not say. */
 import { request as httpRequest } from "node:http";
+import { readAll } from "../loopback.ts";
 import { SQL_FRAGMENTS, type Case } from "./case.ts";
 
 export interface RawReply {
@@ -23,16 +24,8 @@ export function rawRequest(
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          text: Buffer.concat(chunks).toString("utf8"),
-          headers: { get: (name) => (res.headers[name.toLowerCase()] as string | undefined) ?? null },
-        }),
-      );
-      res.on("error", reject);
+      const get = (name: string) => (res.headers[name.toLowerCase()] as string | undefined) ?? null;
+      readAll(res).then((reply) => resolve({ ...reply, headers: { get } }), reject);
     });
     req.on("error", reject);
     req.end(body === undefined ? undefined : typeof body === "string" ? Buffer.from(body, "utf8") : body);

@@ -4,18 +4,12 @@
  * within a second (LISTEN/NOTIFY), and at once on the replica that made it.
  * Postgres only: the embedded store is one process.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  SECRET_KEY,
-  scratchDatabase,
-  sleep,
-  startServer,
-  type ApiResult,
-  type ServerProcess,
-} from "../process.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sleep, startServer, type ServerProcess } from "../process.ts";
+import { skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
+import { ok as body } from "./replicas.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL;
-const SKIP = !DATABASE_URL;
+const SKIP = skipWithoutPostgres("auth-propagation", "run the credential propagation tests on real Postgres");
 
 /** Polls until `check` holds; returns how long it took (ms). */
 async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
@@ -31,28 +25,14 @@ describe.skipIf(SKIP)(
   "credential changes reach every replica (skipped without DATABASE_URL)",
   { timeout: 120_000 },
   () => {
-    let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
     let a: ServerProcess;
     let b: ServerProcess;
+    const scratch = useScratchDatabase(() => [a, b]);
 
     beforeAll(async () => {
-      scratch = await scratchDatabase(DATABASE_URL!);
-      const env = { DATABASE_URL: scratch.url, AGENTEX_SECRET_KEY: SECRET_KEY };
-      a = await startServer({ name: "replica-a", env });
-      b = await startServer({ name: "replica-b", env });
+      a = await startServer({ name: "replica-a", env: scratch.env() });
+      b = await startServer({ name: "replica-b", env: scratch.env() });
     });
-
-    afterAll(async () => {
-      a?.kill("SIGKILL");
-      b?.kill("SIGKILL");
-      await Promise.all([a?.exited, b?.exited]);
-      await scratch?.drop();
-    });
-
-    const body = (res: ApiResult, what: string) => {
-      if (res.status !== 200) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
 
     it("a token revoked on replica A is refused by A at once and by B (which had it cached) within 1 s", async () => {
       const p = body(

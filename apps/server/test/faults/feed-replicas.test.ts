@@ -7,27 +7,13 @@
  * one target at once, and a killed prober's targets are taken over.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ADMIN_TOKEN,
-  SECRET_KEY,
-  directDb,
-  scratchDatabase,
-  sleep,
-  startServer,
-  type ApiResult,
-  type ServerProcess,
-} from "../process.ts";
+import { ADMIN_TOKEN, sleep, startServer, type ServerProcess } from "../process.ts";
 import { HealthTarget } from "../health-target.ts";
 import { openSse, type SseStream } from "../sse.ts";
-import type { DB } from "@agentex/db";
-import type { Kysely } from "kysely";
+import { skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
+import { ok } from "./replicas.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL;
-const SKIP = !DATABASE_URL;
-if (SKIP)
-  console.warn(
-    "[faults] feed-replicas: SKIPPED (set DATABASE_URL to run the multi-replica feed tests on real Postgres)",
-  );
+const SKIP = skipWithoutPostgres("feed-replicas", "run the multi-replica feed tests on real Postgres");
 
 const INTERVAL = 600;
 const TIMEOUT = 300;
@@ -37,30 +23,26 @@ describe.skipIf(SKIP)(
   "change feed and health checks across replicas (skipped without DATABASE_URL)",
   { timeout: 180_000 },
   () => {
-    let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-    let db: Kysely<DB>;
     let a: ServerProcess;
     let b: ServerProcess;
+    const scratch = useScratchDatabase(() => [a, b]);
     const targets: HealthTarget[] = [];
     const streams: SseStream[] = [];
 
-    const env = (healthChecks: "on" | "off") => ({
-      DATABASE_URL: scratch.url,
-      AGENTEX_SECRET_KEY: SECRET_KEY,
-      AGENTEX_EVENTS_POLL_MS: "600000",
-      AGENTEX_EVENTS_HEARTBEAT_MS: "2000",
-      AGENTEX_EVENTS_MAX_PER_PRINCIPAL: "300",
-      AGENTEX_EVENTS_MAX_LAG: "10000",
-      AGENTEX_HEALTH_CHECKS: healthChecks,
-      AGENTEX_HEALTH_INTERVAL_MS: String(INTERVAL),
-      AGENTEX_HEALTH_TIMEOUT_MS: String(TIMEOUT),
-      AGENTEX_HEALTH_FAILURES: "2",
-      AGENTEX_HEALTH_SUCCESSES: "2",
-    });
+    const env = (healthChecks: "on" | "off") =>
+      scratch.env({
+        AGENTEX_EVENTS_POLL_MS: "600000",
+        AGENTEX_EVENTS_HEARTBEAT_MS: "2000",
+        AGENTEX_EVENTS_MAX_PER_PRINCIPAL: "300",
+        AGENTEX_EVENTS_MAX_LAG: "10000",
+        AGENTEX_HEALTH_CHECKS: healthChecks,
+        AGENTEX_HEALTH_INTERVAL_MS: String(INTERVAL),
+        AGENTEX_HEALTH_TIMEOUT_MS: String(TIMEOUT),
+        AGENTEX_HEALTH_FAILURES: "2",
+        AGENTEX_HEALTH_SUCCESSES: "2",
+      });
 
     beforeAll(async () => {
-      scratch = await scratchDatabase(DATABASE_URL!);
-      db = directDb(scratch.url);
       // Health checks off until the health part: the feed tests must not see health events.
       a = await startServer({ name: "feed-a", env: env("off") });
       b = await startServer({ name: "feed-b", env: env("off") });
@@ -68,18 +50,8 @@ describe.skipIf(SKIP)(
 
     afterAll(async () => {
       for (const s of streams) s.close();
-      a?.kill("SIGKILL");
-      b?.kill("SIGKILL");
-      await Promise.all([a?.exited, b?.exited]);
       for (const t of targets) await t.stop();
-      await db?.destroy();
-      await scratch?.drop();
     });
-
-    const ok = (res: ApiResult, what: string) => {
-      if (res.status !== 200) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
 
     const sse = async (
       server: ServerProcess,
@@ -241,7 +213,7 @@ describe.skipIf(SKIP)(
       );
       await sleep(500);
       const marker = Number(
-        (await db.selectFrom("event_counter").select("last_id").executeTakeFirstOrThrow()).last_id,
+        (await scratch.db.selectFrom("event_counter").select("last_id").executeTakeFirstOrThrow()).last_id,
       );
       const promotes = Array.from({ length: 60 }, (_, i) =>
         (i % 2 ? b : a).api("POST", `/api/agents/${agent.id}/deployments/${deps[(i * 7) % 4]}/promote`),
@@ -249,7 +221,7 @@ describe.skipIf(SKIP)(
       const answers = await Promise.all(promotes);
       for (const r of answers) expect(r.status).toBe(200);
       const expected = (
-        await db
+        await scratch.db
           .selectFrom("events")
           .select(["id", "type"])
           .where("id", ">", marker)
@@ -308,7 +280,7 @@ describe.skipIf(SKIP)(
         expect(t.hits).toBeGreaterThanOrEqual(3);
       }
       // Every agent is Ready (all targets answer).
-      const statuses = await db
+      const statuses = await scratch.db
         .selectFrom("agents")
         .select("status")
         .where("name", "like", "probe-%")

@@ -4,26 +4,13 @@
  * ledger is then checked straight in the database.
  */
 import { randomUUID } from "node:crypto";
-import type { DB } from "@agentex/db";
-import { sql, type Kysely } from "kysely";
+import { sql } from "kysely";
 import type { Json } from "../helpers.ts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ADMIN_TOKEN,
-  SECRET_KEY,
-  directDb,
-  scratchDatabase,
-  sleep,
-  startServer,
-  type ServerProcess,
-} from "../process.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, sleep, startServer, type ServerProcess } from "../process.ts";
+import { skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL;
-const SKIP = !DATABASE_URL;
-if (SKIP)
-  console.warn(
-    "[faults] ledger-replicas: SKIPPED (set DATABASE_URL to run the multi-replica tests on real Postgres)",
-  );
+const SKIP = skipWithoutPostgres("ledger-replicas", "run the multi-replica tests on real Postgres");
 
 interface Answer {
   status: number;
@@ -60,32 +47,17 @@ describe.skipIf(SKIP)(
   "ledger, CAS and idempotency across replicas (skipped without DATABASE_URL)",
   { timeout: 120_000 },
   () => {
-    let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-    let db: Kysely<DB>;
     let a: ServerProcess;
     let b: ServerProcess;
+    const scratch = useScratchDatabase(() => [a, b]);
     const pick = (i: number) => (i % 2 === 0 ? a : b);
 
     beforeAll(async () => {
-      scratch = await scratchDatabase(DATABASE_URL!);
-      db = directDb(scratch.url);
-      const env = {
-        DATABASE_URL: scratch.url,
-        AGENTEX_SECRET_KEY: SECRET_KEY,
-        AGENTEX_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
-      };
+      const env = scratch.env({ AGENTEX_BOOTSTRAP_TOKEN: ADMIN_TOKEN });
       [a, b] = await Promise.all([
         startServer({ name: "ledger-a", env }),
         startServer({ name: "ledger-b", env }),
       ]);
-    });
-
-    afterAll(async () => {
-      a?.kill("SIGKILL");
-      b?.kill("SIGKILL");
-      await Promise.all([a?.exited, b?.exited]);
-      await db?.destroy();
-      await scratch?.drop();
     });
 
     const ok = (res: Answer, what: string) => {
@@ -127,7 +99,8 @@ describe.skipIf(SKIP)(
     }
 
     const ledgerRows = async (agentId: string) =>
-      (await sql<Json>`select * from promotions where agent_id = ${agentId} order by id`.execute(db)).rows;
+      (await sql<Json>`select * from promotions where agent_id = ${agentId} order by id`.execute(scratch.db))
+        .rows;
 
     it("64 concurrent promotes through both replicas: one row per change, chained, matching production", async () => {
       const { agent, ids } = await agentWithDeployments(4);
@@ -150,7 +123,9 @@ describe.skipIf(SKIP)(
       // Every row is exactly one request's change (its request id), none twice.
       expect(new Set(rows.map((r: { request_id: string }) => r.request_id)).size).toBe(rows.length);
       const agentRow = (
-        await sql<Json>`select production_deployment_id from agents where id = ${agent.id}`.execute(db)
+        await sql<Json>`select production_deployment_id from agents where id = ${agent.id}`.execute(
+          scratch.db,
+        )
       ).rows[0];
       expect(rows.at(-1).to_deployment_id).toBe(agentRow.production_deployment_id);
 
@@ -208,7 +183,7 @@ describe.skipIf(SKIP)(
       const path = `/api/agents/${agent.id}/deployments/${ids[1]}/promote`;
 
       // Hold the agent row so the first attempt cannot finish before the client gives up.
-      const holder = await db.connection().execute(async (conn) => {
+      const holder = await scratch.db.connection().execute(async (conn) => {
         await sql`begin`.execute(conn);
         await sql`select id from agents where id = ${agent.id} for update`.execute(conn);
         const first = await call(a, "POST", path, { body: { reason: "ship it" }, key, timeoutMs: 500 });
@@ -269,7 +244,9 @@ describe.skipIf(SKIP)(
         expect(r.headers!.get("idempotent-replayed")).toBe("true");
       }
       const count = (
-        await sql<Json>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(db)
+        await sql<Json>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(
+          scratch.db,
+        )
       ).rows[0].n;
       expect(count).toBe(1);
 
@@ -286,7 +263,9 @@ describe.skipIf(SKIP)(
       expect(burst.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
       expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
       const count2 = (
-        await sql<Json>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(db)
+        await sql<Json>`select count(*)::int as n from deployments where agent_id = ${agent.id}`.execute(
+          scratch.db,
+        )
       ).rows[0].n;
       expect(count2).toBe(2);
     });

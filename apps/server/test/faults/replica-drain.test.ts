@@ -4,33 +4,24 @@
  * drain timeout. Postgres only: a row lock held from outside keeps the
  * request in flight for certain.
  */
-import type { DB } from "@agentex/db";
-import { sql, type Kysely } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { directDb, scratchDatabase, sleep, startServer, type ServerProcess } from "../process.ts";
+import { sleep, startServer, type ServerProcess } from "../process.ts";
+import { skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
 import { SHUTDOWN_TIMEOUT_MS, ok, pollUntil, replicaEnv, tcpConnect } from "./replicas.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL;
-const SKIP = !DATABASE_URL;
-if (SKIP) console.warn("[faults] replica drain: SKIPPED (set DATABASE_URL to run it on real Postgres)");
+const SKIP = skipWithoutPostgres("replica drain", "run it on real Postgres");
 
 describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)", { timeout: 150_000 }, () => {
-  let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-  let db: Kysely<DB>;
   let a: ServerProcess | undefined;
+  const scratch = useScratchDatabase(() => [a]);
   let invariantsChecked = 0;
 
   beforeAll(async () => {
-    scratch = await scratchDatabase(DATABASE_URL!);
-    db = directDb(scratch.url);
     a = await startServer({ name: "replica-a", env: replicaEnv(scratch.url) });
   });
 
-  afterAll(async () => {
-    a?.kill("SIGKILL");
-    await a?.exited;
-    await db?.destroy();
-    await scratch?.drop();
+  afterAll(() => {
     console.log(`[faults] replica drain: ${invariantsChecked} invariants checked`);
   });
 
@@ -61,7 +52,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
 
     // Make one request slow for certain: hold the agent's row lock from outside,
     // so the promote waits inside its transaction.
-    const lock = await db.connection().execute(async (conn) => {
+    const lock = await scratch.db.connection().execute(async (conn) => {
       await sql`begin`.execute(conn);
       await sql`select id from agents where id = ${agent.id} for update`.execute(conn);
       const inflight = server.api("POST", `/api/agents/${agent.id}/deployments/${dep.id}/promote`, {
@@ -73,7 +64,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
       );
       const waiting = await pollUntil(async () => {
         const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(scratch.db);
         return r.rows[0]!.n > 0;
       }, 10_000);
       expect(waiting, "the promote never reached the row lock").toBe(true);
@@ -100,7 +91,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
       sleep(SHUTDOWN_TIMEOUT_MS + 5_000).then(() => "hung" as const),
     ]);
     expect(exit, server.logs()).toEqual({ code: 0, signal: null });
-    const row = await db
+    const row = await scratch.db
       .selectFrom("agents")
       .select("production_deployment_id")
       .where("id", "=", agent.id)

@@ -6,50 +6,27 @@
  * process by design.
  */
 import { migrationFiles, migrationName } from "@agentex/migrations";
-import type { DB } from "@agentex/db";
-import { sql, type Kysely } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ADMIN_TOKEN,
-  directDb,
-  scratchDatabase,
-  startServer,
-  type ApiResult,
-  type ServerProcess,
-} from "../process.ts";
+import { sql } from "kysely";
+import { afterAll, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, startServer, type ApiResult, type ServerProcess } from "../process.ts";
 import { checkInvariants } from "./invariants.ts";
 import { Tally, prng, runBounded, shuffle } from "./load.ts";
-import { ok, pollUntil, replicaEnv } from "./replicas.ts";
+import { deadlocksOnceIdle, skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
+import { ok, replicaEnv } from "./replicas.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL;
-const SKIP = !DATABASE_URL;
-if (SKIP)
-  console.warn(
-    "[faults] replicas: SKIPPED (set DATABASE_URL to run the multi-replica tests on real Postgres)",
-  );
+const SKIP = skipWithoutPostgres("replicas", "run the multi-replica tests on real Postgres");
 
 /** Statuses the lifecycle legitimately answers under contention; anything else fails the test. */
 const EXPECTED = new Set([200, 404, 409, 412]);
 
 describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)", { timeout: 150_000 }, () => {
-  let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-  let db: Kysely<DB>;
   let a: ServerProcess | undefined;
   let b: ServerProcess | undefined;
+  const scratch = useScratchDatabase(() => [a, b]);
   const tally = new Tally();
   let invariantsChecked = 0;
 
-  beforeAll(async () => {
-    scratch = await scratchDatabase(DATABASE_URL!);
-    db = directDb(scratch.url);
-  });
-
-  afterAll(async () => {
-    a?.kill("SIGKILL");
-    b?.kill("SIGKILL");
-    await Promise.all([a?.exited, b?.exited]);
-    await db?.destroy();
-    await scratch?.drop();
+  afterAll(() => {
     console.log(
       `[faults] replicas: ${tally.total} requests driven, ${invariantsChecked} invariants checked, ` +
         `${tally.serverErrors().length} 5xx, statuses ${JSON.stringify(tally.byStatus())}`,
@@ -82,7 +59,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
     const applied = await sql<{
       name: string;
       n: number;
-    }>`select name, count(*)::int as n from kysely_migration group by name`.execute(db);
+    }>`select name, count(*)::int as n from kysely_migration group by name`.execute(scratch.db);
     expect(applied.rows.map((r) => r.name).sort()).toEqual(migrationFiles().map(migrationName).sort());
     for (const row of applied.rows) expect(row.n, row.name).toBe(1);
     invariantsChecked += applied.rows.length + 1;
@@ -90,7 +67,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
     // Both bootstrapped the same admin without tripping over each other.
     const admins = await sql<{
       n: number;
-    }>`select count(*)::int as n from principals where name = 'admin'`.execute(db);
+    }>`select count(*)::int as n from principals where name = 'admin'`.execute(scratch.db);
     expect(admins.rows[0]!.n).toBe(1);
     invariantsChecked++;
     for (const [i, server] of [a, b].entries()) {
@@ -271,11 +248,15 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
     const promoted = tally.samples.filter((s) => s.label === "promote" && s.status === 200).length;
     expect(promoted).toBeGreaterThan(50);
 
-    invariantsChecked += await checkInvariants(db);
+    invariantsChecked += await checkInvariants(scratch.db);
 
     // registerBuild race: one row per name, ever, and it is the one everybody got.
     for (const name of raceNames) {
-      const rows = await db.selectFrom("agents").select(["id", "status"]).where("name", "=", name).execute();
+      const rows = await scratch.db
+        .selectFrom("agents")
+        .select(["id", "status"])
+        .where("name", "=", name)
+        .execute();
       expect(rows, name).toHaveLength(1);
       expect(rows[0]!.id).toBe([...raceIds.get(name)!][0]);
       invariantsChecked++;
@@ -285,7 +266,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
   it("a replica SIGKILLed mid-load: the other keeps serving, every acknowledged write is present", async () => {
     expect(a && b, "replicas did not start").toBeTruthy();
     const target = agents0(
-      await db
+      await scratch.db
         .selectFrom("agents")
         .select(["id"])
         .where("name", "=", "promo-0")
@@ -357,7 +338,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
 
     // Every acknowledged write is in the database, whole.
     for (const [id, name] of [...acked.agents, ...acked.registered]) {
-      const row = await db
+      const row = await scratch.db
         .selectFrom("agents")
         .select(["name", "status"])
         .where("id", "=", id)
@@ -367,7 +348,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
       invariantsChecked++;
     }
     for (const id of acked.registered.keys()) {
-      const key = await db
+      const key = await scratch.db
         .selectFrom("agent_api_keys")
         .select("id")
         .where("agent_id", "=", id)
@@ -377,7 +358,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
       invariantsChecked++;
     }
     for (const id of acked.deployments) {
-      const row = await db
+      const row = await scratch.db
         .selectFrom("deployments")
         .select(["agent_id"])
         .where("id", "=", id)
@@ -385,7 +366,7 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
       expect(row, `acknowledged deployment ${id} missing`).toMatchObject({ agent_id: target });
       invariantsChecked++;
     }
-    invariantsChecked += await checkInvariants(db);
+    invariantsChecked += await checkInvariants(scratch.db);
     console.log(
       `[faults] SIGKILL: ${local.total} requests, acknowledged ${acked.agents.size + acked.registered.size} agents and ` +
         `${acked.deployments.size} deployments (all present); by status ${JSON.stringify(local.byStatus())}`,
@@ -397,25 +378,11 @@ describe.skipIf(SKIP)("replicas on one Postgres (skipped without DATABASE_URL)",
     // serving and close this test's own pool too, then watch the scratch
     // database from the admin database until every session of it is gone.
     await Promise.all([a?.stop(), b?.stop()]);
-    await db.destroy();
-    const name = new URL(scratch.url).pathname.slice(1);
-    const admin = directDb(DATABASE_URL!);
-    try {
-      const gone = await pollUntil(async () => {
-        const r = await sql<{
-          n: number;
-        }>`select count(*)::int as n from pg_stat_activity where datname = ${name}`.execute(admin);
-        return r.rows[0]!.n === 0;
-      }, 15_000);
-      expect(gone, "sessions on the scratch database still open").toBe(true);
-      const stats = await sql<{
-        deadlocks: number;
-      }>`select deadlocks::int as deadlocks from pg_stat_database where datname = ${name}`.execute(admin);
-      expect(stats.rows[0]!.deadlocks).toBe(0);
-      invariantsChecked++;
-    } finally {
-      await admin.destroy();
-    }
+    await scratch.db.destroy();
+    const { sessionsGone, deadlocks } = await deadlocksOnceIdle(scratch.url);
+    expect(sessionsGone, "sessions on the scratch database still open").toBe(true);
+    expect(deadlocks).toBe(0);
+    invariantsChecked++;
   });
 });
 

@@ -8,22 +8,11 @@
 import { connectPostgres } from "@agentex/db";
 import type { DB } from "@agentex/db";
 import { sql, type Kysely } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  SECRET_KEY,
-  directDb,
-  scratchDatabase,
-  startServer,
-  type ApiResult,
-  type ServerProcess,
-} from "../process.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startServer, type ApiResult, type ServerProcess } from "../process.ts";
+import { skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL;
-const SKIP = !DATABASE_URL;
-if (SKIP)
-  console.warn(
-    "[faults] timeouts: SKIPPED (set DATABASE_URL to run the statement/acquire timeout tests on Postgres)",
-  );
+const SKIP = skipWithoutPostgres("timeouts", "run the statement/acquire timeout tests on Postgres");
 
 const STATEMENT_TIMEOUT_MS = 5_000;
 const ACQUIRE_TIMEOUT_MS = 500;
@@ -34,24 +23,19 @@ describe.skipIf(SKIP)(
   "timeouts: a stuck query cannot pin the server (skipped without DATABASE_URL)",
   { timeout: 60_000 },
   () => {
-    let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
-    let db: Kysely<DB>;
     let server: ServerProcess | undefined;
+    const scratch = useScratchDatabase(() => [server]);
     let agent: { id: string; dep: string };
 
     beforeAll(async () => {
-      scratch = await scratchDatabase(DATABASE_URL!);
-      db = directDb(scratch.url);
       server = await startServer({
         name: "timeouts",
-        env: {
-          DATABASE_URL: scratch.url,
-          AGENTEX_SECRET_KEY: SECRET_KEY,
+        env: scratch.env({
           // One connection, so one blocked request holds the whole pool.
           AGENTEX_DB_POOL_MAX: "1",
           AGENTEX_DB_ACQUIRE_TIMEOUT_MS: String(ACQUIRE_TIMEOUT_MS),
           AGENTEX_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
-        },
+        }),
       });
       const created = await server.api("POST", "/api/agents/register-build", {
         body: { name: "stuck", description: "s" },
@@ -73,18 +57,9 @@ describe.skipIf(SKIP)(
       agent = { id: created.body.id, dep: dep.body.id };
     }, 90_000);
 
-    afterAll(async () => {
-      if (server) {
-        server.kill("SIGKILL");
-        await server.exited;
-      }
-      await db?.destroy();
-      await scratch?.drop();
-    });
-
     /** Runs `fn` while another session holds the agent's row lock (released when `fn` returns). */
     async function withRowLocked<T>(fn: () => Promise<T>): Promise<T> {
-      return db.connection().execute(async (conn) => {
+      return scratch.db.connection().execute(async (conn) => {
         await sql`begin`.execute(conn);
         try {
           await sql`select id from agents where id = ${agent.id} for update`.execute(conn);
@@ -129,7 +104,7 @@ describe.skipIf(SKIP)(
 
       // Nothing of the server is left waiting in the database, and it serves again at once.
       const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+      where datname = current_database() and wait_event_type = 'Lock'`.execute(scratch.db);
       expect(waiting.rows[0]!.n).toBe(0);
       const again = await promote();
       expect(again.status, JSON.stringify(again.body)).toBe(200);
@@ -144,7 +119,7 @@ describe.skipIf(SKIP)(
           stuckDone = true;
           return r;
         });
-        const blocked = await waitForLockWaiter(db, 10_000);
+        const blocked = await waitForLockWaiter(scratch.db, 10_000);
         expect(blocked, "the promote never reached the row lock").toBe(true);
 
         const list: ApiResult = await server!.api("GET", "/api/agents", {

@@ -11,20 +11,21 @@ import { ok, uniqueName } from "./fixtures.ts";
  * and validation messages are zod's ("expected string"), not pydantic's
  * ("Field required").
  */
+/** The agent Agentex's integration tests register. */
+const integrationAgent = (name: string) => ({
+  name,
+  description: "Created via integration test",
+  acp_url: "http://test-acp-server:8000",
+  acp_type: "agentic",
+});
+
 describe(`Agentex parity: agents (${TEST_STORE})`, () => {
   const s = useServer();
   const register = (body: Record<string, unknown>) => s.api("POST", "/api/agents/register", { body });
 
   it("register, then re-register by agent_id renames and updates it (same id)", async () => {
     const name = uniqueName("test-integration-agent");
-    const first = await ok(s, "POST", "/api/agents/register", {
-      body: {
-        name,
-        description: "Created via integration test",
-        acp_url: "http://test-acp-server:8000",
-        acp_type: "agentic",
-      },
-    });
+    const first = await ok(s, "POST", "/api/agents/register", { body: integrationAgent(name) });
     expect(first).toMatchObject({ name, description: "Created via integration test", acp_type: "agentic" });
     const renamed = uniqueName("updated-name");
     const updated = await ok(s, "POST", "/api/agents/register", {
@@ -47,14 +48,7 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
   it("register, then get by id, by name and in the list", async () => {
     const name = uniqueName("test-integration-agent");
     const before = (await ok(s, "GET", "/api/agents?limit=1000")).length;
-    const agent = await ok(s, "POST", "/api/agents/register", {
-      body: {
-        name,
-        description: "Created via integration test",
-        acp_url: "http://test-acp-server:8000",
-        acp_type: "agentic",
-      },
-    });
+    const agent = await ok(s, "POST", "/api/agents/register", { body: integrationAgent(name) });
     expect(typeof agent.agent_api_key).toBe("string");
     expect(await ok(s, "GET", `/api/agents/${agent.id}`)).toMatchObject({
       id: agent.id,
@@ -90,12 +84,7 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
 
   it("deployment history is recorded only once a register carries a branch and a commit", async () => {
     const name = uniqueName("test-integration-agent-deployment-history");
-    const base = {
-      name,
-      description: "Created via integration test",
-      acp_url: "http://test-acp-server:8000",
-      acp_type: "agentic",
-    };
+    const base = integrationAgent(name);
     const agent = await ok(s, "POST", "/api/agents/register", { body: base });
     const history = () => ok(s, "GET", `/api/deployment-history?agent_id=${agent.id}`);
     expect(await history()).toEqual([]);
@@ -136,14 +125,7 @@ describe(`Agentex parity: agents (${TEST_STORE})`, () => {
 
   it("delete: the agent leaves list and get; deleting again (by id or name) is 404", async () => {
     const name = uniqueName("test-integration-agent-to-delete");
-    const agent = await ok(s, "POST", "/api/agents/register", {
-      body: {
-        name,
-        description: "Created via integration test",
-        acp_url: "http://test-acp-server:8000",
-        acp_type: "agentic",
-      },
-    });
+    const agent = await ok(s, "POST", "/api/agents/register", { body: integrationAgent(name) });
     const deleted = await ok(s, "DELETE", `/api/agents/${agent.id}`);
     expect(deleted).toEqual({ id: agent.id, message: `Agent '${agent.id}' deleted successfully` });
     expect(

@@ -3,7 +3,13 @@ import { randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { useServer } from "../helpers.ts";
-import { expectIso, expectDeploymentShape, expectErrorBody, restFixtures } from "./support.ts";
+import {
+  expectDeployment,
+  expectDeploymentShape,
+  expectErrorBody,
+  expectIso,
+  restFixtures,
+} from "./support.ts";
 
 describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
   const s = useServer();
@@ -21,9 +27,7 @@ describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
           registration_metadata: { a: 1 },
         },
       });
-      expect(created.status).toBe(200);
-      expectDeploymentShape(created.body);
-      expect(created.body).toMatchObject({
+      expectDeployment(created, {
         agent_id: agent.id,
         docker_image: "registry/img:1",
         sgp_deploy_id: "sgp-1",
@@ -58,9 +62,7 @@ describe(`REST bridge over HTTP (${TEST_STORE})`, () => {
       expect(reg.body.acp_url).toBeNull();
 
       const got = await s.api("GET", `/api/agents/${agent.id}/deployments/${dep.id}`);
-      expect(got.status).toBe(200);
-      expectDeploymentShape(got.body);
-      expect(got.body).toMatchObject({
+      expectDeployment(got, {
         id: dep.id,
         status: "Ready",
         acp_url: "http://dep1.svc:8000",

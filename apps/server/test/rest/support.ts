@@ -69,6 +69,13 @@ export function expectDeploymentShape(d: Record<string, unknown>) {
   if (d.expires_at !== null) expectIso(d.expires_at);
 }
 
+/** A 200 whose body is a Deployment with (at least) `fields`. */
+export function expectDeployment(res: Pick<ApiReply, "status" | "body">, fields: Record<string, unknown>) {
+  expect(res.status).toBe(200);
+  expectDeploymentShape(res.body);
+  expect(res.body).toMatchObject(fields);
+}
+
 /** The SPEC error body, exactly: no stack, no tRPC envelope, nothing else. */
 export function expectErrorBody(res: Pick<ApiReply, "status" | "body">, status: number, code: string) {
   expect(res.status).toBe(status);

@@ -85,45 +85,35 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect(await k.agents.registerBuild({ name: own.name, description: "x" })).toEqual(own.agent);
 
       // No re-registering itself (by name, by id, or one of its deployments): registering needs a principal.
+      const registerCode = async (input: Parameters<typeof k.agents.register>[0]) =>
+        (await rejection(k.agents.register(input))).code;
       expect(
-        (
-          await rejection(
-            k.agents.register({
-              name: own.name,
-              description: "pod restarted",
-              acp_url: url("re"),
-              acp_type: "async",
-            }),
-          )
-        ).code,
+        await registerCode({
+          name: own.name,
+          description: "pod restarted",
+          acp_url: url("re"),
+          acp_type: "async",
+        }),
       ).toBe("FORBIDDEN");
       expect(
-        (
-          await rejection(
-            k.agents.register({
-              agent_id: id,
-              name: own.name,
-              description: "again",
-              acp_url: url("re2"),
-              acp_type: "async",
-            }),
-          )
-        ).code,
+        await registerCode({
+          agent_id: id,
+          name: own.name,
+          description: "again",
+          acp_url: url("re2"),
+          acp_type: "async",
+        }),
       ).toBe("FORBIDDEN");
       const dep = randomUUID();
       expect(
-        (
-          await rejection(
-            k.agents.register({
-              agent_id: id,
-              name: own.name,
-              description: "again",
-              acp_url: url("dep"),
-              acp_type: "async",
-              registration_metadata: { deployment_id: dep },
-            }),
-          )
-        ).code,
+        await registerCode({
+          agent_id: id,
+          name: own.name,
+          description: "again",
+          acp_url: url("dep"),
+          acp_type: "async",
+          registration_metadata: { deployment_id: dep },
+        }),
       ).toBe("FORBIDDEN");
       expect((await f.as(a).agents.get({ agent_id: id })).acp_url).toBe(own.agent.acp_url);
 
@@ -134,24 +124,16 @@ describe(`access (${TEST_STORE})`, { timeout: 30_000 }, () => {
       expect((await rejection(k.deployments.list({ agent_id: oid }))).code).toBe("NOT_FOUND");
       // The same answer whether or not the other agent exists (no oracle).
       expect(
-        (
-          await rejection(
-            k.agents.register({
-              agent_id: oid,
-              name: other.name,
-              description: "x",
-              acp_url: url("x"),
-              acp_type: "sync",
-            }),
-          )
-        ).code,
+        await registerCode({
+          agent_id: oid,
+          name: other.name,
+          description: "x",
+          acp_url: url("x"),
+          acp_type: "sync",
+        }),
       ).toBe("FORBIDDEN");
       expect(
-        (
-          await rejection(
-            k.agents.register({ name: other.name, description: "x", acp_url: url("x"), acp_type: "sync" }),
-          )
-        ).code,
+        await registerCode({ name: other.name, description: "x", acp_url: url("x"), acp_type: "sync" }),
       ).toBe("FORBIDDEN");
       expect((await rejection(k.agents.registerBuild({ name: other.name, description: "x" }))).code).toBe(
         "FORBIDDEN",

@@ -8,6 +8,7 @@ import { rejection, uniqueName, useFixture } from "../helpers.ts";
 import {
   agentRow,
   deploymentRow,
+  freshCaller,
   keyRows,
   readyDeployment,
   registerInput,
@@ -19,9 +20,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
 
   describe("the internal API key", () => {
     it("is minted on first register, is the same on every later register, starts with agx_, and only its hash is stored", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const built = await caller.agents.registerBuild({ name, description: "" });
       expect(await keyRows(f.db.db, built.id)).toEqual([]);
 
@@ -75,9 +74,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
 
   describe("deployment-scoped (registration_metadata.deployment_id)", () => {
     it("marks an existing Pending deployment Ready at the URL and does not touch the agent row", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const built = await caller.agents.registerBuild({ name, description: "built" });
       const pending = await caller.deployments.create({ agent_id: built.id, docker_image: "img:1" });
       expect(pending.status).toBe("Pending");
@@ -107,9 +104,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("creates the deployment (Ready, for this agent) when the id is new", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const built = await caller.agents.registerBuild({ name, description: "" });
       const id = randomUUID();
       await caller.agents.register(
@@ -126,9 +121,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("re-registering a deployment updates its URL; the agent row is untouched", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const agent = await caller.agents.register(registerInput(name));
       const d = await readyDeployment(caller, agent, "http://pod-a.svc:1");
       const version = await rowVersion(f.db.db, "agents", agent.id);

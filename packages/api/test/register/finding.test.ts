@@ -6,6 +6,7 @@ import { rejection, uniqueName, useFixture } from "../helpers.ts";
 import {
   agentRow,
   deploymentRow,
+  freshCaller,
   grantRows,
   keyRows,
   registerInput,
@@ -52,9 +53,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("finds an existing agent by name: a BuildOnly agent becomes Ready with the same id", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const built = await caller.agents.registerBuild({ name, description: "built" });
       const res = await caller.agents.register(registerInput(name, { description: "running" }));
       expect(res.id).toBe(built.id);
@@ -96,9 +95,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("answers 404 for a deleted agent_id and leaves it deleted", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const agent = await caller.agents.registerBuild({ name, description: "" });
       await caller.agents.delete({ agent_id: agent.id });
       const err = await rejection(caller.agents.register(registerInput(name, { agent_id: agent.id })));
@@ -155,9 +152,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("by name, a name held only by a deleted agent gets a new agent with a new id", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const old = await caller.agents.register(registerInput(name));
       await caller.agents.delete({ agent_id: old.id });
       const fresh = await caller.agents.register(registerInput(name));

@@ -7,6 +7,7 @@ import {
   agentRow,
   agentTimes,
   deploymentRow,
+  freshCaller,
   productionRows,
   readyDeployment,
   registerInput,
@@ -18,9 +19,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
 
   describe("legacy (no deployment id)", () => {
     it("sets name, description, acp_url, acp_type, input type; merges registration_metadata; Ready; registered_at now", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const built = await caller.agents.registerBuild({
         name,
         description: "old",
@@ -63,9 +62,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("turns an Unhealthy or Failed agent back to Ready and clears its status_reason", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const agent = await caller.agents.register(registerInput(name));
       await f.db.db
         .updateTable("agents")
@@ -77,9 +74,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("clears the production deployment: demoted and the pointer nulled", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const built = await caller.agents.registerBuild({ name, description: "" });
       const d = await readyDeployment(caller, built);
       await caller.deployments.promote({ agent_id: built.id, deployment_id: d.id });
@@ -99,9 +94,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("clears production and updates the agent in one transaction: a failed update leaves production in place", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const taken = uniqueName("taken");
       await caller.agents.registerBuild({ name: taken, description: "" });
       const built = await caller.agents.registerBuild({ name, description: "" });
@@ -119,9 +112,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("writes nothing when the input is unchanged (updated_at and registered_at stay)", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const input = registerInput(name, {
         acp_type: "sync",
         agent_input_type: "json",
@@ -148,9 +139,7 @@ describe(`agents.register (${TEST_STORE})`, () => {
     });
 
     it("writes when anything changes (the no-op check is not too eager)", async () => {
-      const { principal } = await f.principal();
-      const caller = f.as(principal);
-      const name = uniqueName();
+      const { caller, name } = await freshCaller(f);
       const input = registerInput(name, { registration_metadata: { a: 1 } });
       const first = await caller.agents.register(input);
       const changes = [
