@@ -92,9 +92,9 @@ export function createMetrics(opts: { database: Database; token?: string | null 
    */
   function classify(req: FastifyRequest): Array<{ transport: string; procedure: string }> {
     const path = req.originalUrl.split("?")[0] ?? "";
-    const procedures = called.get(req) ?? [];
     if (req.routeOptions.url === FORWARD_ROUTE) return [{ transport: "rest", procedure: "agents.forward" }];
     if (path.startsWith("/trpc/")) {
+      const procedures = called.get(req) ?? [];
       const calls = Math.max(path.split(",").length, procedures.length);
       return Array.from({ length: calls }, (_, i) => ({
         transport: "trpc",
@@ -102,11 +102,10 @@ export function createMetrics(opts: { database: Database; token?: string | null 
       }));
     }
     if (path.startsWith("/api/") && path !== "/api/openapi.json") {
-      // A request refused before its procedure ran (bad JSON, too large) still has the route the
-      // REST bridge registered for that procedure.
+      // Each route the REST bridge registers carries its one procedure's name, so a request
+      // refused before the procedure ran (bad JSON, too large) is counted under it too.
       const route = (req.routeOptions.config as { procedure?: unknown } | undefined)?.procedure;
-      const procedure = procedures[0] ?? (typeof route === "string" ? route : "unknown");
-      return [{ transport: "rest", procedure }];
+      return [{ transport: "rest", procedure: typeof route === "string" ? route : "unknown" }];
     }
     return [{ transport: "http", procedure: req.routeOptions.url ?? "unknown" }];
   }
