@@ -12,6 +12,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: "db", include: ["packages/db/test/**/*.test.ts"] } },
+      { extends: true, test: { name: "core", include: ["packages/core/test/**/*.test.ts"] } },
+      { extends: true, test: { name: "workers", include: ["packages/workers/test/**/*.test.ts"] } },
       { extends: true, test: { name: "api", include: ["packages/api/test/**/*.test.ts"] } },
       { extends: true, test: { name: "client", include: ["packages/client/test/**/*.test.ts"] } },
       { extends: true, test: { name: "cli", include: ["apps/cli/test/**/*.test.ts"] } },

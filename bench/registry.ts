@@ -19,7 +19,7 @@ import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
 import { freePort, serverEnv } from "@agentex/server/testing/loopback";
 import pg from "pg";
-import { encodeCursor } from "../packages/api/src/queries/cursor.ts";
+import { encodeCursor } from "@agentex/core";
 import { load, send, type Result, type Target } from "./loadgen.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

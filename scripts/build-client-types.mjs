@@ -66,7 +66,7 @@ function diagnostics(prog, file) {
 // 1. Evaluate the real router.
 const probeSource = `
 import type { AppRouter } from './root.ts';
-import type { FieldIssue } from './errors.ts';
+import type { FieldIssue } from './index.ts';
 // In scope here, so the checker prints these by their public names.
 import type { TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODE_NUMBER } from '@trpc/server';
 export type __Router = AppRouter;

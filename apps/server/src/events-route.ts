@@ -1,15 +1,14 @@
+import { createContextInner, wireError } from "@agentex/api";
+import { type FeedHub } from "@agentex/workers";
 import {
   authenticate,
-  createContextInner,
   DomainError,
   HEARTBEAT,
   invalid,
   openWatch,
   unauthenticated,
   WatchInput,
-  wireError,
-  type FeedHub,
-} from "@agentex/api";
+} from "@agentex/core";
 import type { Database } from "@agentex/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { sendFailure } from "./rest-errors.ts";

@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Transform, pipeline } from "node:stream";
-import { decideForward, unavailable } from "@agentex/api";
+import { decideForward, unavailable } from "@agentex/core";
 import { dbFailure, type Database } from "@agentex/db";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sendError, sendFailure } from "./rest-errors.ts";

@@ -1,4 +1,4 @@
-import { bootstrapAdmin } from "@agentex/api";
+import { bootstrapAdmin } from "@agentex/core";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { buildServer } from "./server.ts";
 import { migrate, openStore } from "./store.ts";

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import type { LifecycleEvent, LifecycleEvents } from "@agentex/api";
+import { type LifecycleEvent, type LifecycleEvents } from "@agentex/core";
 import type { Database } from "@agentex/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";

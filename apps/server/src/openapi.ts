@@ -1,4 +1,5 @@
-import { appRouter, changeEventJsonSchema } from "@agentex/api";
+import { appRouter } from "@agentex/api";
+import { changeEventJsonSchema } from "@agentex/core";
 import { generateOpenApiDocument } from "trpc-to-openapi";
 
 /** Routes outside the REST bridge that need no token; they live at the server root, not under `/api`. */

@@ -1,5 +1,6 @@
 import { codeForStatus } from "@agentex/client/codes";
-import { errorBody, protoKeyPath, wireError, type FieldIssue } from "@agentex/api";
+import { errorBody, wireError } from "@agentex/api";
+import { protoKeyPath, type FieldIssue } from "@agentex/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 const FASTIFY_CODES: Record<string, string> = {

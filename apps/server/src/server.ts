@@ -1,14 +1,7 @@
 import { randomUUID } from "node:crypto";
-import {
-  AuthCache,
-  appRouter,
-  createContextInner,
-  FEED_CHANNEL,
-  FeedHub,
-  HealthChecker,
-  type AuthCacheOptions,
-  type LifecycleEvents,
-} from "@agentex/api";
+import { appRouter, createContextInner } from "@agentex/api";
+import { AuthCache, FEED_CHANNEL, FeedHub, HealthChecker, type AuthCacheOptions } from "@agentex/workers";
+import { type LifecycleEvents } from "@agentex/core";
 import type { Database } from "@agentex/db";
 import type { TRPCError } from "@trpc/server";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { AGENT_KEY_PREFIX, authenticate, bootstrapAdmin } from "@agentex/api";
+import { AGENT_KEY_PREFIX, authenticate, bootstrapAdmin } from "@agentex/core";
 import { createTestDatabase, TEST_STORE, type TestDatabase } from "@agentex/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { bootstrapAdmin } from "@agentex/api";
+import { bootstrapAdmin } from "@agentex/core";
 import { createTestDatabase, type TestDatabase } from "@agentex/db/testing";
 import type { FastifyInstance } from "fastify";
 import type { KyselyPlugin } from "kysely";

@@ -1,4 +1,4 @@
-import { bootstrapAdmin } from "@agentex/api";
+import { bootstrapAdmin } from "@agentex/core";
 import { createTestDatabase, type TestDatabase } from "@agentex/db/testing";
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";

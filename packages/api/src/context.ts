@@ -1,33 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { Caller, ChangeFeed, CredentialCache, LifecycleEvents, Logger } from "@agentex/core";
 import type { DB, Kysely } from "@agentex/db";
-import type { Caller } from "./auth.ts";
-import type { FeedHub } from "./feed.ts";
-import type { AuthCache } from "./auth-cache.ts";
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export type LifecycleEvent =
-  | "agent_created"
-  | "agent_deleted"
-  | "promotion"
-  | "registration"
-  | "deployment_created"
-  | "deployment_deleted"
-  | "health_changed";
-
-/** Hooks the host can observe (metrics, the change feed); the router never depends on them. */
-export interface LifecycleEvents {
-  onEvent?(event: LifecycleEvent): void;
-  /**
-   * After a commit that appended to the change feed's outbox: the last event
-   * id written. The host NOTIFYs every replica's feed with it.
-   */
-  onFeed?(lastEventId: number): void;
-}
 
 export interface ContextOptions {
   db: Kysely<DB>;
@@ -45,7 +18,7 @@ export interface ContextOptions {
   /** Sets a response header (the host's reply); absent in createCaller tests. */
   setHeader?: (name: string, value: string) => void;
   /** The process's change-feed hub (subscriptions); absent, `events.watch` answers 503. */
-  feed?: FeedHub | null;
+  feed?: ChangeFeed | null;
   /** Ends the underlying connection at once (a subscriber too slow to keep up). */
   abortConnection?: (() => void) | null;
   /**
@@ -59,7 +32,7 @@ export interface ContextOptions {
    */
   onProcedure?: ((path: string) => void) | null;
   /** The server's principal cache; also how revoke/delete code invalidates credentials. Absent: every call asks the database. */
-  auth?: AuthCache | null;
+  auth?: CredentialCache | null;
 }
 
 const silent: Logger = { info() {}, warn() {}, error() {} };

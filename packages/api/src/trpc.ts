@@ -1,20 +1,25 @@
-import { dbFailure } from "@agentex/db";
-import { initTRPC } from "@trpc/server";
-import type { OpenApiMeta } from "trpc-to-openapi";
-import { z, type ZodError } from "zod";
-import { authenticate } from "./auth.ts";
-import { protoKeyPath } from "./proto-keys.ts";
-import type { Context } from "./context.ts";
-import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, idempotencyKeyOf, runIdempotent } from "./idempotency.ts";
 import {
   DomainError,
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_KEY,
+  authenticate,
   conflict,
+  domainErrorOf,
+  idempotencyKeyOf,
   invalid,
+  protoKeyPath,
+  runIdempotent,
   unauthenticated,
   unavailable,
-  wireError,
   type FieldIssue,
-} from "./errors.ts";
+} from "@agentex/core";
+import { dbFailure } from "@agentex/db";
+import { initTRPC, type TRPCError } from "@trpc/server";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { z } from "zod";
+import type { Context } from "./context.ts";
+import { codeKey, toTRPCError, wireError } from "./errors.ts";
 
 const t = initTRPC
   .context<Context>()
@@ -28,27 +33,26 @@ const t = initTRPC
       client: { reconnectAfterInactivityMs: 25_000 },
     },
     /**
-     * tRPC's envelope around the fields of the SPEC body (errors.ts
-     * errorBody), for /trpc; /api writes that body itself (rest-bridge.ts).
+     * tRPC's own envelope, its `data` extended with the fields of the SPEC
+     * body (errors.ts errorBody): the finer code, the request id, a 422's
+     * field issues and the error's details. /api writes that body itself.
      */
     errorFormatter({ shape, error, ctx }) {
       const requestId = ctx?.requestId ?? null;
       const wire = wireError(error, requestId);
-      const issues = wire.issues ? { issues: wire.issues } : {};
       return {
+        ...shape,
+        code: TRPC_ERROR_CODES_BY_KEY[codeKey(error)],
         message: wire.message,
-        code: shape.code,
         data: {
+          ...shape.data,
           ...wire.details,
           code: wire.code,
           httpStatus: wire.status,
           path: shape.data.path ?? null,
           request_id: requestId,
-          ...issues,
+          ...(wire.issues ? { issues: wire.issues } : {}),
         },
-        status_code: wire.status,
-        ...wire.details,
-        ...issues,
       };
     },
   });
@@ -56,30 +60,40 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-function zodIssues(err: ZodError): FieldIssue[] {
+function zodIssues(err: z.core.$ZodError): FieldIssue[] {
   return err.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message }));
 }
 
+/** The domain error a failure means, if any: domain errors as they are, and the failures mapped to one. */
+function asDomainError(error: TRPCError): DomainError | undefined {
+  const cause = error.cause;
+  const domain = domainErrorOf(error);
+  if (domain) return domain;
+  // Input only: a failed output schema is the server's bug (500).
+  if (error.code === "BAD_REQUEST" && cause instanceof z.core.$ZodError) return invalid(zodIssues(cause));
+  const db = dbFailure(cause);
+  if (db?.kind === "conflict") return conflict(db.message);
+  if (db?.kind === "unavailable") return unavailable();
+  if (db?.kind === "invalid")
+    return invalid([{ field: "", message: "a value is malformed or out of range" }]);
+  return undefined;
+}
+
 /**
- * Turns failures that are not yet domain errors into them: input that failed
- * its schema (422 naming each field), a unique index that lost a race (409),
- * a database that is down or too slow (503). Anything left is a bug: logged
- * with its cause and answered as an opaque 500.
+ * The one place failures become tRPC errors: a domain error (thrown by the
+ * rules, or an input that failed its schema — 422 naming each field, a unique
+ * index that lost a race — 409, a database that is down or too slow — 503)
+ * travels as its tRPC code with the domain error as its cause. Anything left
+ * is a bug: logged with its cause and answered as an opaque 500.
  */
 const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   const result = await next();
-  if (result.ok || result.error instanceof DomainError) return result;
+  if (result.ok) return result;
   const { error } = result;
-  const cause: unknown = error.cause;
-  if (error.code === "BAD_REQUEST" && cause instanceof Error && cause.name === "ZodError") {
-    throw invalid(zodIssues(cause as ZodError));
-  }
-  const db = dbFailure(cause);
-  if (db?.kind === "conflict") throw conflict(db.message);
-  if (db?.kind === "unavailable") throw unavailable();
-  if (db?.kind === "invalid") throw invalid([{ field: "", message: "a value is malformed or out of range" }]);
+  const domain = asDomainError(error);
+  if (domain) throw toTRPCError(domain);
   if (error.code === "INTERNAL_SERVER_ERROR") {
-    ctx.log.error({ err: cause ?? error, path, request_id: ctx.requestId }, "internal error");
+    ctx.log.error({ err: error.cause ?? error, path, request_id: ctx.requestId }, "internal error");
   }
   return result;
 });

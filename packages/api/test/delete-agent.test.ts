@@ -1,6 +1,6 @@
 import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
-import { authenticate } from "../src/auth.ts";
+import { authenticate } from "@agentex/core";
 import { rejection, uniqueName, useFixture } from "./helpers.ts";
 import {
   agentRow,

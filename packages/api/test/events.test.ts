@@ -1,6 +1,7 @@
 import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
-import { createCaller, createContextInner, type LifecycleEvents } from "../src/index.ts";
+import { createCaller, createContextInner } from "../src/index.ts";
+import { type LifecycleEvents } from "@agentex/core";
 import { SECRET, rejection, uniqueName, useFixture } from "./helpers.ts";
 import { readyDeployment, registerInput } from "./lifecycle-helpers.ts";
 

@@ -1,9 +1,16 @@
+import { TRPCError } from "@trpc/server";
+import {
+  DomainError,
+  authenticate,
+  domainErrorOf,
+  insertPrincipal,
+  issueToken,
+  type Caller,
+} from "@agentex/core";
 import { createTestDatabase, type TestDatabase } from "@agentex/db/testing";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
-import { authenticate, createCaller, createContextInner, type Caller } from "../src/index.ts";
-import { insertPrincipal } from "../src/queries/principals.ts";
-import { issueToken } from "../src/queries/tokens.ts";
+import { createCaller, createContextInner, toTRPCError } from "../src/index.ts";
 
 export const SECRET = Buffer.from("test-secret-key-of-at-least-32-chars!!", "utf8");
 
@@ -57,13 +64,36 @@ export function uniqueName(prefix = "agent"): string {
 }
 
 /** Expects a promise to reject with a tRPC error of `code`; returns the error. */
-export async function rejection(
-  promise: Promise<unknown>,
-): Promise<{ code: string; message: string; issues?: unknown }> {
+export interface Rejection {
+  /** The tRPC code the call failed with. */
+  code: string;
+  message: string;
+  /** The domain error's fields, when a rule decided the failure. */
+  kind?: string;
+  issues?: unknown;
+  reason?: string;
+  details?: unknown;
+}
+
+/**
+ * How a call failed: its tRPC code and message, with the domain error's own
+ * fields beside them. A domain error straight from the core (a worker's
+ * stream) reads as the tRPC error it travels as.
+ */
+export async function rejection(promise: Promise<unknown>): Promise<Rejection> {
   try {
     await promise;
-  } catch (err) {
-    return err as { code: string; message: string; issues?: unknown };
+  } catch (thrown) {
+    const err = thrown instanceof DomainError ? toTRPCError(thrown) : thrown;
+    if (!(err instanceof TRPCError)) throw thrown;
+    const domain = domainErrorOf(err);
+    return {
+      code: err.code,
+      message: err.message,
+      ...(domain
+        ? { kind: domain.kind, issues: domain.issues, reason: domain.reason, details: domain.details }
+        : {}),
+    };
   }
   throw new Error("expected the call to fail, but it succeeded");
 }

@@ -1,7 +1,8 @@
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { createCaller, createContextInner, type LifecycleEvent, type Caller } from "../src/index.ts";
+import { createCaller, createContextInner } from "../src/index.ts";
+import { type LifecycleEvent, type Caller } from "@agentex/core";
 import { SECRET, rejection, uniqueName, useFixture } from "./helpers.ts";
 import { builtAgent, readyDeployment, registerInput } from "./lifecycle-helpers.ts";
 

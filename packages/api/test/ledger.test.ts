@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { createCaller, createContextInner, type Caller } from "../src/index.ts";
+import { createCaller, createContextInner } from "../src/index.ts";
+import { type Caller } from "@agentex/core";
 import { SECRET, rejection, useFixture } from "./helpers.ts";
 import { agentRow, builtAgent, productionRows, readyDeployment, registerInput } from "./lifecycle-helpers.ts";
 

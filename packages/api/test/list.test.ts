@@ -3,7 +3,7 @@ import type { AgentStatus } from "@agentex/db";
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Caller } from "../src/auth.ts";
+import type { Caller } from "@agentex/core";
 import { rejection, useFixture } from "./helpers.ts";
 import { registerInput } from "./lifecycle-helpers.ts";
 

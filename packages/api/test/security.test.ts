@@ -3,8 +3,7 @@ import { withTransaction } from "@agentex/db";
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { authenticate, bootstrapAdmin } from "../src/index.ts";
-import { lockLiveAgent } from "../src/queries/agents.ts";
+import { authenticate, bootstrapAdmin, lockLiveAgent } from "@agentex/core";
 import { rejection, uniqueName, useFixture } from "./helpers.ts";
 import { agentRow, registerInput, rowVersion } from "./lifecycle-helpers.ts";
 

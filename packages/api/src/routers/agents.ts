@@ -1,24 +1,33 @@
-import { z } from "zod";
-import { allowedActions, checkAccess, findAgentAccess, loadAgent } from "../access.ts";
-import { invalid } from "../errors.ts";
-import { deleteAgent, register, registerBuild, rotateInternalKey } from "../lifecycle/agents.ts";
-import { RotatedAgentKey, toAgentApiKey } from "../schemas/access.ts";
-import { countAgentsByStatus, listAgentsByCursor, listAgentsByOffset } from "../queries/agents.ts";
 import {
   Agent,
   AgentCounts,
   AgentIdInput,
-  AgentPermissions,
   AgentNameInput,
   AgentPage,
+  AgentPermissions,
+  DeletedResponse,
   ListAgentsInput,
   ListAgentsPageInput,
   RegisterBuildInput,
   RegisterInput,
   RegisteredAgent,
+  RotatedAgentKey,
+  allowedActions,
+  checkAccess,
+  countAgentsByStatus,
+  deleteAgent,
+  findAgentAccess,
+  invalid,
+  listAgentsByCursor,
+  listAgentsByOffset,
+  loadAgent,
+  register,
+  registerBuild,
+  rotateInternalKey,
   toAgent,
-} from "../schemas/agent.ts";
-import { DeletedResponse } from "../schemas/common.ts";
+  toAgentApiKey,
+} from "@agentex/core";
+import { z } from "zod";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
 const tags = ["agents"];

@@ -1,13 +1,3 @@
-import { z } from "zod";
-import {
-  apiKeyByName,
-  createApiKey,
-  createWebhookTrigger,
-  listApiKeys,
-  ownedApiKey,
-  revokeApiKey,
-  revokeApiKeyByName,
-} from "../lifecycle/api-keys.ts";
 import {
   AgentApiKey,
   AgentApiKeyIdInput,
@@ -18,8 +8,16 @@ import {
   DeleteAgentApiKeyByNameInput,
   ListAgentApiKeysInput,
   WebhookTrigger,
+  apiKeyByName,
+  createApiKey,
+  createWebhookTrigger,
+  listApiKeys,
+  ownedApiKey,
+  revokeApiKey,
+  revokeApiKeyByName,
   toAgentApiKey,
-} from "../schemas/access.ts";
+} from "@agentex/core";
+import { z } from "zod";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
 const tags = ["agent api keys"];

@@ -1,11 +1,12 @@
-import { z } from "zod";
-import { agentHistory, historyRecord } from "../lifecycle/deployment-history.ts";
 import {
   DeploymentHistory,
   DeploymentHistoryIdInput,
   ListDeploymentHistoryInput,
+  agentHistory,
+  historyRecord,
   toDeploymentHistory,
-} from "../schemas/deployment-history.ts";
+} from "@agentex/core";
+import { z } from "zod";
 import { authedProcedure, router } from "../trpc.ts";
 
 const tags = ["deployment history"];

@@ -1,19 +1,23 @@
-import { z } from "zod";
-import { loadAgent } from "../access.ts";
-import { notFound } from "../errors.ts";
-import { createDeployment, deleteDeployment, promote } from "../lifecycle/deployments.ts";
-import { findDeployment, listLiveDeployments, listLiveDeploymentsByPage } from "../queries/deployments.ts";
-import { DeletedResponse } from "../schemas/common.ts";
 import {
   CreateDeploymentInput,
+  DeletedResponse,
   Deployment,
   DeploymentPage,
   DeploymentRef,
   ListDeploymentsInput,
   ListDeploymentsPageInput,
+  PromoteInput,
+  createDeployment,
+  deleteDeployment,
+  findDeployment,
+  listLiveDeployments,
+  listLiveDeploymentsByPage,
+  loadAgent,
+  notFound,
+  promote,
   toDeployment,
-} from "../schemas/deployment.ts";
-import { PromoteInput } from "../schemas/promotion.ts";
+} from "@agentex/core";
+import { z } from "zod";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
 const tags = ["deployments"];

@@ -1,8 +1,15 @@
+import {
+  AgentIdInput,
+  DeletedResponse,
+  Grant,
+  GrantRef,
+  SetGrantInput,
+  agentGrants,
+  revokeGrant,
+  setGrant,
+  toGrant,
+} from "@agentex/core";
 import { z } from "zod";
-import { agentGrants, revokeGrant, setGrant } from "../lifecycle/grants.ts";
-import { AgentIdInput } from "../schemas/agent.ts";
-import { Grant, GrantRef, SetGrantInput, toGrant } from "../schemas/access.ts";
-import { DeletedResponse } from "../schemas/common.ts";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
 const tags = ["sharing"];

@@ -1,6 +1,5 @@
+import { Me, callerPrincipal, toMe } from "@agentex/core";
 import { z } from "zod";
-import { callerPrincipal } from "../lifecycle/principals.ts";
-import { Me, toMe } from "../schemas/access.ts";
 import { authedProcedure, router } from "../trpc.ts";
 
 const tags = ["identity"];

@@ -1,14 +1,16 @@
-import { z } from "zod";
-import { createPrincipal, deletePrincipal, setDisabled } from "../lifecycle/principals.ts";
-import { listPrincipals } from "../queries/principals.ts";
 import {
   CreatePrincipalInput,
   CreatedPrincipal,
+  DeletedResponse,
   Principal,
   PrincipalIdInput,
+  createPrincipal,
+  deletePrincipal,
+  listPrincipals,
+  setDisabled,
   toPrincipal,
-} from "../schemas/access.ts";
-import { DeletedResponse } from "../schemas/common.ts";
+} from "@agentex/core";
+import { z } from "zod";
 import { adminMutationProcedure, adminProcedure, router } from "../trpc.ts";
 
 const tags = ["identity"];

@@ -1,7 +1,3 @@
-import { loadAgent } from "../access.ts";
-import { rollback } from "../lifecycle/deployments.ts";
-import { listPromotions, promotionAt } from "../queries/promotions.ts";
-import { toDeployment } from "../schemas/deployment.ts";
 import {
   ListPromotionsInput,
   ProductionAt,
@@ -9,8 +5,13 @@ import {
   PromotionPage,
   RollbackInput,
   RollbackResult,
+  listPromotions,
+  loadAgent,
+  promotionAt,
+  rollback,
+  toDeployment,
   toPromotion,
-} from "../schemas/promotion.ts";
+} from "@agentex/core";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
 const tags = ["promotions"];

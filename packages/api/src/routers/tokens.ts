@@ -1,15 +1,17 @@
-import { z } from "zod";
-import { createToken, listTokens, revokeToken } from "../lifecycle/tokens.ts";
 import {
   CreateTokenInput,
+  DeletedResponse,
   IssuedToken,
   PrincipalIdInput,
   Token,
   TokenIdInput,
+  createToken,
+  listTokens,
+  revokeToken,
   toToken,
   tokenExpiry,
-} from "../schemas/access.ts";
-import { DeletedResponse } from "../schemas/common.ts";
+} from "@agentex/core";
+import { z } from "zod";
 import { adminMutationProcedure, authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
 const tags = ["identity"];

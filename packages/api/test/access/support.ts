@@ -1,6 +1,6 @@
 /** What the access tests share: agents set up by an owner the way a deploy pipeline would. */
 import { randomUUID } from "node:crypto";
-import type { Caller } from "../../src/index.ts";
+import { type Caller } from "@agentex/core";
 import { uniqueName, type Fixture } from "../helpers.ts";
 
 export const url = (host: string) => `http://${host}.example:8000`;

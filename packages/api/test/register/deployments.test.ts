@@ -3,7 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { authenticate } from "../../src/auth.ts";
+import { authenticate } from "@agentex/core";
 import { rejection, uniqueName, useFixture } from "../helpers.ts";
 import {
   agentRow,

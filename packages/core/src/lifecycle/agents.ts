@@ -30,7 +30,7 @@ import { recordDeploymentHistory } from "./deployment-history.ts";
 import { recordProductionChange } from "./deployments.ts";
 import { agentChange, deploymentChange, productionChanged } from "./changes.ts";
 import { RESET_HEALTH } from "./health.ts";
-import { stableJson } from "./stable-json.ts";
+import { stableJson } from "../util/stable-json.ts";
 
 const BUILD_ONLY_REASON = "Built but not deployed: no deployment has been promoted yet";
 

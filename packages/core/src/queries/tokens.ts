@@ -82,7 +82,7 @@ export async function listLiveTokens(db: Kysely<DB>, principalId: string): Promi
     .execute();
 }
 
-export async function revokeToken(db: Kysely<DB>, id: string): Promise<void> {
+export async function markTokenRevoked(db: Kysely<DB>, id: string): Promise<void> {
   await db
     .updateTable("api_tokens")
     .set({ revoked_at: sql<Date>`now()` })

@@ -1,8 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { DB, Kysely } from "@agentex/db";
-import type { Logger } from "./context.ts";
-import { recordProbe, type HealthPolicy, type ProbeResult } from "./lifecycle/health.ts";
-import { claimDueAgents, claimDueDeployments, type ProbeTarget } from "./queries/health.ts";
+import {
+  claimDueAgents,
+  claimDueDeployments,
+  recordProbe,
+  type HealthPolicy,
+  type Logger,
+  type ProbeResult,
+  type ProbeTarget,
+} from "@agentex/core";
 
 export interface HealthCheckerOptions extends HealthPolicy {
   db: Kysely<DB>;

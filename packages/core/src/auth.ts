@@ -1,4 +1,5 @@
 import type { DB, Kysely, PrincipalKind } from "@agentex/db";
+import type { AuthInvalidation } from "./lifecycle/actor.ts";
 import { AGENT_KEY_PREFIX, hashCredential, sameHash } from "./crypto.ts";
 import { findKeyCredential, findTokenCredential } from "./queries/credentials.ts";
 
@@ -48,4 +49,12 @@ export async function authenticate(db: Kysely<DB>, credential: string): Promise<
 /** The principal id to record as creator or grantor; agent keys are not principals rows. */
 export function actorId(p: Caller): string | null {
   return p.kind === "agent" ? null : p.id;
+}
+
+/**
+ * How a request's credential is resolved when the host keeps a cache (the
+ * workers' AuthCache); the same object is told of every invalidation.
+ */
+export interface CredentialCache extends AuthInvalidation {
+  authenticate(credential: string): Promise<Caller | null>;
 }

@@ -1,12 +1,7 @@
 import type { ApiTokenRow } from "@agentex/db";
 import { notFound } from "../errors.ts";
 import { lockLivePrincipal } from "../queries/principals.ts";
-import {
-  findLiveToken,
-  issueToken,
-  listLiveTokens,
-  revokeToken as markTokenRevoked,
-} from "../queries/tokens.ts";
+import { findLiveToken, issueToken, listLiveTokens, markTokenRevoked } from "../queries/tokens.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
 import { inTransaction, type Actor } from "./actor.ts";
 import { requireAdmin } from "./principals.ts";

@@ -1,8 +1,46 @@
 import { withTransaction, type DB, type Kysely, type Transaction } from "@agentex/db";
 import type { Caller } from "../auth.ts";
-import type { LifecycleEvent, LifecycleEvents, Logger } from "../context.ts";
 import { appendEvents, type NewEvent } from "../queries/events.ts";
-import type { AuthInvalidation } from "../auth-cache.ts";
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export type LifecycleEvent =
+  | "agent_created"
+  | "agent_deleted"
+  | "promotion"
+  | "registration"
+  | "deployment_created"
+  | "deployment_deleted"
+  | "health_changed";
+
+/** Hooks the host can observe (metrics, the change feed); the rules never depend on them. */
+export interface LifecycleEvents {
+  onEvent?(event: LifecycleEvent): void;
+  /**
+   * After a commit that appended to the change feed's outbox: the last event
+   * id written. The host NOTIFYs every replica's feed with it.
+   */
+  onFeed?(lastEventId: number): void;
+}
+
+/**
+ * What revoke/disable/delete/grant code calls after its transaction commits,
+ * so a change to who a credential authenticates as takes effect on the next
+ * request: at once on this replica, and on the others when the NOTIFY arrives
+ * (well under a second).
+ */
+export interface AuthInvalidation {
+  /** A token or agent API key (by its row id) was revoked, rotated or expired early. */
+  credential(id: string): Promise<void>;
+  /** A principal was disabled, deleted or had its flags changed: every token of it. */
+  principal(id: string): Promise<void>;
+  /** An agent was deleted or its keys rotated: every key authenticating as it. */
+  agent(id: string): Promise<void>;
+}
 
 /** What lifecycle code needs from a request: the store, the caller, the server secret. */
 export interface Actor {

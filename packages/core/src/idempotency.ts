@@ -1,17 +1,26 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
-import { dbFailure, isRetryable, savepoint, withTransaction, type DB, type Transaction } from "@agentex/db";
-import type { Context, LifecycleEvents } from "./context.ts";
+import {
+  dbFailure,
+  isRetryable,
+  savepoint,
+  withTransaction,
+  type DB,
+  type Kysely,
+  type Transaction,
+} from "@agentex/db";
+import type { Caller } from "./auth.ts";
+import type { LifecycleEvents } from "./lifecycle/actor.ts";
 import {
   DomainError,
   conflict,
+  domainErrorOf,
   invalid,
   type DomainErrorKind,
   type ErrorDetails,
   type FieldIssue,
 } from "./errors.ts";
-import { stableJson } from "./lifecycle/stable-json.ts";
+import { stableJson } from "./util/stable-json.ts";
 import { claimKey, findKey, purgeExpiredKeys, storeResponse } from "./queries/idempotency.ts";
-import type { Caller } from "./auth.ts";
 
 /** How long a key and its answer are kept. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -54,7 +63,7 @@ export function unseal(secret: Buffer, sealed: string): StoredAnswer {
 }
 
 /** The key of this call: the header or the `idempotency_key` input field (they must agree), or null. */
-export function idempotencyKeyOf(ctx: Pick<Context, "idempotencyKey">, rawInput: unknown): string | null {
+export function idempotencyKeyOf(ctx: { idempotencyKey: string | null }, rawInput: unknown): string | null {
   const field =
     rawInput && typeof rawInput === "object"
       ? (rawInput as Record<string, unknown>).idempotency_key
@@ -87,8 +96,8 @@ function scopeOf(principal: Caller): string {
 }
 
 /** Outcomes replayed to a retry: anything the work decided. Not kept: a database that was unavailable. */
-function storable(err: unknown): err is DomainError {
-  return err instanceof DomainError && err.kind !== "unavailable" && err.kind !== "unauthenticated";
+function storable(err: DomainError | undefined): err is DomainError {
+  return err !== undefined && err.kind !== "unavailable" && err.kind !== "unauthenticated";
 }
 
 function replay(answer: StoredAnswer): { ok: true; data: unknown } {
@@ -121,9 +130,17 @@ type NextResult = { ok: true; data: unknown } | { ok: false; error: { cause?: un
  * Not kept (the key stays free, a retry does the work): input that failed its
  * schema, races reported as 409 by a unique index, 503 and 500.
  */
+export interface IdempotentCall {
+  db: Kysely<DB>;
+  secretKey: Buffer;
+  principal: Caller;
+  events: LifecycleEvents;
+  setHeader(name: string, value: string): void;
+}
+
 export async function runIdempotent<R extends NextResult>(
-  opts: { ctx: Context & { principal: Caller }; path: string; rawInput: unknown; key: string },
-  next: (ctx: { db: Context["db"]; events: LifecycleEvents }) => Promise<R>,
+  opts: { ctx: IdempotentCall; path: string; rawInput: unknown; key: string },
+  next: (ctx: { db: Kysely<DB>; events: LifecycleEvents }) => Promise<R>,
 ): Promise<R> {
   const { ctx, path, key } = opts;
   const scope = scopeOf(ctx.principal);
@@ -178,7 +195,7 @@ export async function runIdempotent<R extends NextResult>(
       }
       const cause = result.error.cause;
       if (isRetryable(cause)) throw cause; // the outer transaction retries everything
-      const err = result.error;
+      const err = domainErrorOf(result.error);
       if (!storable(err)) throw new Discard(result);
       await work.rollback();
       pending = [];

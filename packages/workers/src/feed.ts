@@ -1,9 +1,20 @@
 import type { DB, EventRow, Kysely } from "@agentex/db";
-import type { Caller } from "./auth.ts";
-import type { Logger } from "./context.ts";
-import { DomainError, unauthenticated } from "./errors.ts";
-import { eventsAfter, lastEventId, oldestEventId, purgeEvents } from "./queries/events.ts";
-import { toChangeEvent, type ChangeEvent } from "./schemas/event.ts";
+import {
+  DomainError,
+  HEARTBEAT,
+  canSee,
+  eventsAfter,
+  lastEventId,
+  oldestEventId,
+  purgeEvents,
+  toChangeEvent,
+  unauthenticated,
+  type ChangeEvent,
+  type Caller,
+  type ChangeFeed,
+  type Logger,
+  type WatchOptions,
+} from "@agentex/core";
 
 /** The NOTIFY channel: payload is the last committed event id, nothing else. */
 export const FEED_CHANNEL = "agentex_events";
@@ -40,31 +51,7 @@ interface Subscriber {
   abort: (() => void) | null;
 }
 
-export interface WatchOptions {
-  principal: Caller;
-  agentId?: string | null;
-  /** Resume after this id; absent, the stream starts with the next change. */
-  lastEventId?: number | null;
-  /** Re-reads the caller's principal (null once its token is revoked or it is disabled). */
-  reauthenticate: () => Promise<Caller | null>;
-  /** Streams with the same key share one re-check per heartbeat (e.g. the token). */
-  authKey?: string | null;
-  signal?: AbortSignal | undefined;
-  /** Ends the connection at once (a subscriber so slow its writes no longer drain). */
-  abortConnection?: (() => void) | null;
-}
-
 const SHUTDOWN = "the server is shutting down; reconnect with Last-Event-ID to resume";
-
-/** A keep-alive tick: emitted when nothing happened for a heartbeat interval. */
-export const HEARTBEAT = Symbol("heartbeat");
-
-export function canSee(principal: Caller, agentId: string | null, readers: ReadonlySet<string>): boolean {
-  if (principal.admin) return true;
-  if (agentId === null) return true;
-  if (principal.kind === "agent") return principal.agent_id === agentId;
-  return readers.has(principal.id);
-}
 
 /**
  * One per process. Reads the outbox once for all its subscribers (woken by
@@ -73,7 +60,7 @@ export function canSee(principal: Caller, agentId: string | null, readers: Reado
  * from the ring while it keeps up, from the database while it replays. Events
  * reach subscribers in id order, which is commit order.
  */
-export class FeedHub {
+export class FeedHub implements ChangeFeed {
   private head = 0;
   private ring: Stored[] = [];
   private refreshing: Promise<void> | null = null;

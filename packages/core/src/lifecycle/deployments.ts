@@ -1,7 +1,7 @@
 import type { AgentRow, DB, DeploymentRow, PromotionKind, PromotionRow, Transaction } from "@agentex/db";
 import { actorId } from "../auth.ts";
 import { loadAgent } from "../access.ts";
-import { conflict, notFound, precondition, productionChanged } from "../errors.ts";
+import { conflict, notFound, precondition, staleProduction } from "../errors.ts";
 import { updateAgent } from "../queries/agents.ts";
 import {
   demoteProduction,
@@ -15,7 +15,7 @@ import type { DeletedResponse } from "../schemas/common.ts";
 import type { CreateDeploymentInput } from "../schemas/deployment.ts";
 import { dbNow } from "../queries/now.ts";
 import { inTransaction, type Actor, type Emit } from "./actor.ts";
-import { deploymentChange, productionChanged as productionChangedEvent } from "./changes.ts";
+import { deploymentChange, productionChanged } from "./changes.ts";
 
 // Every write to a deployment first locks its agent row (loadAgent with `lock`). One lock
 // order (agent, then its deployments) for every writer is what rules deadlocks out.
@@ -50,7 +50,7 @@ export interface CutoverOptions {
 
 function checkExpected(agent: AgentRow, expected: ExpectedProduction) {
   if (expected !== undefined && expected !== agent.production_deployment_id) {
-    throw productionChanged(expected, agent.production_deployment_id);
+    throw staleProduction(expected, agent.production_deployment_id);
   }
 }
 
@@ -120,7 +120,7 @@ async function cutover(
   });
   emit(
     "promotion",
-    productionChangedEvent(agent.id, {
+    productionChanged(agent.id, {
       from: agent.production_deployment_id,
       to: promoted.id,
       acp_url: updated.acp_url,
@@ -182,7 +182,7 @@ export interface RollbackOptions extends CutoverOptions {
   to_deployment_id?: string | undefined;
 }
 
-export interface RollbackResult {
+export interface RolledBack {
   /** The deployment that is production now. */
   deployment: DeploymentRow;
   /** The ledger row of this rollback; null when the target already was production (nothing changed). */
@@ -202,7 +202,7 @@ export async function rollback(
   actor: Actor,
   agentId: string,
   opts: RollbackOptions = {},
-): Promise<RollbackResult> {
+): Promise<RolledBack> {
   return inTransaction(actor, async (trx, emit) => {
     const agent = await loadAgent(trx, actor.principal, { id: agentId }, "deploy", { lock: true });
     checkExpected(agent, opts.expected_current_deployment_id);

@@ -2,8 +2,8 @@ import { connectPostgres } from "@agentex/db";
 import { TEST_STORE } from "@agentex/db/testing";
 import { describe, expect, it } from "vitest";
 import { AuthCache } from "../src/auth-cache.ts";
-import { revokeToken } from "../src/queries/tokens.ts";
-import { useFixture } from "./helpers.ts";
+import { markTokenRevoked } from "@agentex/core";
+import { useFixture } from "../../api/test/helpers.ts";
 
 const f = useFixture();
 
@@ -24,7 +24,7 @@ describe(`AuthCache (${TEST_STORE})`, () => {
       const { principal, token } = await f.principal();
       expect((await cache.authenticate(token))?.id).toBe(principal.id);
       // Revoked behind the cache's back (no invalidation): the cached entry still answers...
-      await revokeToken(f.db.db, principal.credential_id!);
+      await markTokenRevoked(f.db.db, principal.credential_id!);
       expect((await cache.authenticate(token))?.id).toBe(principal.id);
       // ...until the revoking code says so, which every revoke path does.
       await cache.credential(principal.credential_id!);
@@ -48,7 +48,7 @@ describe(`AuthCache (${TEST_STORE})`, () => {
       expect(cache.size).toBe(2);
       await cache.principal(c.principal.id);
       expect(cache.size).toBe(1);
-      await revokeToken(f.db.db, b.principal.credential_id!);
+      await markTokenRevoked(f.db.db, b.principal.credential_id!);
       await cache.principal(b.principal.id);
       expect(await cache.authenticate(b.token)).toBeNull();
     } finally {
@@ -62,7 +62,7 @@ describe(`AuthCache (${TEST_STORE})`, () => {
     try {
       const { principal, token } = await f.principal();
       await cache.authenticate(token);
-      await revokeToken(f.db.db, principal.credential_id!);
+      await markTokenRevoked(f.db.db, principal.credential_id!);
       expect(await cache.authenticate(token)).not.toBeNull();
       await new Promise((r) => setTimeout(r, 80));
       expect(await cache.authenticate(token)).toBeNull();
@@ -81,7 +81,7 @@ describe(`AuthCache (${TEST_STORE})`, () => {
     try {
       const { principal, token } = await f.principal();
       expect(await there.authenticate(token)).not.toBeNull();
-      await revokeToken(f.db.db, principal.credential_id!);
+      await markTokenRevoked(f.db.db, principal.credential_id!);
       expect(await there.authenticate(token)).not.toBeNull(); // cached there
       await here.credential(principal.credential_id!);
       const ms = await until(async () => (await there.authenticate(token)) === null);

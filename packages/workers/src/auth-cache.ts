@@ -1,21 +1,5 @@
 import type { DB, Kysely } from "@agentex/db";
-import { authenticate, type Caller } from "./auth.ts";
-import { hashCredential } from "./crypto.ts";
-
-/**
- * What revoke/disable/delete/grant code calls after its transaction commits,
- * so a change to who a credential authenticates as takes effect on the next
- * request: at once on this replica, and on the others when the NOTIFY arrives
- * (well under a second).
- */
-export interface AuthInvalidation {
-  /** A token or agent API key (by its row id) was revoked, rotated or expired early. */
-  credential(id: string): Promise<void>;
-  /** A principal was disabled, deleted or had its flags changed: every token of it. */
-  principal(id: string): Promise<void>;
-  /** An agent was deleted or its keys rotated: every key authenticating as it. */
-  agent(id: string): Promise<void>;
-}
+import { authenticate, hashCredential, type AuthInvalidation, type Caller } from "@agentex/core";
 
 /** The parts of `Database` (packages/db) the cache needs. */
 export interface AuthCacheStore {

@@ -1,17 +1,11 @@
 import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createCaller,
-  createContextInner,
-  FeedHub,
-  FEED_CHANNEL,
-  HEARTBEAT,
-  type ChangeEvent,
-  type Caller,
-} from "../src/index.ts";
-import { SECRET, rejection, uniqueName, useFixture } from "./helpers.ts";
-import { readyDeployment, registerInput } from "./lifecycle-helpers.ts";
+import { createCaller, createContextInner } from "@agentex/api";
+import { FeedHub, FEED_CHANNEL } from "@agentex/workers";
+import { HEARTBEAT, type ChangeEvent, type Caller } from "@agentex/core";
+import { SECRET, rejection, uniqueName, useFixture } from "../../api/test/helpers.ts";
+import { readyDeployment, registerInput } from "../../api/test/lifecycle-helpers.ts";
 
 type Item = ChangeEvent | typeof HEARTBEAT;
 
