@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AgentexError, createClient } from "@agentex/client";
 import { UsageError, type Command, type OptionSpec } from "./command.ts";
-import { COMMANDS } from "./commands.ts";
+import { COMMANDS } from "./commands/index.ts";
 import { text } from "./format.ts";
 
 /** Exit codes scripts can rely on. */

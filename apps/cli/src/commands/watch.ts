@@ -1,6 +1,6 @@
 import { AgentexError, type RouterOutputs } from "@agentex/client";
-import { UsageError, findAgent, str, type Command, type RunContext } from "./command.ts";
-import { text } from "./format.ts";
+import { UsageError, findAgent, str, type Command, type RunContext } from "../command.ts";
+import { text } from "../format.ts";
 
 type TrackedEvent = RouterOutputs["events"]["watch"] extends AsyncIterable<infer T> ? T : never;
 type ChangeEvent = TrackedEvent extends { data: infer D } ? D : never;
