@@ -1,5 +1,6 @@
-/** What a command is, and how it reads its arguments and options. */
+/** What a command is, how it reads its arguments and options, and the shapes of its answer. */
 import type { Agent, AgentexClient } from "@agentex/client";
+import { record, table, type Column } from "./format.ts";
 
 /** A bad command line: exit code 1 with the command's usage hint. */
 export class UsageError extends Error {
@@ -48,7 +49,12 @@ export interface Command {
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const AGENT_ARG_HELP = "<agent> is an agent id or an agent name.";
+const AGENT_ARG_HELP = "<agent> is an agent id or an agent name.";
+
+/** A command about one agent: `<agent>`, then the `more` arguments, and what `<agent>` is ahead of `details`. */
+export function onAgent(more: string[] = [], details?: string): Pick<Command, "args" | "details"> {
+  return { args: ["<agent>", ...more], details: details ? `${AGENT_ARG_HELP}\n${details}` : AGENT_ARG_HELP };
+}
 
 export function str(values: RunContext["values"], key: string): string | undefined {
   const v = values[key];
@@ -95,6 +101,41 @@ export async function findAgent(client: AgentexClient, ref: string): Promise<Age
     : client.agents.getByName.query({ agent_name: ref });
 }
 
-export async function agentId(client: AgentexClient, ref: string): Promise<string> {
-  return UUID.test(ref) ? ref : (await findAgent(client, ref)).id;
+/** `<agent>` resolved to its id: an id is taken as it is, a name is looked up. */
+export async function agentIdArg(ctx: RunContext): Promise<string> {
+  const ref = arg(ctx, 0, "<agent>");
+  return UUID.test(ref) ? ref : (await findAgent(ctx.client, ref)).id;
 }
+
+/** `<agent>` as the agent key and history routes take it: by id or by name, without a lookup. */
+export function agentRefArg(ctx: RunContext): { agent_id: string } | { agent_name: string } {
+  const ref = arg(ctx, 0, "<agent>");
+  return UUID.test(ref) ? { agent_id: ref } : { agent_name: ref };
+}
+
+/** `<agent> <deployment-id>`: the agent resolved to its id. */
+export async function deploymentRef(ctx: RunContext): Promise<{ agent_id: string; deployment_id: string }> {
+  return { agent_id: await agentIdArg(ctx), deployment_id: arg(ctx, 1, "<deployment-id>") };
+}
+
+/** One record as the answer: JSON as is, or `keys` (default: all) as "key: value" lines. */
+export function recordOut<T extends object>(row: T, keys?: readonly (keyof T & string)[]): Output {
+  return { json: row, human: record(row, keys) };
+}
+
+/** A list as the answer: JSON as is, or a table (`empty` when there are no rows). */
+export function tableOut<T>(rows: readonly T[], columns: Column<T>[], empty: string): Output {
+  return { json: rows, human: table(rows, columns, empty) };
+}
+
+/** The answer of a delete or a revoke: JSON as is, or its message. */
+export function messageOut(r: { id: string; message: string }): Output {
+  return { json: r, human: `${r.message}\n` };
+}
+
+/** `--metadata`: the registration_metadata of a registration or a deployment. */
+export const metadataOption: OptionSpec = {
+  type: "string",
+  value: "<json>",
+  description: "registration_metadata, a JSON object",
+};

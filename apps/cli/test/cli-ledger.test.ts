@@ -16,7 +16,7 @@ describe("agentex promotions / rollback / promote --expect", { timeout: 400_000 
     token = (await s.principal({ can_create_agents: true })).token;
   });
 
-  it("has --help for the new commands and options", async () => {
+  it("has --help for the ledger commands and the production-change options", async () => {
     for (const name of ["promotions", "rollback", "deployments promote"]) {
       const r = await exec([...name.split(" "), "--help"], cleanEnv());
       expect(r.code, name).toBe(0);

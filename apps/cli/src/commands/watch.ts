@@ -1,6 +1,6 @@
 import { AgentexError, type RouterOutputs } from "@agentex/client";
-import { UsageError, findAgent, str, type Command, type RunContext } from "./command.ts";
-import { text } from "./format.ts";
+import { UsageError, findAgent, str, type Command, type RunContext } from "../command.ts";
+import { text } from "../format.ts";
 
 type TrackedEvent = RouterOutputs["events"]["watch"] extends AsyncIterable<infer T> ? T : never;
 type ChangeEvent = TrackedEvent extends { data: infer D } ? D : never;
@@ -59,7 +59,7 @@ export const watchCommand: Command = {
       throw new UsageError(`--count must be a positive integer, got '${countRaw}'`);
     }
     const limit = countRaw === undefined ? Infinity : Number(countRaw);
-    // An agent given by id is looked up too: a typo fails now (404), not as a silent empty stream.
+    // An agent given by id is looked up too: a typo fails at once (404), not as a silent empty stream.
     const agentId = agentRef ? (await findAgent(client, agentRef)).id : undefined;
     const print = ctx.print ?? ((line: string) => process.stdout.write(line));
     let printed = 0;
