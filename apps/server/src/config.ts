@@ -8,6 +8,7 @@ export interface Config {
   bootstrapToken: string | null;
   secretKey: string | null;
   logLevel: string;
+  logFormat: LogFormat;
   /** When set, `/metrics` requires it as a bearer token; unset, `/metrics` is open (restrict it at the network). */
   metricsToken: string | null;
   bodyLimitBytes: number;
@@ -24,6 +25,9 @@ export interface Config {
   /** Null when AGENTEX_HEALTH_CHECKS=off. */
   health: HealthConfig | null;
 }
+
+/** `pretty`: readable lines for a person at a terminal; `json`: one JSON object a line, for collectors. */
+export type LogFormat = "pretty" | "json";
 
 export interface EventsConfig {
   retentionMs: number;
@@ -52,6 +56,8 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   dataDir: "./.agentex",
   logLevel: "info",
+  /** Where stdout is not a terminal; on a terminal, LOG_FORMAT unset means `pretty`. */
+  logFormat: "json",
   bodyLimitBytes: 1024 * 1024,
   dbPoolMax: 10,
   dbAcquireTimeoutMs: 5_000,
@@ -88,6 +94,7 @@ export const MIN_OPERATOR_TOKEN = 32;
 export class ConfigError extends Error {}
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const LOG_FORMATS: readonly LogFormat[] = ["pretty", "json"];
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -136,10 +143,11 @@ function healthConfig(env: NodeJS.ProcessEnv): HealthConfig | null {
 
 /**
  * `migrateOnly`: `pnpm migrate` touches no credentials, so it does not need the secret.
+ * `terminal`: whether stdout is a terminal (LOG_FORMAT's default); process.stdout's own answer unless given.
  */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
-  opts: { migrateOnly?: boolean } = {},
+  opts: { migrateOnly?: boolean; terminal?: boolean } = {},
 ): Config {
   const databaseUrl = env.DATABASE_URL || null;
   if (databaseUrl) {
@@ -181,6 +189,11 @@ export function loadConfig(
   const logLevel = env.LOG_LEVEL || DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  const terminal = opts.terminal ?? process.stdout.isTTY === true;
+  const wantedFormat = env.LOG_FORMAT || (terminal ? "pretty" : DEFAULTS.logFormat);
+  const logFormat = LOG_FORMATS.find((f) => f === wantedFormat);
+  if (!logFormat)
+    throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")} (got '${env.LOG_FORMAT}')`);
   const metricsToken = env.AGENTEX_METRICS_TOKEN || null;
   if (
     metricsToken !== null &&
@@ -210,6 +223,7 @@ export function loadConfig(
     bootstrapToken,
     secretKey,
     logLevel,
+    logFormat,
     metricsToken,
     bodyLimitBytes: int(env, "AGENTEX_BODY_LIMIT_BYTES", DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
     dbPoolMax: int(env, "AGENTEX_DB_POOL_MAX", DEFAULTS.dbPoolMax, 1, 1000),

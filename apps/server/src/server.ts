@@ -13,11 +13,12 @@ import type { Database } from "@agentex/db";
 import type { TRPCError } from "@trpc/server";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { DEFAULTS, type EventsConfig, type HealthConfig } from "./config.ts";
+import { DEFAULTS, type EventsConfig, type HealthConfig, type LogFormat } from "./config.ts";
 import { installConsole } from "./console.ts";
 import { installDocs } from "./docs.ts";
 import { installForward } from "./forward.ts";
 import { installEventsRoute } from "./events-route.ts";
+import { loggerOptions } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from "./hardening.ts";
@@ -30,6 +31,8 @@ export interface ServerOptions {
   database: Database;
   secretKey: Buffer;
   logLevel?: string;
+  /** Not chosen by whether stdout is a terminal: that is the configuration's job (LOG_FORMAT). */
+  logFormat?: LogFormat;
   bodyLimitBytes?: number;
   events?: LifecycleEvents;
   /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`; otherwise it is open (restrict it at the network). */
@@ -97,10 +100,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
   const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs, requestTimeout);
   const app = Fastify({
-    logger: {
+    ...loggerOptions({
       level: opts.logLevel ?? DEFAULTS.logLevel,
-      ...(opts.logStream ? { stream: opts.logStream } : {}),
-    },
+      format: opts.logFormat ?? DEFAULTS.logFormat,
+      stream: opts.logStream,
+    }),
     bodyLimit,
     requestTimeout,
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
