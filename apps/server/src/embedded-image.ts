@@ -6,8 +6,8 @@
  * Without it, PGlite's first start on an empty directory boots a second,
  * throw-away PGlite instance plus initdb's own WASM module, runs initdb inside
  * WASM, dumps that directory and unpacks it into the real one, then the
- * migrations run: the bulk of the old 12–18 s fresh start, and of the ~850 MB
- * RSS that process kept afterwards.
+ * migrations run: most of a 12–18 s first start, after which the process
+ * keeps ~850 MB RSS.
  *
  * The image is fingerprinted by the compiled migrations it was built from; an
  * image that does not match the migrations shipped beside it is ignored (the

@@ -23,6 +23,7 @@ async function main() {
     database: store.database,
     secretKey: store.secretKey,
     logLevel: config.logLevel,
+    logFormat: config.logFormat,
     metricsToken: config.metricsToken,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,

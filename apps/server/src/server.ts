@@ -6,11 +6,12 @@ import type { Database } from "@agentex/db";
 import type { TRPCError } from "@trpc/server";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { EventsConfig, HealthConfig } from "./config.ts";
+import { DEFAULTS, type EventsConfig, type HealthConfig, type LogFormat } from "./config.ts";
 import { installConsole } from "./console.ts";
 import { installDocs } from "./docs.ts";
 import { installForward } from "./forward.ts";
 import { installEventsRoute } from "./events-route.ts";
+import { loggerOptions } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewriteUrl } from "./hardening.ts";
@@ -18,38 +19,41 @@ import { installRestBridge } from "./rest-bridge.ts";
 import { installTrpcFastPath } from "./trpc-fast.ts";
 import { frameworkErrors, installRestErrors } from "./rest-errors.ts";
 
+/** An option left unset takes its value from `DEFAULTS` in config.ts. */
 export interface ServerOptions {
   database: Database;
   secretKey: Buffer;
   logLevel?: string;
+  /** Not chosen by whether stdout is a terminal: that is the configuration's job (LOG_FORMAT). */
+  logFormat?: LogFormat;
   bodyLimitBytes?: number;
   events?: LifecycleEvents;
   /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`; otherwise it is open (restrict it at the network). */
   metricsToken?: string | null;
   /** Where log lines go (tests); stdout by default. */
   logStream?: { write(line: string): void };
-  /** A request (headers and body) must arrive within this; a stalled one gets 408. Default 30 s. */
+  /** A request (headers and body) must arrive within this; a stalled one gets 408. */
   requestTimeoutMs?: number;
-  /** The headers must arrive within this (≤ requestTimeoutMs). Default 10 s. */
+  /** The headers must arrive within this (≤ requestTimeoutMs). */
   headersTimeoutMs?: number;
-  /** An idle keep-alive connection is closed after this. Default 5 s. */
+  /** An idle keep-alive connection is closed after this. */
   keepAliveTimeoutMs?: number;
-  /** Open connections beyond this are dropped at once. Default 1024. */
+  /** Open connections beyond this are dropped at once. */
   maxConnections?: number;
-  /** Most procedures in one /trpc batch; larger batches get 400. Default 10. */
+  /** Most procedures in one /trpc batch; larger batches get 400. */
   trpcMaxBatch?: number;
-  /** Webhook forwarding: time to the agent's response headers (and longest silence after), default 30 s. */
+  /** Webhook forwarding: time to the agent's response headers, and the longest silence after them. */
   forwardTimeoutMs?: number;
-  /** Webhook forwarding: largest relayed response, default 32 MiB. */
+  /** Webhook forwarding: the largest response relayed. */
   forwardMaxResponseBytes?: number;
-  /** Change feed limits (defaults: see config.ts). */
+  /** Change feed limits, each one that is unset from `DEFAULTS.events`. */
   feed?: Partial<EventsConfig>;
   /** Health checks of registered URLs; off unless given (main.ts passes the configuration). */
   health?: HealthConfig | null;
   /**
-   * The in-process cache of authenticated principals (default: 10,000 entries,
-   * 5 s); `false` asks the database on every call. Invalidated at once on this
-   * replica and over LISTEN/NOTIFY on the others.
+   * The in-process cache of authenticated principals (its size and lifetime
+   * default to AuthCache's own); `false` asks the database on every call.
+   * Invalidated at once on this replica and over LISTEN/NOTIFY on the others.
    */
   authCache?: Pick<AuthCacheOptions, "max" | "ttlMs"> | false;
   /** Run last, on the built app: a host (or a test) adds its own hooks or routes. */
@@ -69,13 +73,6 @@ function bearer(req: FastifyRequest): string | null {
   return typeof agentKey === "string" && agentKey ? agentKey : null;
 }
 
-export const DEFAULT_LIMITS = {
-  requestTimeoutMs: 30_000,
-  headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 1024,
-  trpcMaxBatch: 10,
-} as const;
 /** `Idempotency-Key` (REST and /trpc); an empty header counts as none. */
 function idempotencyKeyHeader(req: FastifyRequest): string | null {
   const value = req.headers["idempotency-key"];
@@ -92,14 +89,18 @@ function setNextCursor(req: FastifyRequest, reply: FastifyReply, cursor: string)
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const bodyLimit = opts.bodyLimitBytes ?? 1024 * 1024;
-  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs;
-  const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs, requestTimeout);
+  const bodyLimit = opts.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes;
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs, requestTimeout);
   const app = Fastify({
-    logger: { level: opts.logLevel ?? "info", ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    ...loggerOptions({
+      level: opts.logLevel ?? DEFAULTS.logLevel,
+      format: opts.logFormat ?? DEFAULTS.logFormat,
+      stream: opts.logStream,
+    }),
     bodyLimit,
     requestTimeout,
-    keepAliveTimeout: opts.keepAliveTimeoutMs ?? DEFAULT_LIMITS.keepAliveTimeoutMs,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
     http: {
       headersTimeout,
       requestTimeout,
@@ -123,7 +124,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
 
   app.server.headersTimeout = headersTimeout;
-  app.server.maxConnections = opts.maxConnections ?? DEFAULT_LIMITS.maxConnections;
+  app.server.maxConnections = opts.maxConnections ?? DEFAULTS.maxConnections;
 
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);
@@ -139,11 +140,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const feed = new FeedHub({
     db: opts.database.db,
     subscribe: (channel, handler) => opts.database.subscribe(channel, handler),
-    retentionMs: opts.feed?.retentionMs ?? 24 * 3_600_000,
-    maxLag: opts.feed?.maxLag ?? 1_000,
-    maxPerPrincipal: opts.feed?.maxPerPrincipal ?? 32,
-    heartbeatMs: opts.feed?.heartbeatMs ?? 15_000,
-    pollMs: opts.feed?.pollMs ?? 2_000,
+    retentionMs: opts.feed?.retentionMs ?? DEFAULTS.events.retentionMs,
+    maxLag: opts.feed?.maxLag ?? DEFAULTS.events.maxLag,
+    maxPerPrincipal: opts.feed?.maxPerPrincipal ?? DEFAULTS.events.maxPerPrincipal,
+    heartbeatMs: opts.feed?.heartbeatMs ?? DEFAULTS.events.heartbeatMs,
+    pollMs: opts.feed?.pollMs ?? DEFAULTS.events.pollMs,
     log: app.log,
   });
   await feed.start();
@@ -235,7 +236,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       req.log.error({ err: error.cause ?? error }, "transport error");
   };
 
-  const maxBatchSize = opts.trpcMaxBatch ?? DEFAULT_LIMITS.trpcMaxBatch;
+  const maxBatchSize = opts.trpcMaxBatch ?? DEFAULTS.trpcMaxBatch;
   installTrpcFastPath(app, { prefix: "/trpc", router: appRouter, createContext, maxBatchSize });
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
@@ -256,9 +257,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await installForward(app, {
     database: opts.database,
     secretKey: opts.secretKey,
-    bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
-    timeoutMs: opts.forwardTimeoutMs ?? 30_000,
-    maxResponseBytes: opts.forwardMaxResponseBytes ?? 32 * 1024 * 1024,
+    bodyLimitBytes: bodyLimit,
+    timeoutMs: opts.forwardTimeoutMs ?? DEFAULTS.forwardTimeoutMs,
+    maxResponseBytes: opts.forwardMaxResponseBytes ?? DEFAULTS.forwardMaxResponseBytes,
     onOutcome: metrics.forwardOutcome,
   });
   installConsole(app);
@@ -266,7 +267,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Agentex's probe path.
   app.get("/healthcheck", () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
-    const ok = await opts.database.ping(2_000);
+    const ok = await opts.database.ping();
     return reply
       .code(ok ? 200 : 503)
       .send({ status: ok ? "ready" : "unavailable", store: opts.database.kind });

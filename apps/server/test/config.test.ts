@@ -35,6 +35,8 @@ describe("configuration", () => {
     ["AGENTEX_SECRET_KEY", { AGENTEX_SECRET_KEY: "short" }],
     ["AGENTEX_BOOTSTRAP_TOKEN", { AGENTEX_BOOTSTRAP_TOKEN: "short" }],
     ["LOG_LEVEL", { LOG_LEVEL: "chatty" }],
+    ["LOG_FORMAT", { LOG_FORMAT: "xml" }],
+    ["LOG_FORMAT", { LOG_FORMAT: "JSON" }],
     ["AGENTEX_BODY_LIMIT_BYTES", { AGENTEX_BODY_LIMIT_BYTES: "-1" }],
     ["AGENTEX_DB_POOL_MAX", { AGENTEX_DB_POOL_MAX: "0" }],
     ["AGENTEX_DB_ACQUIRE_TIMEOUT_MS", { AGENTEX_DB_ACQUIRE_TIMEOUT_MS: "soon" }],
@@ -49,6 +51,13 @@ describe("configuration", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message.startsWith(name)).toBe(true);
+  });
+
+  it("writes pretty logs on a terminal and JSON elsewhere, unless LOG_FORMAT says which", () => {
+    expect(loadConfig({}, { terminal: true }).logFormat).toBe("pretty");
+    expect(loadConfig({}, { terminal: false }).logFormat).toBe("json");
+    expect(loadConfig({ LOG_FORMAT: "json" }, { terminal: true }).logFormat).toBe("json");
+    expect(loadConfig({ LOG_FORMAT: "pretty" }, { terminal: false }).logFormat).toBe("pretty");
   });
 
   it("lets `pnpm migrate` run against Postgres without the secret the server needs", () => {

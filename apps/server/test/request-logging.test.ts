@@ -90,6 +90,73 @@ describe(`request id and log level (${TEST_STORE})`, () => {
     expect(loud.map((l) => l.msg)).toContain("request completed");
   });
 
+  it("at info, probe and scrape routes log nothing while other requests do; at debug they log both lines", async () => {
+    const quiet = ["/healthz", "/healthcheck", "/readyz", "/metrics"];
+    const atInfo = await logsAt("info", async (app) => {
+      for (const url of quiet) expect((await app.inject({ method: "GET", url })).statusCode, url).toBe(200);
+      await app.inject({ method: "GET", url: "/api/agents" });
+    });
+    expect(atInfo.map((l) => [l.level, l.msg])).toEqual([
+      [30, "incoming request"],
+      [30, "request completed"],
+    ]);
+    expect((atInfo[0]?.req as { url: string }).url).toBe("/api/agents");
+
+    const atDebug = await logsAt("debug", async (app) => {
+      for (const url of quiet) await app.inject({ method: "GET", url });
+    });
+    const incoming = atDebug.filter((l) => l.msg === "incoming request");
+    expect(incoming.map((l) => (l.req as { url: string }).url)).toEqual(quiet);
+    expect(atDebug.filter((l) => l.msg === "request completed")).toHaveLength(quiet.length);
+    for (const line of [...incoming, ...atDebug.filter((l) => l.msg === "request completed")])
+      expect(line.level).toBe(20);
+  });
+
+  it("the pretty format writes readable lines, the json format one JSON object a line", async () => {
+    const written = async (logFormat: "pretty" | "json") => {
+      const chunks: string[] = [];
+      const app = await buildServer({
+        database: s.db,
+        secretKey: SECRET,
+        logLevel: "info",
+        logFormat,
+        logStream: { write: (chunk) => void chunks.push(chunk) },
+      });
+      try {
+        const res = await app.inject({
+          method: "GET",
+          url: "/api/agents",
+          headers: { "x-request-id": "fmt-1" },
+        });
+        expect(res.statusCode).toBe(401);
+      } finally {
+        await app.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return chunks.join("").split("\n").filter(Boolean);
+    };
+    const isJson = (line: string) => {
+      try {
+        return typeof JSON.parse(line) === "object";
+      } catch {
+        return false;
+      }
+    };
+
+    const pretty = await written("pretty");
+    expect(pretty.length).toBeGreaterThanOrEqual(2);
+    for (const line of pretty) expect(isJson(line), line).toBe(false);
+    expect(pretty[0]).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: incoming request .*"url":"\/api\/agents"/);
+    expect(pretty.some((l) => / INFO: request completed .*"reqId":"fmt-1".*"statusCode":401/.test(l))).toBe(
+      true,
+    );
+
+    const json = await written("json");
+    expect(json.length).toBeGreaterThanOrEqual(2);
+    for (const line of json) expect(isJson(line), line).toBe(true);
+    expect(json.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain("request completed");
+  });
+
   it("LOG_LEVEL is read from the environment and validated", () => {
     expect(loadConfig({ LOG_LEVEL: "debug" }).logLevel).toBe("debug");
     expect(loadConfig({}).logLevel).toBe("info");
