@@ -1,5 +1,5 @@
-import { codeForStatus } from "@agentex/client/codes";
-import { errorBody, protoKeyPath, wireError, type FieldIssue } from "@agentex/api";
+import { codeForStatus, type FieldIssue } from "@agentex/wire";
+import { errorBody, protoKeyPath, wireError } from "@agentex/api";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 const FASTIFY_CODES: Record<string, string> = {
