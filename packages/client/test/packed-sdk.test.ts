@@ -114,6 +114,7 @@ describe(`the packed SDK in an app outside the workspace (${TEST_STORE})`, () =>
       "@trpc/server",
       "eventsource",
     ]);
+    expect(manifest.devDependencies).toBeUndefined();
     // The workspace code the SDK imports ships inside it: no module it holds imports an @agentex/* package.
     const pkg = join(dir, "node_modules/@agentex/client");
     const shipped = readdirSync(join(pkg, "dist"), { recursive: true, encoding: "utf8" }).filter((f) =>
