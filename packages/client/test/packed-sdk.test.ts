@@ -14,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { TEST_STORE } from "@agentex/db/testing";
+import { TEST_STORE, useRegistry } from "@agentex/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "@agentex/server/testing";
 import { ensureBuilt, npm, packWorkspacePackage } from "../../../test/packaging.ts";
 
 const run = promisify(execFile);
@@ -58,7 +57,7 @@ console.log(JSON.stringify({ id: got.id, name: got.name, status, deployment: dep
 `;
 
 describe(`the packed SDK in an app outside the workspace (${TEST_STORE})`, () => {
-  const s = useServer();
+  const s = useRegistry();
   let dir = "";
 
   beforeAll(async () => {
