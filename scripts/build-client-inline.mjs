@@ -57,5 +57,5 @@ for (const file of files(DIST)) {
   }
 }
 console.log(
-  `client inline: ${Object.keys(INLINED).join(", ")} into dist/inline (${rewritten} files point there)`,
+  `client inline: ${Object.keys(INLINED).join(", ")} into dist/inline (${rewritten} files rewritten)`,
 );
