@@ -3,7 +3,9 @@
  *  1. `tsc -b tsconfig.build.json`: type-checks every package and app through
  *     project references and emits each one's JavaScript and declarations
  *     (packages: dist/*.js + *.d.ts; apps: declarations in dist/types).
- *  2. The SDK's self-contained router types (build-client-types.mjs).
+ *  2. The SDK's self-contained router types (build-client-types.mjs), and
+ *     the workspace code it imports copied into its dist (build-client-inline.mjs),
+ *     so the published package needs nothing from @agentex/*.
  *  3. esbuild bundles the two executables: the server (dist/main.js,
  *     dist/migrate.js; workspace code and pure-JS dependencies inlined, so the
  *     server starts as one node process without a loader) with its migrations
@@ -60,8 +62,9 @@ for (const group of ["packages", "apps"]) {
 }
 step("tsc -b");
 
-// 2. The SDK's router types.
+// 2. The SDK's router types, and its workspace imports inlined.
 run([join(ROOT, "scripts/build-client-types.mjs")], "client types");
+run([join(ROOT, "scripts/build-client-inline.mjs")], "client inline");
 step("client types");
 
 // 3. The executables.

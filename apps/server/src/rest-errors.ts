@@ -1,6 +1,6 @@
-import { codeForStatus } from "@agentex/client/codes";
+import { codeForStatus, type FieldIssue } from "@agentex/wire";
 import { errorBody, wireError } from "@agentex/api";
-import { protoKeyPath, type FieldIssue } from "@agentex/core";
+import { protoKeyPath } from "@agentex/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 const FASTIFY_CODES: Record<string, string> = {

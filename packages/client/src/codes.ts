@@ -1,33 +1,7 @@
 /**
- * The error `code` for each HTTP status when nothing finer applies: the server
- * puts it in every error body it writes outside a procedure (transport limits,
- * unknown routes, webhook forwarding), and the client names a status the same
- * way when a response carries no tRPC error body (a proxy's page, a timeout).
- * One table for both sides: the server imports it from here
- * (`@agentex/client/codes`); it imports nothing, so the SDK stays standalone.
+ * `@agentex/client/codes`: the error `code` the client names each HTTP status
+ * by when a response carries no tRPC error body, the same table the server
+ * writes its own error bodies with. It lives in @agentex/wire, which the build
+ * inlines into the published SDK (scripts/build-client-inline.mjs).
  */
-export const CODE_BY_STATUS: Readonly<Record<number, string>> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  405: "METHOD_NOT_SUPPORTED",
-  408: "REQUEST_TIMEOUT",
-  409: "CONFLICT",
-  412: "PRECONDITION_FAILED",
-  413: "PAYLOAD_TOO_LARGE",
-  414: "URI_TOO_LONG",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-  422: "UNPROCESSABLE_CONTENT",
-  429: "TOO_MANY_REQUESTS",
-  431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
-  500: "INTERNAL_SERVER_ERROR",
-  501: "NOT_IMPLEMENTED",
-  502: "BAD_GATEWAY",
-  503: "SERVICE_UNAVAILABLE",
-  504: "GATEWAY_TIMEOUT",
-};
-
-export function codeForStatus(status: number): string {
-  return CODE_BY_STATUS[status] ?? (status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
-}
+export { CODE_BY_STATUS, codeForStatus } from "@agentex/wire";

@@ -3,10 +3,9 @@
  * typed outputs, keyset paging, errors as TRPCClientError, request batching.
  */
 import { randomUUID } from "node:crypto";
-import { TEST_STORE } from "@agentex/db/testing";
+import { TEST_STORE, startProxy, useRegistry } from "@agentex/testing";
 import { TRPCClientError } from "@trpc/client";
-import { describe, expect, expectTypeOf, it } from "vitest";
-import { useServer, type TestServer } from "@agentex/server/testing";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import {
   createClient,
   type Agent,
@@ -20,15 +19,6 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 let seq = 0;
 const uniqueName = (prefix = "cli") => `${prefix}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
 
-/** Counts HTTP requests that reach /trpc, to see batching on the wire. */
-const trpcRequests: string[] = [];
-function countTrpc(app: TestServer["app"]) {
-  app.addHook("onRequest", (req, _reply, done) => {
-    if (req.url.startsWith("/trpc/")) trpcRequests.push(req.url);
-    done();
-  });
-}
-
 async function rejection(p: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
   try {
     await p;
@@ -40,8 +30,13 @@ async function rejection(p: Promise<unknown>): Promise<TRPCClientError<AppRouter
 }
 
 describe(`typed client over HTTP (${TEST_STORE})`, () => {
-  const s = useServer({ plugins: [countTrpc] });
+  const s = useRegistry();
   const admin = () => createClient({ url: s.url, token: s.adminToken });
+  // The batching test's client goes through this proxy, which records each HTTP request it passes on.
+  const wire = startProxy(() => s.url);
+  const trpcRequests = wire.proxy.urls;
+  beforeAll(() => wire.start());
+  afterAll(() => wire.stop());
 
   it("runs registerBuild → deployments.create → register (deployment-scoped) → promote → agents.get", async () => {
     const client = admin();
@@ -226,7 +221,7 @@ describe(`typed client over HTTP (${TEST_STORE})`, () => {
   });
 
   it("batches several calls made in one tick into one HTTP request, each with its own result", async () => {
-    const client = admin();
+    const client = createClient({ url: wire.proxy.url, token: s.adminToken });
     const a = await client.agents.registerBuild.mutate({ name: uniqueName("b"), description: "a" });
     const b = await client.agents.registerBuild.mutate({ name: uniqueName("b"), description: "b" });
 

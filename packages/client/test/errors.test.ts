@@ -6,10 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { TEST_STORE } from "@agentex/db/testing";
+import { TEST_STORE, useRegistry } from "@agentex/testing";
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { useServer } from "@agentex/server/testing";
 import {
   AgentexError,
   createClient,
@@ -42,7 +41,7 @@ async function closedPort(): Promise<number> {
 const name = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
 
 describe(`client errors (${TEST_STORE})`, () => {
-  const s = useServer();
+  const s = useRegistry();
   const admin = () => createClient({ url: s.url, token: s.adminToken });
 
   it("carries the fields of a 404", async () => {

@@ -14,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { TEST_STORE } from "@agentex/db/testing";
+import { TEST_STORE, useRegistry } from "@agentex/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "@agentex/server/testing";
 import { ensureBuilt, npm, packWorkspacePackage } from "../../../test/packaging.ts";
 
 const run = promisify(execFile);
@@ -28,6 +27,7 @@ const NODE_TYPES = JSON.parse(readFileSync(join(ROOT, "node_modules/@types/node/
 
 const CONSUMER = `import { randomUUID } from 'node:crypto';
 import { AgentexError, createClient, type Agent, type AgentStatus, type RouterInputs } from '@agentex/client';
+import { CODE_BY_STATUS, codeForStatus } from '@agentex/client/codes';
 
 const client = createClient({ url: process.env.AGENTEX_URL!, token: process.env.AGENTEX_TOKEN! });
 
@@ -52,11 +52,12 @@ try {
 } catch (err) {
   if (err instanceof AgentexError) notFound = err.status_code;
 }
-console.log(JSON.stringify({ id: got.id, name: got.name, status, deployment: dep.status, notFound }));
+const codes: string[] = [codeForStatus(404), codeForStatus(599), CODE_BY_STATUS[503] ?? 'none'];
+console.log(JSON.stringify({ id: got.id, name: got.name, status, deployment: dep.status, notFound, codes }));
 `;
 
 describe(`the packed SDK in an app outside the workspace (${TEST_STORE})`, () => {
-  const s = useServer();
+  const s = useRegistry();
   let dir = "";
 
   beforeAll(async () => {
@@ -112,6 +113,17 @@ describe(`the packed SDK in an app outside the workspace (${TEST_STORE})`, () =>
       "@trpc/server",
       "eventsource",
     ]);
+    expect(manifest.devDependencies).toBeUndefined();
+    // The workspace code the SDK imports ships inside it: no module it holds imports an @agentex/* package.
+    const pkg = join(dir, "node_modules/@agentex/client");
+    const shipped = readdirSync(join(pkg, "dist"), { recursive: true, encoding: "utf8" }).filter((f) =>
+      /\.(js|d\.ts)$/.test(f),
+    );
+    expect(shipped).toContain("inline/wire/index.js");
+    for (const file of shipped)
+      expect(readFileSync(join(pkg, "dist", file), "utf8")).not.toMatch(
+        /(from|import)\s*\(?\s*["']@agentex\//,
+      );
   });
 
   it(
@@ -161,7 +173,12 @@ describe(`the packed SDK in an app outside the workspace (${TEST_STORE})`, () =>
       env: { ...process.env, AGENTEX_URL: s.url, AGENTEX_TOKEN: s.adminToken },
     });
     const result = JSON.parse(stdout.trim());
-    expect(result).toMatchObject({ status: "BuildOnly", deployment: "Pending", notFound: 404 });
+    expect(result).toMatchObject({
+      status: "BuildOnly",
+      deployment: "Pending",
+      notFound: 404,
+      codes: ["NOT_FOUND", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"],
+    });
     expect(result.name).toMatch(/^packed-sdk-/);
     expect((await s.api("GET", `/api/agents/${result.id}`)).status).toBe(200);
   });

@@ -3,26 +3,10 @@
  * behind a small fault-injecting proxy on 127.0.0.1: the proxy answers 503,
  * drops connections or stalls for the first requests, then forwards.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import { TEST_STORE } from "@agentex/db/testing";
+import { TEST_STORE, startProxy, useRegistry, type Fault } from "@agentex/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useServer } from "@agentex/server/testing";
 import { AgentexError, backoffDelay, createClient } from "../src/index.ts";
-
-type Fault = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
-
-interface Proxy {
-  url: string;
-  /** Requests that reached the proxy under /trpc, as "METHOD path". */
-  seen: string[];
-  /** The next requests get these faults, one each; then requests are forwarded. */
-  faults: Fault[];
-  /** Applied to every request once `faults` is empty (null: forward). */
-  always: Fault | null;
-  reset(): void;
-}
 
 const plain503: Fault = (_req, res) => {
   res.writeHead(503, { "content-type": "text/plain" }).end("upstream unavailable");
@@ -51,59 +35,6 @@ const dropConnection: Fault = (req) => {
   return true;
 };
 
-function startProxy(target: () => string): { start(): Promise<void>; stop(): Promise<void>; proxy: Proxy } {
-  let server: Server;
-  const proxy: Proxy = {
-    url: "",
-    seen: [],
-    faults: [],
-    always: null,
-    reset() {
-      this.seen.length = 0;
-      this.faults.length = 0;
-      this.always = null;
-    },
-  };
-  const forward = async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (typeof v === "string" && !["host", "connection", "content-length"].includes(k)) headers.set(k, v);
-    }
-    const upstream = await fetch(`${target()}${req.url}`, {
-      method: req.method,
-      headers,
-      ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
-    });
-    const body = Buffer.from(await upstream.arrayBuffer());
-    const out: Record<string, string> = {};
-    upstream.headers.forEach((v, k) => {
-      if (!["content-length", "content-encoding", "transfer-encoding", "connection"].includes(k)) out[k] = v;
-    });
-    res.writeHead(upstream.status, out).end(body);
-  };
-  return {
-    proxy,
-    async start() {
-      server = createServer((req, res) => {
-        void (async () => {
-          if (req.url?.startsWith("/trpc/")) proxy.seen.push(`${req.method} ${req.url.split("?")[0]}`);
-          const fault = proxy.faults.shift() ?? proxy.always;
-          if (fault && (await fault(req, res))) return;
-          await forward(req, res);
-        })().catch(() => res.destroy());
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    },
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 async function rejection(p: Promise<unknown>): Promise<AgentexError> {
   try {
     await p;
@@ -115,7 +46,7 @@ async function rejection(p: Promise<unknown>): Promise<AgentexError> {
 }
 
 describe(`client retries and timeouts (${TEST_STORE})`, () => {
-  const s = useServer();
+  const s = useRegistry();
   const p = startProxy(() => s.url);
   const proxy = p.proxy;
   let agentId = "";

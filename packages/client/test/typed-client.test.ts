@@ -11,9 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { TEST_STORE } from "@agentex/db/testing";
+import { TEST_STORE, useRegistry } from "@agentex/testing";
 import { describe, expect, it } from "vitest";
-import { useServer } from "@agentex/server/testing";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -34,7 +33,7 @@ describe("typed client example", () => {
 });
 
 describe(`typed client example at run time (${TEST_STORE})`, () => {
-  const s = useServer();
+  const s = useRegistry();
 
   it(
     "walks register-build → deployment → register → promote against a real server",

@@ -1,3 +1,5 @@
+import type { FieldIssue } from "@agentex/wire";
+
 /**
  * The one error vocabulary of the registry. Lifecycle and access code throw
  * these; each transport maps a kind to its own status once (HTTP_STATUS here
@@ -24,10 +26,7 @@ export const HTTP_STATUS: Readonly<Record<DomainErrorKind, number>> = {
   unavailable: 503,
 };
 
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
+export type { FieldIssue };
 
 /** Extra fields an error carries on the wire (e.g. `current_deployment_id` of a PRODUCTION_CHANGED). */
 export type ErrorDetails = Record<string, string | number | boolean | null>;

@@ -1,0 +1,3 @@
+export { TEST_STORE } from "@agentex/db/testing";
+export { startRegistry, useRegistry, type Json, type Registry, type RegistryProcess } from "./registry.ts";
+export { startProxy, type Fault, type Proxy } from "./proxy.ts";

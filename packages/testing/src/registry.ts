@@ -1,0 +1,227 @@
+/**
+ * The registry as its clients meet it: the compiled server (the entry point
+ * `pnpm start` runs, built first when stale) as a child process on a free
+ * loopback port, over a store of its own — an in-memory embedded one, or,
+ * when DATABASE_URL is set, a scratch Postgres database it migrates itself —
+ * with an admin bootstrap token. Tests reach it over HTTP only.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { TEST_STORE, rawPostgres } from "@agentex/db/testing";
+import { sql } from "kysely";
+import { afterAll, beforeAll } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const MAIN = join(ROOT, "apps/server/dist/main.js");
+const run = promisify(execFile);
+
+/** Parsed JSON of whichever route answered: each test reads the fields it expects. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above; unknown would need a cast at every read
+export type Json = any;
+
+export interface Registry {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** The bootstrap admin's bearer token. */
+  adminToken: string;
+  /** fetch against the server with JSON in and out; `token` null sends no Authorization. */
+  api(
+    method: string,
+    path: string,
+    opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: Json; headers: Headers }>;
+  /** Creates a principal over REST as the admin; returns its id and token. */
+  principal(opts?: {
+    admin?: boolean;
+    can_create_agents?: boolean;
+    kind?: "user" | "service_account";
+  }): Promise<{ id: string; token: string }>;
+  /** The server's last lines of output, for failure messages. */
+  logs(): string;
+}
+
+export interface RegistryProcess extends Registry {
+  /** SIGTERM, the exit awaited (SIGKILL after 20 s), then the scratch database dropped. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+// A test run that dies half way must not leave servers behind.
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** A port nobody listens on right now (the kernel's pick; closed again at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The store's part of the server's environment, and how to dispose of it. */
+async function freshStore(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (TEST_STORE === "embedded") return { env: { AGENTEX_DATA_DIR: "memory://" }, drop: async () => {} };
+  const adminUrl = process.env.DATABASE_URL!;
+  const name = `agentex_t_${randomBytes(6).toString("hex")}`;
+  const admin = rawPostgres(adminUrl);
+  try {
+    await sql`create database ${sql.raw(name)}`.execute(admin);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString(), AGENTEX_SECRET_KEY: randomBytes(32).toString("hex") },
+    async drop() {
+      const cleanup = rawPostgres(adminUrl);
+      try {
+        await sql`drop database if exists ${sql.raw(name)} with (force)`.execute(cleanup);
+      } finally {
+        await cleanup.destroy();
+      }
+    },
+  };
+}
+
+/** GET /healthz until it answers 200; the bootstrap token is in place before the server listens. */
+async function waitReady(url: string, exited: () => boolean, logs: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited()) throw new Error(`the registry exited before it was ready\n${logs()}`);
+    if (Date.now() > deadline) throw new Error(`the registry was not ready within 60 s\n${logs()}`);
+    const status = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+      (res) => res.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts a registry of its own; `env` adds to (or overrides) the server's environment. */
+export async function startRegistry(opts: { env?: Record<string, string> } = {}): Promise<RegistryProcess> {
+  await run(process.execPath, [join(ROOT, "scripts/ensure-built.mjs")], {
+    cwd: ROOT,
+    timeout: 900_000,
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const store = await freshStore();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const adminToken = `agx_pat_test_admin_${randomBytes(12).toString("hex")}`;
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+      AGENTEX_BOOTSTRAP_TOKEN: adminToken,
+      // Tests register made-up URLs: nothing probes them.
+      AGENTEX_HEALTH_CHECKS: "off",
+      ...store.env,
+      ...opts.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line) lines.push(line.slice(0, 600));
+      if (lines.length > 200) lines.shift();
+    }
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      gone = true;
+      running.delete(child);
+      resolve();
+    }),
+  );
+  const logs = () => `--- registry (pid ${child.pid}, ${TEST_STORE}) ---\n${lines.join("\n")}`;
+  const stop = async () => {
+    if (!gone) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await store.drop();
+  };
+  try {
+    await waitReady(url, () => gone, logs);
+  } catch (err) {
+    child.kill("SIGKILL");
+    await stop();
+    throw err;
+  }
+
+  const api: Registry["api"] = async (method, path, o = {}) => {
+    const token = o.token === undefined ? adminToken : o.token;
+    const headers: Record<string, string> = { ...o.headers };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (o.body !== undefined) headers["content-type"] ??= "application/json";
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers,
+      ...(o.body !== undefined ? { body: typeof o.body === "string" ? o.body : JSON.stringify(o.body) } : {}),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: the raw text is the body
+    }
+    return { status: res.status, body, headers: res.headers };
+  };
+  const principal: Registry["principal"] = async (o = {}) => {
+    const res = await api("POST", "/api/principals", {
+      body: {
+        name: `p-${randomBytes(5).toString("hex")}`,
+        kind: o.kind ?? "user",
+        admin: o.admin ?? false,
+        can_create_agents: o.can_create_agents ?? true,
+      },
+    });
+    const body: unknown = res.body;
+    const { id, token } = body && typeof body === "object" ? (body as Record<string, unknown>) : {};
+    if (res.status !== 200 || typeof id !== "string" || typeof token !== "string")
+      throw new Error(`could not create principal: ${res.status} ${JSON.stringify(body)}`);
+    return { id, token };
+  };
+  return { url, adminToken, api, principal, logs, stop };
+}
+
+/**
+ * A registry of its own for one test file: started before its tests (a stale
+ * build is rebuilt first, hence the long timeout), stopped after them. The
+ * fields are filled in once it is up.
+ */
+export function useRegistry(opts: { env?: Record<string, string> } = {}): Registry {
+  const state = {} as Registry;
+  let started: RegistryProcess | undefined;
+  beforeAll(async () => {
+    started = await startRegistry(opts);
+    Object.assign(state, started);
+  }, 900_000);
+  afterAll(() => started?.stop(), 60_000);
+  return state;
+}
