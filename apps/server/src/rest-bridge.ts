@@ -1,33 +1,32 @@
-import type { AnyProcedure, AnyRouter } from "@trpc/server";
-import { getTRPCErrorFromUnknown } from "@trpc/server/unstable-core-do-not-import";
+import type { AnyRouter } from "@trpc/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { callProcedure } from "./call-procedure.ts";
+import { generateOpenApiDocument } from "trpc-to-openapi";
+import { wireError } from "@agentex/api";
 import { sendError, sendFailure } from "./rest-errors.ts";
 
 /**
- * The REST surface of the tRPC router, served without an adapter layer.
+ * The REST surface of the tRPC router, built from public API only.
  *
- * Every procedure with `.meta({ openapi: { method, path } })` becomes one
- * Fastify route, resolved once at start by Fastify's router (no per-request
- * regex scan, no fetch `Request`/`AbortSignal`), and calls the same procedure
- * the `/trpc` transport calls — procedures stay defined once, in the router.
- * The OpenAPI document is still generated from the same metadata by
- * trpc-to-openapi, so paths, inputs and outputs cannot drift. Errors are
- * written straight in the SPEC body (errors.ts errorBody), with the fields
- * /trpc puts in its envelope.
+ * The routes are the OpenAPI document's operations, as trpc-to-openapi derives
+ * them from each procedure's `.meta({ openapi })` (so the served routes and
+ * the documented ones cannot drift); each becomes one Fastify route, resolved
+ * by Fastify's router, and calls its procedure through the router's
+ * `createCaller`, the same procedure `/trpc` calls. Errors are written in the
+ * SPEC body (errors.ts errorBody).
  *
- * Inputs are those of the bridge it replaces: query string (GET, DELETE) or
- * JSON body (POST, PUT, PATCH), with the path parameters merged over them; an
- * empty query value counts as absent. Unlike the bridge it never rewrites the
- * zod schemas to coerce (the schemas declare `z.coerce` where a query string
- * carries a number), so REST and tRPC validate alike.
+ * trpc-to-openapi's own handler is not used: it turns on coercion by mutating
+ * the zod schemas on the first request (after which `/trpc` coerces too), it
+ * answers every route from one wildcard route (metrics label REST requests by
+ * their route's `procedure`), and its 415 and error bodies are not the SPEC's.
+ *
+ * Inputs: the query string (GET, DELETE) or the JSON body (POST, PUT, PATCH),
+ * with the path parameters merged over them; an empty query value counts as
+ * absent and a repeated key stays an array. The schemas declare `z.coerce`
+ * where a query string carries a number, so REST and tRPC validate alike.
  */
 
-interface OpenApiMeta {
-  openapi?: { method: string; path: string };
-}
-
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+const DOC_METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
 export interface RestBridgeOptions<TContext> {
   router: AnyRouter;
@@ -35,20 +34,58 @@ export interface RestBridgeOptions<TContext> {
   createContext(opts: { req: FastifyRequest; res: FastifyReply }): TContext | Promise<TContext>;
 }
 
+export interface RestRoute {
+  /** The procedure's dotted name (`agents.get`). */
+  name: string;
+  method: string;
+  /** The OpenAPI path (`/agents/{agent_id}`). */
+  path: string;
+  /** A void (or undeclared) input: the procedure is called with none. */
+  noInput: boolean;
+}
+
 /** `/agents/{agent_id}` → `/agents/:agent_id` */
 export function fastifyPath(prefix: string, path: string): string {
   return `${prefix}/${path.replace(/^\/|\/$/g, "")}`.replace(/\{([^}]+)\}/g, ":$1");
 }
 
-export function restRoutes(
-  router: AnyRouter,
-): Array<{ name: string; method: string; path: string; procedure: AnyProcedure }> {
-  const procedures = router._def.procedures as Record<string, AnyProcedure>;
-  const routes = [];
-  for (const [name, procedure] of Object.entries(procedures)) {
-    const openapi = (procedure._def.meta as OpenApiMeta | undefined)?.openapi;
-    if (!openapi || procedure._def.type === "subscription") continue;
-    routes.push({ name, method: openapi.method.toUpperCase(), path: openapi.path, procedure });
+type Call = (input: unknown) => Promise<unknown>;
+
+/** What a dotted procedure name names on a router or on its caller (a proxy: there every name is a function). */
+function procedureOf(from: unknown, name: string): unknown {
+  let at = from;
+  for (const segment of name.split(".")) at = (at as Record<string, unknown> | undefined)?.[segment];
+  return at;
+}
+
+/**
+ * The REST routes of `router`. trpc-to-openapi names an operation after its
+ * procedure, dots as dashes (procedure names are identifiers, so the dashes
+ * map back); an `operationId` set in the meta would break that, and then
+ * stops the server at start rather than answering 404 at run time. An
+ * operation with neither parameters nor a request body is one whose input is
+ * void-like or undeclared: trpc-to-openapi's own test for calling without input.
+ */
+export function restRoutes(router: AnyRouter): RestRoute[] {
+  const doc = generateOpenApiDocument(router, { title: "routes", version: "0", baseUrl: "/" });
+  const routes: RestRoute[] = [];
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of DOC_METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const name = op.operationId?.replace(/-/g, ".") ?? "";
+      // A built router carries its procedures as properties (`appRouter.agents.get`).
+      if (typeof procedureOf(router, name) !== "function")
+        throw new Error(
+          `${method.toUpperCase()} ${path}: operationId '${op.operationId}' names no procedure`,
+        );
+      routes.push({
+        name,
+        method: method.toUpperCase(),
+        path,
+        noInput: op.parameters === undefined && op.requestBody === undefined,
+      });
+    }
   }
   return routes;
 }
@@ -64,12 +101,8 @@ function queryInput(query: unknown): Record<string, unknown> {
 
 export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBridgeOptions<TContext>) {
   for (const route of restRoutes(opts.router)) {
-    const { procedure, name } = route;
-    const type = procedure._def.type as "query" | "mutation";
+    const { name, noInput } = route;
     const useBody = BODY_METHODS.has(route.method);
-    // `z.void()` input (e.g. GET /me): the procedure gets no input at all.
-    const inputs = procedure._def.inputs as Array<{ _zod?: { def?: { type?: string } } }>;
-    const noInput = inputs.length === 0 || inputs.every((schema) => schema._zod?.def?.type === "void");
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       let input: unknown;
       let ctx: TContext | undefined;
@@ -86,17 +119,16 @@ export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBrid
           input = { ...queryInput(request.query), ...(request.params as object) };
         }
         ctx = await opts.createContext({ req: request, res: reply });
-        const data = await callProcedure(procedure, { ctx, type, path: name, input });
+        const data = await (procedureOf(opts.router.createCaller(ctx), name) as Call)(input);
         return reply.header("content-type", "application/json; charset=utf-8").send(JSON.stringify(data));
       } catch (cause) {
-        const error = getTRPCErrorFromUnknown(cause);
         // Procedure failures were logged by the router's mapErrors; this one never reached a procedure.
-        if (error.code === "INTERNAL_SERVER_ERROR" && ctx === undefined)
-          request.log.error({ err: error.cause ?? error }, "transport error");
-        return sendFailure(reply, error);
+        if (ctx === undefined && wireError(cause, request.id).status === 500)
+          request.log.error({ err: cause }, "transport error");
+        return sendFailure(reply, cause);
       }
     };
-    // As the bridge did, a trailing slash names the same route.
+    // A trailing slash names the same route.
     const url = fastifyPath(opts.prefix, route.path);
     for (const path of [url, `${url}/`]) {
       app.route({ method: route.method, url: path, config: { procedure: name }, handler });
