@@ -14,17 +14,21 @@
  * and `agentex_bench_big` are reused when they already hold the right count
  * (BENCH_RESEED=1 rebuilds them). Figures only: no pass/fail.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { Agent } from "node:http";
-import { fileURLToPath } from "node:url";
-import { freePort, serverEnv } from "@agentex/server/testing/loopback";
 import pg from "pg";
 import { encodeCursor } from "@agentex/core";
+import {
+  auth,
+  children,
+  dbUrl,
+  ensureDatabase,
+  ids,
+  seed,
+  SERVER_ARGS,
+  startBare,
+  startRegistry,
+} from "./harness.ts";
 import { load, send, type Result, type Target } from "./loadgen.ts";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-/** How the real server is started; switch to `['dist/apps/server/src/main.js']` (or wherever the build puts it) to bench the compiled build. */
-const SERVER_ARGS = ["--import", "tsx", "apps/server/src/main.ts"];
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const BIG = Number(process.env.BENCH_AGENTS ?? (QUICK ? 100_000 : 1_000_000));
@@ -32,100 +36,7 @@ const SMALL = 1_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 5));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 5));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const TOKEN = "agx_pat_bench_admin_token_0123456789abcdef";
-const SECRET = "bench-secret-key-of-at-least-32-characters";
 const PAGE = 50;
-
-function dbUrl(name: string): string {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-const children: ChildProcess[] = [];
-process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL")));
-
-async function startProcess(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-  health: string,
-): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const tail: string[] = [];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: serverEnv(port, env),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  const keep = (c: Buffer) => {
-    tail.push(c.toString("utf8"));
-    if (tail.length > 20) tail.shift();
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const agent = new Agent({ keepAlive: false });
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited:\n${tail.join("")}`);
-    try {
-      const r = await send(agent, new URL(url), "GET", health, {});
-      if (r.status < 500) return { url, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${name} did not start:\n${tail.join("")}`);
-}
-
-function startRegistry(name: string, env: Record<string, string>) {
-  return startProcess(
-    name,
-    [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...SERVER_ARGS],
-    {
-      AGENTEX_BOOTSTRAP_TOKEN: TOKEN,
-      AGENTEX_SECRET_KEY: SECRET,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-      ...env,
-    },
-    "/readyz",
-  );
-}
-
-async function ensureDatabase(name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    const exists = await admin.query("select 1 from pg_database where datname = $1", [name]);
-    if (exists.rowCount && process.env.BENCH_RESEED === "1")
-      await admin.query(`drop database ${name} with (force)`);
-    if (!exists.rowCount || process.env.BENCH_RESEED === "1") await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-}
-
-/** Brings the live agent count to `n` with one generate_series insert (after the server migrated the schema). */
-async function seed(client: pg.Client, n: number): Promise<void> {
-  const { rows } = await client.query<{ n: number }>(
-    `select count(*)::int as n from agents where name like 'seed-%'`,
-  );
-  if (rows[0]!.n === n) return;
-  const started = performance.now();
-  await client.query(`delete from agents where name like 'seed-%'`);
-  await client.query(
-    `insert into agents (name, description, status, status_reason, acp_type, registration_metadata, created_at, updated_at)
-     select 'seed-' || g, 'seeded agent ' || g, 'BuildOnly', 'built, not deployed', 'async', '{"team": "bench", "tier": 2}'::jsonb,
-            now() - g * interval '1 second', now() - g * interval '1 second'
-       from generate_series(1, $1::int) g`,
-    [n],
-  );
-  await client.query("vacuum analyze agents");
-  console.log(`seeded ${n} agents in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
 
 /** The keyset cursor of the row at `offset` in the default order (created_at desc), as the server issues it. */
 async function cursorAt(client: pg.Client, offset: number): Promise<string> {
@@ -136,15 +47,6 @@ async function cursorAt(client: pg.Client, offset: number): Promise<string> {
   return encodeCursor("agents:created_at:desc:", rows[0]!.k, rows[0]!.id);
 }
 
-async function ids(client: pg.Client, n: number): Promise<string[]> {
-  const { rows } = await client.query<{ id: string }>(
-    `select id from agents where name like 'seed-%' order by random() limit $1`,
-    [n],
-  );
-  return rows.map((r) => r.id);
-}
-
-const auth = { authorization: `Bearer ${TOKEN}` };
 const trpcInput = (input: unknown) => `?input=${encodeURIComponent(JSON.stringify(input))}`;
 
 interface Config {
@@ -202,12 +104,7 @@ async function main() {
   await bigDb.connect();
   await seed(smallDb, SMALL);
   await seed(bigDb, BIG);
-  const bare = await startProcess(
-    "bare",
-    ["--import", "tsx", "bench/bare-server.ts"],
-    { DATABASE_URL: dbUrl(`${PREFIX}_big`) },
-    "/agents/x",
-  );
+  const bare = await startBare(dbUrl(`${PREFIX}_big`));
   const embedded = await startRegistry("registry-embedded", { AGENTEX_DATA_DIR: "memory://" });
 
   // ---- one agent by id
