@@ -2,6 +2,7 @@ import type { AnyRouter } from "@trpc/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { generateOpenApiDocument } from "trpc-to-openapi";
 import { wireError } from "@agentex/api";
+import { callProcedure, procedureAt } from "./call-procedure.ts";
 import { sendError, sendFailure } from "./rest-errors.ts";
 
 /**
@@ -49,15 +50,6 @@ export function fastifyPath(prefix: string, path: string): string {
   return `${prefix}/${path.replace(/^\/|\/$/g, "")}`.replace(/\{([^}]+)\}/g, ":$1");
 }
 
-type Call = (input: unknown) => Promise<unknown>;
-
-/** What a dotted procedure name names on a router or on its caller (a proxy: there every name is a function). */
-function procedureOf(from: unknown, name: string): unknown {
-  let at = from;
-  for (const segment of name.split(".")) at = (at as Record<string, unknown> | undefined)?.[segment];
-  return at;
-}
-
 /**
  * The REST routes of `router`. trpc-to-openapi names an operation after its
  * procedure, dots as dashes (procedure names are identifiers, so the dashes
@@ -74,8 +66,7 @@ export function restRoutes(router: AnyRouter): RestRoute[] {
       const op = item[method];
       if (!op) continue;
       const name = op.operationId?.replace(/-/g, ".") ?? "";
-      // A built router carries its procedures as properties (`appRouter.agents.get`).
-      if (typeof procedureOf(router, name) !== "function")
+      if (typeof procedureAt(router, name) !== "function")
         throw new Error(
           `${method.toUpperCase()} ${path}: operationId '${op.operationId}' names no procedure`,
         );
@@ -119,7 +110,7 @@ export function installRestBridge<TContext>(app: FastifyInstance, opts: RestBrid
           input = { ...queryInput(request.query), ...(request.params as object) };
         }
         ctx = await opts.createContext({ req: request, res: reply });
-        const data = await (procedureOf(opts.router.createCaller(ctx), name) as Call)(input);
+        const data = await callProcedure(opts.router, ctx, name, input);
         return reply.header("content-type", "application/json; charset=utf-8").send(JSON.stringify(data));
       } catch (cause) {
         // Procedure failures were logged by the router's mapErrors; this one never reached a procedure.

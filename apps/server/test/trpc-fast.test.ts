@@ -1,4 +1,8 @@
+import { appRouter } from "@agentex/api";
+import { getErrorShape, TRPCError, type AnyRouter } from "@trpc/server";
 import { describe, expect, it } from "vitest";
+import { restRoutes } from "../src/rest-bridge.ts";
+import { routerInternals } from "../src/trpc-fast.ts";
 import { useServer, type Json } from "./helpers.ts";
 
 const s = useServer();
@@ -69,5 +73,42 @@ describe("the lean /trpc path answers exactly as tRPC's adapter does", () => {
     );
     expect(ok.lean.status).toBe(200);
     expect(ok.lean).toEqual(ok.adapter);
+  });
+});
+
+describe("the router internals the lean path reads (no public tRPC API has them)", () => {
+  it("each procedure's type, by dotted name", () => {
+    const { types } = routerInternals(appRouter);
+    expect(types.get("agents.get")).toBe("query");
+    expect(types.get("agents.registerBuild")).toBe("mutation");
+    expect(types.get("events.watch")).toBe("subscription");
+    for (const route of restRoutes(appRouter)) expect(types.has(route.name), route.name).toBe(true);
+  });
+
+  it("the root config, through which getErrorShape applies the router's errorFormatter", () => {
+    const { config } = routerInternals(appRouter);
+    const error = new TRPCError({ code: "NOT_FOUND", message: "no such agent" });
+    const shape = getErrorShape({
+      config,
+      error,
+      type: "query",
+      path: "agents.get",
+      input: {},
+      ctx: undefined,
+    });
+    expect(shape).toMatchObject({
+      message: "no such agent",
+      data: { code: "NOT_FOUND", httpStatus: 404, path: "agents.get" },
+      status_code: 404,
+    });
+  });
+
+  it("a router that no longer carries them stops the server at start", () => {
+    const moved = { createCaller: appRouter.createCaller } as unknown as AnyRouter;
+    expect(() => routerInternals(moved)).toThrow(/tRPC internals changed/);
+    const untyped = {
+      _def: { procedures: { "agents.get": {} }, _config: routerInternals(appRouter).config },
+    } as unknown as AnyRouter;
+    expect(() => routerInternals(untyped)).toThrow(/agents.get has no _def.type/);
   });
 });
