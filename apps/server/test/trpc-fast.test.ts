@@ -14,14 +14,15 @@ async function both(method: string, path: string, body?: unknown) {
     body: JSON.parse(JSON.stringify(r.body).replace(/"request_id":"[^"]*"/g, '"request_id":"-"')),
     type: r.headers.get("content-type")?.split(";")[0],
   });
-  const lean = strip(await s.api(method, path, body === undefined ? {} : { body }));
-  const adapter = strip(
-    await s.api(method, path, {
-      headers: { "trpc-accept": "application/json" },
-      ...(body === undefined ? {} : { body }),
-    }),
-  );
-  return { lean, adapter };
+  const leanReply = await s.api(method, path, body === undefined ? {} : { body });
+  const adapterReply = await s.api(method, path, {
+    headers: { "trpc-accept": "application/json" },
+    ...(body === undefined ? {} : { body }),
+  });
+  // Which path answered: the adapter also varies on `accept`; the lean path does not.
+  expect(leanReply.headers.get("vary"), `${method} ${path} took the lean path`).toBe("trpc-accept");
+  expect(adapterReply.headers.get("vary")).toBe("trpc-accept, accept");
+  return { lean: strip(leanReply), adapter: strip(adapterReply) };
 }
 
 const q = (input: unknown) => `?input=${encodeURIComponent(JSON.stringify(input))}`;
