@@ -6,7 +6,7 @@ import { accessCases } from "./idor/access.cases.ts";
 import { agentCases } from "./idor/agents.cases.ts";
 import { ATTACKERS, type Attacker, type Case, type Expect } from "./idor/case.ts";
 import { VIEWER_READABLE, createFixture, emptyFixture, ghostOf, secrets, snapshot } from "./idor/fixture.ts";
-import { PROCS, transports } from "./idor/transports.ts";
+import { REST, TYPES, transports } from "./idor/transports.ts";
 import { SPEC_ROUTES } from "./spec-routes.ts";
 
 /**
@@ -50,14 +50,11 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
   }, 60_000);
 
   it("the table covers every REST route of the SPEC and every procedure of the router", () => {
-    const restRoutes = Object.values(PROCS)
-      .map((p) => p._def.meta?.openapi)
-      .filter((o): o is { method: string; path: string } => !!o)
-      .map((o) => `${o.method} ${o.path}`);
+    const restRoutes = [...REST.values()].map((route) => `${route.method} ${route.path}`);
     for (const route of SPEC_ROUTES) expect(restRoutes, `SPEC route ${route} is served`).toContain(route);
     const covered = new Set(cases.map((c) => c.proc));
     expect(
-      Object.keys(PROCS).filter((p) => !covered.has(p)),
+      [...TYPES.keys()].filter((p) => !covered.has(p)),
       "procedures without an IDOR case",
     ).toEqual([]);
   });
@@ -65,7 +62,7 @@ describe(`IDOR over REST and tRPC (${TEST_STORE})`, { timeout: 30_000 }, () => {
   for (const transport of ["rest", "trpc"] as const) {
     describe(transport === "rest" ? "REST bridge /api" : "tRPC /trpc", () => {
       for (const c of cases) {
-        if (transport === "rest" && !PROCS[c.proc]?._def.meta?.openapi) continue;
+        if (transport === "rest" && !REST.has(c.proc)) continue;
         for (const who of ATTACKERS) {
           it(`${who}: ${c.name} (${c.proc})`, async () => {
             const input = c.input(who);

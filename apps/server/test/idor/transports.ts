@@ -4,6 +4,8 @@
  * subscriptions), as one of the callers.
  */
 import { appRouter } from "@agentex/api";
+import { restRoutes } from "../../src/rest-bridge.ts";
+import { routerInternals } from "../../src/trpc-fast.ts";
 import type { TestServer } from "../helpers.ts";
 import type { Attacker, Data } from "./case.ts";
 import { credentialOf, type IdorFixture } from "./fixture.ts";
@@ -22,14 +24,10 @@ export type Send = (
   who: Attacker,
 ) => Promise<Reply>;
 
-interface Proc {
-  _def: {
-    type: "query" | "mutation" | "subscription";
-    meta?: { openapi?: { method: string; path: string } };
-  };
-}
-/** The router's procedures by dotted name, with their type and REST route. */
-export const PROCS = (appRouter as unknown as { _def: { procedures: Record<string, Proc> } })._def.procedures;
+/** The router's REST routes by procedure name (as the bridge serves them). */
+export const REST = new Map(restRoutes(appRouter).map((route) => [route.name, route]));
+/** Every procedure of the router by dotted name, with its type (the fast path's pinned read of the router). */
+export const TYPES = routerInternals(appRouter).types;
 
 export function transports(s: TestServer, fx: IdorFixture): { rest: Send; trpc: Send } {
   async function viaRest(
@@ -37,7 +35,7 @@ export function transports(s: TestServer, fx: IdorFixture): { rest: Send; trpc: 
     input: Record<string, unknown> | undefined,
     who: Attacker,
   ): Promise<Reply> {
-    const meta = PROCS[proc]!._def.meta!.openapi!;
+    const meta = REST.get(proc)!;
     const rest: Record<string, unknown> = { ...input };
     const path = meta.path.replace(/\{(\w+)\}/g, (_m, key: string) => {
       const value = rest[key];
@@ -125,7 +123,7 @@ export function transports(s: TestServer, fx: IdorFixture): { rest: Send; trpc: 
     input: Record<string, unknown> | undefined,
     who: Attacker,
   ): Promise<Reply> {
-    const type = PROCS[proc]!._def.type;
+    const type = TYPES.get(proc);
     if (type === "subscription") return viaSubscription(proc, input, who);
     const res =
       type === "query"
