@@ -97,10 +97,10 @@ describe("the router internals the lean path reads (no public tRPC API has them)
       input: {},
       ctx: undefined,
     });
+    // `request_id` is the errorFormatter's (trpc.ts), not in tRPC's default shape.
     expect(shape).toMatchObject({
       message: "no such agent",
-      data: { code: "NOT_FOUND", httpStatus: 404, path: "agents.get" },
-      status_code: 404,
+      data: { code: "NOT_FOUND", httpStatus: 404, path: "agents.get", request_id: null },
     });
   });
 
