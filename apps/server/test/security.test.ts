@@ -126,7 +126,7 @@ describe(`security review over HTTP (${TEST_STORE})`, { timeout: 60_000 }, () =>
         `/trpc/${Array(11).fill("agents.list").join(",")}?batch=1&input=${input(11)}`,
       );
       expect(big.status).toBe(400);
-      expect(big.body.error).toMatchObject({ status_code: 400, code: -32600 });
+      expect(big.body.error).toMatchObject({ code: -32600, data: { httpStatus: 400 } });
       expect(big.body.error.message).toMatch(/batch/i);
       const client = createClient({ url: s.url, token: s.adminToken });
       const many = await Promise.all(Array.from({ length: 35 }, () => client.me.get.query()));
@@ -267,7 +267,7 @@ describe(`security review over HTTP (${TEST_STORE})`, { timeout: 60_000 }, () =>
       ]);
       const trpc = await s.api("POST", "/trpc/agents.registerBuild", { body: bad(name()) });
       expect(trpc.status).toBe(422);
-      expect(trpc.body.error.issues).toEqual([
+      expect(trpc.body.error.data.issues).toEqual([
         expect.objectContaining({ field: "registration_metadata.a.__proto__" }),
       ]);
       const topRest = await s.api("POST", "/api/agents/register-build", {
@@ -279,7 +279,7 @@ describe(`security review over HTTP (${TEST_STORE})`, { timeout: 60_000 }, () =>
         body: `{"__proto__":{"x":1},"name":"${name()}","description":"x"}`,
       });
       expect(topTrpc.status).toBe(422);
-      expect(topTrpc.body.error.issues).toEqual([expect.objectContaining({ field: "__proto__" })]);
+      expect(topTrpc.body.error.data.issues).toEqual([expect.objectContaining({ field: "__proto__" })]);
 
       const ctor = (n: string) =>
         `{"name":"${n}","description":"x","registration_metadata":{"constructor":{"prototype":{"a":1}}}}`;
