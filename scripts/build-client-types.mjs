@@ -68,9 +68,9 @@ const probeSource = `
 import type { AppRouter } from './root.ts';
 import type { FieldIssue } from './index.ts';
 // In scope here, so the checker prints these by their public names.
-import type { TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODE_NUMBER } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODE_NUMBER, inferRouterError } from '@trpc/server';
 export type __Router = AppRouter;
-export type __ErrorShape = AppRouter['_def']['_config']['$types']['errorShape'];
+export type __ErrorShape = inferRouterError<AppRouter>;
 export type __FieldIssue = FieldIssue;
 `;
 const probeProgram = program({ [PROBE]: probeSource }, baseOptions);
@@ -95,7 +95,8 @@ const FLAGS =
 const TRPC_PUBLIC = ["TRPC_ERROR_CODE_KEY", "TRPC_ERROR_CODE_NUMBER"];
 const print = (type) => {
   // A subscription yields tRPC's TrackedData ({ id, data }: resumable events), which its bundled
-  // declarations name `Tr` internally: print the name @trpc/server exports it under.
+  // declarations name `Tr` internally and only its private entry point exports: the generated
+  // file declares the same interface itself (the identity check below proves it the same).
   let text = checker.typeToString(type, probeFile, FLAGS);
   if (/import\("[^"]*@trpc\/server\/dist\/[^"]*"\)\.Tr</.test(text)) {
     text = text.replace(/import\("[^"]*@trpc\/server\/dist\/[^"]*"\)\.Tr</g, "TrackedData<");
@@ -167,8 +168,18 @@ import type {
     .sort()
     .map((n) => `\n  ${n},`)
     .join("")}
-} from '@trpc/server';${usesTrackedData ? "\nimport type { TrackedData } from '@trpc/server/unstable-core-do-not-import';" : ""}
-
+} from '@trpc/server';
+${
+  usesTrackedData
+    ? `
+/** One event of a subscription: its id (sent back as \`lastEventId\` to resume) and its data. */
+export interface TrackedData<TData> {
+  id: string;
+  data: TData;
+}
+`
+    : ""
+}
 /** One offending input field, as the server names it (422 responses). */
 export interface FieldIssue ${fieldIssue}
 
