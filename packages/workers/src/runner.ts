@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { acquireLease, releaseLease, type Logger } from "@agentex/core";
+import type { Logger } from "@agentex/core";
 import type { DB, Kysely } from "@agentex/db";
+import { LEASE_CHANNEL, LeaseKeeper } from "./lease-keeper.ts";
 import type { Worker } from "./worker.ts";
-
-/** NOTIFY channel on which a replica announces a lease it released (payload: the lease name). */
-export const LEASE_CHANNEL = "agentex_leases";
 
 export interface WorkersOptions {
   db: Kysely<DB>;
@@ -29,16 +27,6 @@ export interface WorkerStats {
   lease: { name: string; held: boolean } | null;
 }
 
-interface LeaseState {
-  name: string;
-  ttlMs: number;
-  /** Date.now() until which this replica counts the lease as its own (0: not held). */
-  heldUntil: number;
-  timer: NodeJS.Timeout | null;
-  attempting: Promise<void> | null;
-  again: boolean;
-}
-
 interface Slot {
   worker: Worker;
   started: boolean;
@@ -48,7 +36,7 @@ interface Slot {
   ticks: number;
   failures: number;
   lastError: string | null;
-  lease: LeaseState | null;
+  lease: LeaseKeeper | null;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -67,14 +55,11 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
 /**
  * Runs a replica's workers: starts them in the order added, ticks them,
  * halts them all at once when the server starts closing, and stops them in
- * reverse order within a deadline. A singleton's lease is attempted every
- * third of its ttl (renewed while held); a worker that finished stopping has
- * its lease released, so another replica takes the job at once. A tick or a
- * stop that fails is logged and counted; the process goes on.
- *
- * A holder counts the lease as its own until `ttlMs` after it sent the
- * statement that took or renewed it, which is no later than the expiry the
- * database wrote: it stops counting on it before another replica can take it.
+ * reverse order within a deadline. A singleton's lease is kept by a
+ * LeaseKeeper (lease-keeper.ts) and the worker ticks only while it is held;
+ * a worker that finished stopping has its lease released, so another replica
+ * takes the job at once. A tick or a stop that fails is logged and counted;
+ * the process goes on.
  */
 export class Workers {
   readonly owner: string;
@@ -89,7 +74,7 @@ export class Workers {
   }
 
   add(worker: Worker): this {
-    this.slots.push({
+    const slot: Slot = {
       worker,
       started: false,
       timer: null,
@@ -98,10 +83,30 @@ export class Workers {
       ticks: 0,
       failures: 0,
       lastError: null,
-      lease: worker.lease
-        ? { ...worker.lease, heldUntil: 0, timer: null, attempting: null, again: false }
-        : null,
-    });
+      lease: null,
+    };
+    if (worker.lease) {
+      slot.lease = new LeaseKeeper({
+        db: this.opts.db,
+        ...worker.lease,
+        owner: this.owner,
+        holder: this.holder,
+        notify: this.opts.notify,
+        onTaken: () => {
+          this.opts.log?.info({ worker: worker.name, lease: worker.lease?.name }, "workers: lease taken");
+          this.schedule(slot);
+        },
+        onLost: (why) => {
+          slot.abort?.abort();
+          this.opts.log?.warn(
+            { worker: worker.name, lease: worker.lease?.name },
+            `workers: lease lost: ${why}`,
+          );
+        },
+        onError: (err, what) => this.failed(slot, err, what),
+      });
+    }
+    this.slots.push(slot);
     return this;
   }
 
@@ -123,12 +128,9 @@ export class Workers {
         throw err;
       }
       slot.started = true;
-      const lease = slot.lease;
-      if (lease) {
-        await this.attempt(slot, lease);
-        lease.timer = setInterval(() => void this.attempt(slot, lease), Math.max(10, lease.ttlMs / 3));
-        lease.timer.unref();
-      } else if (slot.worker.tick) this.schedule(slot, slot.worker.intervalMs);
+      // A singleton's first tick comes when it takes its lease.
+      if (slot.lease) await slot.lease.start();
+      else this.schedule(slot, slot.worker.intervalMs);
     }
   }
 
@@ -138,7 +140,7 @@ export class Workers {
     this.halted = true;
     for (const slot of [...this.slots].reverse()) {
       if (slot.timer) clearTimeout(slot.timer);
-      if (slot.lease?.timer) clearInterval(slot.lease.timer);
+      slot.lease?.halt();
       slot.abort?.abort();
       if (!slot.started) continue;
       try {
@@ -163,6 +165,7 @@ export class Workers {
         if (!slot.started) continue;
         const stopped = (async () => {
           await slot.running;
+          await slot.lease?.settled();
           try {
             await slot.worker.stop?.();
           } catch (err) {
@@ -175,10 +178,8 @@ export class Workers {
         }
         const lease = slot.lease;
         if (!lease) continue;
-        await lease.attempting;
         // Released even when the deadline has just passed: a quick statement that saves the others a ttl.
-        const released = this.release(slot, lease);
-        if (!(await within(released, Math.max(250, deadline - Date.now()))))
+        if (!(await within(lease.release(), Math.max(250, deadline - Date.now()))))
           this.opts.log?.warn(
             { worker: slot.worker.name, lease: lease.name },
             "workers: lease left to expire",
@@ -191,7 +192,7 @@ export class Workers {
 
   /** Whether this replica holds the lease `name` now. */
   holds(name: string): boolean {
-    return this.slots.some((s) => s.lease?.name === name && this.held(s.lease));
+    return this.slots.some((s) => s.lease?.name === name && s.lease.held());
   }
 
   stats(): WorkerStats[] {
@@ -200,12 +201,8 @@ export class Workers {
       ticks: s.ticks,
       failures: s.failures,
       lastError: s.lastError,
-      lease: s.lease ? { name: s.lease.name, held: this.held(s.lease) } : null,
+      lease: s.lease ? { name: s.lease.name, held: s.lease.held() } : null,
     }));
-  }
-
-  private held(lease: LeaseState): boolean {
-    return Date.now() < lease.heldUntil;
   }
 
   private failed(slot: Slot, err: unknown, what: string) {
@@ -224,8 +221,8 @@ export class Workers {
   private tick(slot: Slot) {
     slot.timer = null;
     if (this.halted || slot.running || !slot.worker.tick) return;
-    // A singleton that lost its lease ticks again once it takes it back (attempt() schedules that).
-    if (slot.lease && !this.held(slot.lease)) return;
+    // A singleton that lost its lease ticks again once it takes it back (onTaken schedules that).
+    if (slot.lease && !slot.lease.held()) return;
     const began = Date.now();
     const abort = new AbortController();
     slot.abort = abort;
@@ -243,66 +240,11 @@ export class Workers {
     });
   }
 
-  /** Takes or renews the lease (single-flight; a call made meanwhile runs once more after it). */
-  private attempt(slot: Slot, lease: LeaseState): Promise<void> {
-    if (lease.attempting) {
-      lease.again = true;
-      return lease.attempting;
-    }
-    lease.attempting = (async () => {
-      do {
-        lease.again = false;
-        if (this.halted) return;
-        const sent = Date.now();
-        const had = this.held(lease);
-        try {
-          const row = await acquireLease(this.opts.db, {
-            name: lease.name,
-            owner: this.owner,
-            holder: this.holder,
-            ttlMs: lease.ttlMs,
-          });
-          if (row) {
-            lease.heldUntil = sent + lease.ttlMs;
-            if (!had) {
-              this.opts.log?.info({ worker: slot.worker.name, lease: lease.name }, "workers: lease taken");
-              this.schedule(slot);
-            }
-          } else {
-            lease.heldUntil = 0;
-            if (had) this.lost(slot, lease, "another replica holds it");
-          }
-        } catch (err) {
-          this.failed(slot, err, "could not take or renew its lease");
-          if (had && !this.held(lease))
-            this.lost(slot, lease, "it expired while the database was unreachable");
-        }
-      } while (lease.again);
-    })().finally(() => (lease.attempting = null));
-    return lease.attempting;
-  }
-
-  private lost(slot: Slot, lease: LeaseState, why: string) {
-    slot.abort?.abort();
-    this.opts.log?.warn({ worker: slot.worker.name, lease: lease.name }, `workers: lease lost: ${why}`);
-  }
-
-  private async release(slot: Slot, lease: LeaseState): Promise<void> {
-    lease.heldUntil = 0;
-    try {
-      if (!(await releaseLease(this.opts.db, lease.name, this.owner))) return;
-      await this.opts.notify?.(LEASE_CHANNEL, lease.name);
-    } catch (err) {
-      this.failed(slot, err, "could not release its lease");
-    }
-  }
-
   /** Another replica released `name`: take it now if this one runs that job. */
   private released(name: string) {
     if (this.halted) return;
     for (const slot of this.slots) {
-      if (slot.started && slot.lease?.name === name && !this.held(slot.lease))
-        void this.attempt(slot, slot.lease);
+      if (slot.started && slot.lease?.name === name && !slot.lease.held()) void slot.lease.attempt();
     }
   }
 }
