@@ -33,6 +33,7 @@ async function main() {
     trpcMaxBatch: config.trpcMaxBatch,
     feed: config.events,
     health: config.health,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
   if (applied.length) app.log.info({ migrations: applied }, "migrations applied");
 
@@ -61,6 +62,10 @@ async function main() {
     // soon as it goes idle.
     const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
     reaper.unref();
+    // Stops accepting; ends the open event streams (their clients are told to
+    // reconnect and resume) and halts the workers; waits for the requests in
+    // flight; then stops the workers, which release their leases so another
+    // replica takes their jobs at once (server.ts, workers.ts).
     await app.close();
     clearInterval(reaper);
     await store.database.close();

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { appRouter, createContextInner } from "@agentex/api";
-import { AuthCache, FEED_CHANNEL, FeedHub, HealthChecker, type AuthCacheOptions } from "@agentex/workers";
+import { type AuthCacheOptions } from "@agentex/workers";
 import { type LifecycleEvents } from "@agentex/core";
 import type { Database } from "@agentex/db";
 import type { TRPCError } from "@trpc/server";
@@ -18,6 +18,7 @@ import { clientErrorHandler, installContentTypeGuard, installTargetGuard, rewrit
 import { installRestBridge } from "./rest-bridge.ts";
 import { installTrpcFastPath } from "./trpc-fast.ts";
 import { frameworkErrors, installRestErrors } from "./rest-errors.ts";
+import { installWorkers } from "./workers.ts";
 
 /** An option left unset takes its value from `DEFAULTS` in config.ts. */
 export interface ServerOptions {
@@ -56,6 +57,11 @@ export interface ServerOptions {
    * Invalidated at once on this replica and over LISTEN/NOTIFY on the others.
    */
   authCache?: Pick<AuthCacheOptions, "max" | "ttlMs"> | false;
+  /**
+   * A close (draining the requests in flight, then stopping the workers and
+   * releasing their leases) fits in this; main.ts exits by it.
+   */
+  shutdownTimeoutMs?: number;
   /** Run last, on the built app: a host (or a test) adds its own hooks or routes. */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -136,70 +142,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const metrics = createMetrics({ database: opts.database, token: opts.metricsToken ?? null });
   metrics.install(app);
 
-  // The change feed: every replica reads the outbox when any replica NOTIFYs a commit.
-  const feed = new FeedHub({
-    db: opts.database.db,
-    subscribe: (channel, handler) => opts.database.subscribe(channel, handler),
-    retentionMs: opts.feed?.retentionMs ?? DEFAULTS.events.retentionMs,
-    maxLag: opts.feed?.maxLag ?? DEFAULTS.events.maxLag,
-    maxPerPrincipal: opts.feed?.maxPerPrincipal ?? DEFAULTS.events.maxPerPrincipal,
-    heartbeatMs: opts.feed?.heartbeatMs ?? DEFAULTS.events.heartbeatMs,
-    pollMs: opts.feed?.pollMs ?? DEFAULTS.events.pollMs,
-    log: app.log,
+  const { feed, auth, events } = await installWorkers(app, {
+    database: opts.database,
+    feed: opts.feed,
+    health: opts.health ?? null,
+    authCache: opts.authCache,
+    sinks: [metrics.events, opts.events],
+    shutdownTimeoutMs: opts.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
   });
-  await feed.start();
-  const announce = (lastEventId: number) => {
-    feed.committed(lastEventId);
-    opts.database.notify(FEED_CHANNEL, String(lastEventId)).catch((err: unknown) => {
-      // Other replicas still pick the event up at their next poll.
-      app.log.warn({ err }, "change feed: NOTIFY failed");
-    });
-  };
-  const events: LifecycleEvents = {
-    onEvent(event) {
-      metrics.events.onEvent?.(event);
-      opts.events?.onEvent?.(event);
-    },
-    onFeed(lastEventId) {
-      announce(lastEventId);
-      opts.events?.onFeed?.(lastEventId);
-    },
-  };
-
-  const checker = opts.health
-    ? new HealthChecker({
-        db: opts.database.db,
-        ...opts.health,
-        log: app.log,
-        onChange: (lastEventId) => {
-          events.onEvent?.("health_changed");
-          events.onFeed?.(lastEventId);
-        },
-      })
-    : null;
-  checker?.start();
-  // Open streams end before the server waits for its connections to close; nothing here
-  // waits on the database, so a probe stuck behind a row lock cannot hold the listener open.
-  app.addHook("preClose", (done) => {
-    checker?.halt();
-    feed.endStreams();
-    done();
-  });
-  app.addHook("onClose", async () => {
-    await checker?.stop();
-    await feed.stop();
-  });
-  const auth =
-    opts.authCache === false
-      ? null
-      : new AuthCache(opts.database, {
-          ...opts.authCache,
-          onError: (err) => app.log.warn({ err }, "auth cache: invalidation channel"),
-        });
-  if (auth) {
-    await auth.start();
-    app.addHook("onClose", () => auth.stop());
-  }
 
   const createContext = ({ req, res }: { req: FastifyRequest; res: FastifyReply }) =>
     createContextInner({

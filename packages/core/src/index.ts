@@ -28,6 +28,7 @@ export * from "./queries/grants.ts";
 export * from "./queries/health.ts";
 export * from "./queries/idempotency.ts";
 export * from "./queries/keys.ts";
+export * from "./queries/leases.ts";
 export * from "./queries/now.ts";
 export * from "./queries/principals.ts";
 export * from "./queries/promotions.ts";

@@ -185,7 +185,17 @@ export interface EventCounterTable {
   last_id: number;
 }
 
+/** Singleton jobs: which replica runs each, until when (by the database's clock). */
+export interface WorkerLeasesTable {
+  name: string;
+  owner: string;
+  holder: string;
+  acquired_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface DB {
+  worker_leases: WorkerLeasesTable;
   events: EventsTable;
   event_counter: EventCounterTable;
   principals: PrincipalsTable;
@@ -209,3 +219,4 @@ export type PromotionRow = Selectable<PromotionsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type DeploymentHistoryRow = Selectable<DeploymentHistoryTable>;
 export type EventRow = Selectable<EventsTable>;
+export type WorkerLeaseRow = Selectable<WorkerLeasesTable>;

@@ -1,5 +1,6 @@
 import type { DB, Kysely } from "@agentex/db";
 import { authenticate, hashCredential, type AuthInvalidation, type Caller } from "@agentex/core";
+import type { Worker } from "./worker.ts";
 
 /** The parts of `Database` (packages/db) the cache needs. */
 export interface AuthCacheStore {
@@ -36,8 +37,13 @@ export interface AuthCacheOptions {
  * connection that carries invalidations from other replicas is up and has not
  * reconnected since the entry was read; a read that raced an invalidation is
  * not stored. A token's own expiry (`expires_at`) is checked on every hit.
+ *
+ * A per-replica worker (no lease, no tick): every replica keeps its own
+ * cache, so every replica runs its own invalidation listener, from start to
+ * stop.
  */
-export class AuthCache implements AuthInvalidation {
+export class AuthCache implements AuthInvalidation, Worker {
+  readonly name = "auth-cache";
   private readonly entries = new Map<string, Entry>();
   private readonly max: number;
   private readonly ttlMs: number;

@@ -4,11 +4,13 @@ import {
   claimDueAgents,
   claimDueDeployments,
   recordProbe,
+  releaseHealthClaims,
   type HealthPolicy,
   type Logger,
   type ProbeResult,
   type ProbeTarget,
 } from "@agentex/core";
+import type { Worker } from "./worker.ts";
 
 export interface HealthCheckerOptions extends HealthPolicy {
   db: Kysely<DB>;
@@ -17,6 +19,8 @@ export interface HealthCheckerOptions extends HealthPolicy {
   timeoutMs: number;
   /** How often this replica looks for due targets (default a quarter of the interval, at most 1 s). */
   tickMs?: number;
+  /** This replica's identity, which its claims carry (a uuid: `Workers.owner`); random by default. */
+  owner?: string;
   /** Targets probed at once by this replica. */
   concurrency?: number;
   /** A health change committed: the last event id (the host NOTIFYs the feed). */
@@ -62,37 +66,38 @@ export async function probe(acpUrl: string, path: string, timeoutMs: number): Pr
 }
 
 /**
- * Probes due targets on a timer. Any number of replicas run one each: a
- * target is claimed under a lease in the database (SKIP LOCKED), so exactly
- * one replica probes it at a time; if that replica dies, the lease expires
- * (timeout + a quarter interval, at most 1 s) and another claims the target.
+ * Probes due targets, a per-replica worker whose work is shared out row by
+ * row: every replica ticks, and each target is claimed under a row lease in
+ * the database (queries/leases.ts, SKIP LOCKED), so exactly one replica
+ * probes it at a time. If that replica dies, the lease expires (timeout + a
+ * quarter interval, at most 1 s) and another claims the target; if it stops,
+ * it releases its claims and the others take them at once.
  */
-export class HealthChecker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+export class HealthChecker implements Worker {
+  readonly name = "health";
+  readonly intervalMs: number;
+  /** The owner this replica's claims carry (the runner's owner id). */
+  readonly owner: string;
   private stopped = false;
-  private readonly lease = randomUUID();
 
-  constructor(private readonly opts: HealthCheckerOptions) {}
-
-  start(): void {
-    const tick = this.opts.tickMs ?? Math.max(20, Math.min(1_000, Math.floor(this.opts.intervalMs / 4)));
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.round().finally(() => (this.running = null));
-    }, tick);
-    this.timer.unref();
+  constructor(private readonly opts: HealthCheckerOptions) {
+    this.intervalMs = opts.tickMs ?? Math.max(20, Math.min(1_000, Math.floor(opts.intervalMs / 4)));
+    this.owner = opts.owner ?? randomUUID();
   }
 
-  /** No new rounds, and results not yet probed are not started (returns at once). */
+  tick(): Promise<number> {
+    return this.round();
+  }
+
+  /** Targets claimed but not yet probed are not started (returns at once). */
   halt(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
   }
 
-  /** Halts and waits for the round in progress. */
+  /** After the last round: frees this replica's claims for the others. */
   async stop(): Promise<void> {
     this.halt();
-    await this.running?.catch(() => {});
+    await releaseHealthClaims(this.opts.db, this.owner);
   }
 
   /** One round: claim what is due, probe it all concurrently (bounded), record each result. */
@@ -105,8 +110,8 @@ export class HealthChecker {
     let targets: ProbeTarget[];
     try {
       targets = [
-        ...(await claimDueAgents(this.opts.db, { lease: this.lease, leaseMs, limit })),
-        ...(await claimDueDeployments(this.opts.db, { lease: this.lease, leaseMs, limit })),
+        ...(await claimDueAgents(this.opts.db, { lease: this.owner, leaseMs, limit })),
+        ...(await claimDueDeployments(this.opts.db, { lease: this.owner, leaseMs, limit })),
       ];
     } catch (err) {
       this.opts.log?.warn({ err }, "health checks: could not claim targets");
@@ -117,7 +122,7 @@ export class HealthChecker {
         if (this.stopped) return;
         const result = await probe(target.url, this.opts.path, this.opts.timeoutMs);
         try {
-          const { lastEventId } = await recordProbe(this.opts.db, target, this.lease, result, this.opts);
+          const { lastEventId } = await recordProbe(this.opts.db, target, this.owner, result, this.opts);
           if (lastEventId !== null) this.opts.onChange?.(lastEventId);
         } catch (err) {
           this.opts.log?.warn({ err, target: target.id }, "health checks: could not record a result");

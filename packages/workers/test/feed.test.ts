@@ -2,7 +2,7 @@ import { TEST_STORE } from "@agentex/db/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller, createContextInner } from "@agentex/api";
-import { FeedHub, FEED_CHANNEL } from "@agentex/workers";
+import { FeedHub, FEED_CHANNEL, Workers } from "@agentex/workers";
 import { HEARTBEAT, type ChangeEvent, type Caller } from "@agentex/core";
 import { SECRET, rejection, uniqueName, useFixture } from "../../api/test/helpers.ts";
 import { readyDeployment, registerInput } from "../../api/test/lifecycle-helpers.ts";
@@ -33,22 +33,23 @@ async function collect(
 describe(`change feed (${TEST_STORE})`, () => {
   const f = useFixture();
   let hub: FeedHub;
+  let workers: Workers | undefined;
 
   beforeAll(async () => {
     hub = new FeedHub({
       db: f.db.db,
       subscribe: (channel, handler) => f.db.subscribe(channel, handler),
-      retentionMs: 60_000,
       maxLag: 50,
       maxPerPrincipal: 3,
       heartbeatMs: 300,
       pollMs: 60_000, // wake-ups must come from NOTIFY, not the poll
       ringSize: 16,
     });
-    await hub.start();
+    workers = new Workers({ db: f.db.db }).add(hub);
+    await workers.start();
   });
   afterAll(async () => {
-    await hub?.stop();
+    await workers?.stop();
   });
 
   /** A caller whose commits NOTIFY the hub's channel, as the server's are. */
@@ -266,10 +267,17 @@ describe(`change feed (${TEST_STORE})`, () => {
     expect(err.code).toBe("UNAUTHORIZED");
   });
 
-  it("purges events older than the retention", async () => {
-    await sql`update events set created_at = now() - interval '2 minutes' where id in (select id from events order by id limit 3)`.execute(
-      f.db.db,
-    );
-    expect(await hub.purge()).toBe(3);
+  it("ends every open stream when its runner halts, telling the client to reconnect and resume", async () => {
+    const { principal } = await f.principal();
+    const before = hub.size; // streams earlier tests left open, unread
+    const stream = hub.watch({ principal, reauthenticate: () => Promise.resolve(principal) });
+    const ended = rejection(collect(stream, () => false, 5_000));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hub.size).toBe(before + 1);
+    workers!.halt();
+    const err = await ended;
+    expect(err.code).toBe("SERVICE_UNAVAILABLE");
+    expect(err.message).toMatch(/reconnect with Last-Event-ID to resume/);
+    expect(hub.size).toBe(before);
   });
 });

@@ -1,5 +1,6 @@
 import type { AgentRow, DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
 import { sql, type SelectQueryBuilder } from "kysely";
+import { claimable, fromNow, releaseRowLeases, type RowLease } from "./leases.ts";
 
 export interface ProbeTarget {
   kind: "agent" | "deployment";
@@ -8,8 +9,6 @@ export interface ProbeTarget {
   url: string;
 }
 
-const secs = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1000})`;
-
 /** Which replica claims, for how long, and how many targets at most. */
 export interface Claim {
   lease: string;
@@ -17,27 +16,36 @@ export interface Claim {
   limit: number;
 }
 
+/** Both probed tables carry a row lease (queries/leases.ts): the replica probing a target holds it. */
+const HEALTH_LEASES = [
+  { table: "agents", owner: "health_lease", until: "health_lease_until" },
+  { table: "deployments", owner: "health_lease", until: "health_lease_until" },
+] as const satisfies readonly RowLease<"agents" | "deployments">[];
+
 /** The lease columns a claim sets: `lease` holds the target until `leaseMs` from now. */
-const leased = (c: Claim) => ({ health_lease: c.lease, health_lease_until: secs(c.leaseMs) });
+const leased = (c: Claim) => ({ health_lease: c.lease, health_lease_until: fromNow(c.leaseMs) });
 
 /**
  * Narrows a candidate query (over one table, agents or deployments) to its
- * first `limit` targets whose next probe is due and whose lease is free or
- * expired, locked. SKIP LOCKED lets replicas claim side by side without
- * waiting; the lease then keeps any other replica off the target until it is
- * released or expires.
+ * first `limit` targets whose next probe is due and whose lease is free,
+ * most overdue first, locked (the lease, due-and-free and SKIP LOCKED tail).
  */
 function dueAndFree(c: Claim) {
   return <D, T extends keyof D, O>(qb: SelectQueryBuilder<D, T, O>) =>
     qb
-      .where(
-        sql<boolean>`(health_next_at is null or health_next_at <= now())
-          and (health_lease_until is null or health_lease_until < now())`,
-      )
+      .where(sql<boolean>`(health_next_at is null or health_next_at <= now())`)
       .orderBy(sql`health_next_at nulls first`)
-      .limit(c.limit)
-      .forUpdate()
-      .skipLocked();
+      .$call(claimable("health_lease_until", c.limit));
+}
+
+/**
+ * Frees every target `lease` holds, probed or not: a replica that stops hands
+ * its claims to the others at once instead of leaving them to expire.
+ */
+export async function releaseHealthClaims(db: Kysely<DB>, lease: string): Promise<number> {
+  let released = 0;
+  for (const table of HEALTH_LEASES) released += await releaseRowLeases(db, table, lease);
+  return released;
 }
 
 /** Claims due agents for this replica: only Ready and Unhealthy agents with a URL are ever probed. */
@@ -132,7 +140,7 @@ function probeColumns(patch: HealthPatch) {
     health_url: patch.health_url,
     health_failures: patch.health_failures,
     health_successes: patch.health_successes,
-    health_next_at: secs(patch.nextInMs),
+    health_next_at: fromNow(patch.nextInMs),
     health_lease: null,
     health_lease_until: null,
   };
