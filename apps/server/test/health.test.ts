@@ -1,7 +1,7 @@
 import { TEST_STORE } from "@agentex/db/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { useServer } from "./helpers.ts";
-import { HealthTarget, waitFor } from "./health-target.ts";
+import { HealthTarget, waitFor } from "@agentex/testing";
 import { openSse } from "./sse.ts";
 
 const FAILURES = 2;

@@ -1,3 +1,4 @@
 export { TEST_STORE } from "@agentex/db/testing";
 export { startRegistry, useRegistry, type Json, type Registry, type RegistryProcess } from "./registry.ts";
 export { startProxy, type Fault, type Proxy } from "./proxy.ts";
+export { HealthTarget, waitFor } from "./health-target.ts";

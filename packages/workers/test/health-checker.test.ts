@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HealthChecker, Workers } from "@agentex/workers";
 import { uniqueName, useFixture } from "../../api/test/helpers.ts";
 import { registerInput } from "../../api/test/lifecycle-helpers.ts";
-import { HealthTarget } from "../../../apps/server/test/health-target.ts";
+import { HealthTarget } from "@agentex/testing";
 
 const INTERVAL = 300;
 const TIMEOUT = 250;

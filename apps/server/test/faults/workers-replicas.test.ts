@@ -11,7 +11,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, sleep, startServer, type ServerProcess } from "../process.ts";
-import { HealthTarget } from "../health-target.ts";
+import { HealthTarget } from "@agentex/testing";
 import { openSse } from "../sse.ts";
 import { skipWithoutPostgres, useScratchDatabase } from "./postgres.ts";
 import { SHUTDOWN_TIMEOUT_MS, ok, pollUntil, replicaEnv } from "./replicas.ts";
