@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { type LifecycleEvent, type LifecycleEvents } from "@agentex/core";
 import type { Database } from "@agentex/db";
+import type { WorkerStats } from "@agentex/workers";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { FORWARD_OUTCOMES, FORWARD_ROUTE, type ForwardOutcome } from "./forward.ts";
@@ -33,6 +34,8 @@ export interface Metrics {
   /** One forwarded (or refused) webhook request, by outcome. */
   forwardOutcome: (outcome: ForwardOutcome) => void;
   install: (app: FastifyInstance) => void;
+  /** The replica's workers, whose ticks, failures and leases are reported from then on. */
+  watchWorkers: (stats: () => WorkerStats[]) => void;
 }
 
 export function createMetrics(opts: { database: Database; token?: string | null }): Metrics {
@@ -80,6 +83,36 @@ export function createMetrics(opts: { database: Database; token?: string | null 
   });
   for (const outcome of FORWARD_OUTCOMES) forwards.inc({ outcome }, 0);
 
+  let workerStats: () => WorkerStats[] = () => [];
+  const workerGauge = (name: string, help: string, value: (w: WorkerStats) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["worker"],
+      registers: [registry],
+      collect() {
+        for (const w of workerStats()) {
+          const v = value(w);
+          if (v !== null) this.set({ worker: w.name }, v);
+        }
+      },
+    });
+  workerGauge(
+    "agentex_worker_ticks",
+    "Rounds each background worker has run on this replica",
+    (w) => w.ticks,
+  );
+  workerGauge(
+    "agentex_worker_failures",
+    "Rounds (or starts and stops) of each background worker that failed on this replica",
+    (w) => w.failures,
+  );
+  workerGauge(
+    "agentex_worker_lease_held",
+    "1 while this replica holds the worker's named lease (singleton jobs), 0 otherwise",
+    (w) => (w.lease ? (w.lease.held ? 1 : 0) : null),
+  );
+
   /** The procedures each request called, as the router announced them. */
   const called = new WeakMap<FastifyRequest, string[]>();
 
@@ -126,6 +159,9 @@ export function createMetrics(opts: { database: Database; token?: string | null 
       else called.set(req, [path]);
     },
     forwardOutcome: (outcome) => forwards.inc({ outcome }),
+    watchWorkers(stats) {
+      workerStats = stats;
+    },
     install(app) {
       app.addHook("onResponse", async (req, reply) => {
         const seconds = reply.elapsedTime / 1000;

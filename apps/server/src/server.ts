@@ -142,7 +142,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const metrics = createMetrics({ database: opts.database, token: opts.metricsToken ?? null });
   metrics.install(app);
 
-  const { feed, auth, events } = await installWorkers(app, {
+  const { runner, feed, auth, events } = await installWorkers(app, {
     database: opts.database,
     feed: opts.feed,
     health: opts.health ?? null,
@@ -150,6 +150,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     sinks: [metrics.events, opts.events],
     shutdownTimeoutMs: opts.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
   });
+  metrics.watchWorkers(() => runner.stats());
 
   const createContext = ({ req, res }: { req: FastifyRequest; res: FastifyReply }) =>
     createContextInner({

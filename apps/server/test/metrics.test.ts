@@ -125,6 +125,16 @@ describe(`/metrics (${TEST_STORE})`, () => {
     expect(total).toBe(stats.total);
   });
 
+  it("reports each background worker: its rounds, its failures, and whether this replica holds its lease", async () => {
+    const text = await scrape(s.url);
+    // The feed hub polls the outbox on a timer; the retention purge is a singleton under a named lease.
+    expect(sample(text, "agentex_worker_ticks", { worker: "feed" })).toBeGreaterThanOrEqual(0);
+    expect(sample(text, "agentex_worker_failures", { worker: "feed" })).toBe(0);
+    expect(sample(text, "agentex_worker_lease_held", { worker: "event-retention" })).toBe(1);
+    // Per-replica workers hold no lease, so they have no lease sample.
+    expect(sample(text, "agentex_worker_lease_held", { worker: "feed" })).toBeUndefined();
+  });
+
   it("counts lifecycle events: agents created and deleted, registrations, deployments, promotions", async () => {
     const events = ["agent_created", "agent_deleted", "registration", "deployment_created", "promotion"];
     const count = (text: string, event: string) => sample(text, "agentex_lifecycle_events_total", { event });
