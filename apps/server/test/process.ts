@@ -36,10 +36,16 @@ export async function request(
   url: string,
   method: string,
   path: string,
-  opts: { token?: string | null; body?: unknown; timeoutMs?: number } = {},
+  opts: {
+    token?: string | null;
+    body?: unknown;
+    timeoutMs?: number;
+    /** Extra request headers (an `Idempotency-Key`). */
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<ApiResult> {
   const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   if (token) headers.authorization = `Bearer ${token}`;
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   const started = performance.now();

@@ -9,7 +9,6 @@ import {
   type Transaction,
 } from "@agentex/db";
 import type { Caller } from "./auth.ts";
-import type { LifecycleEvents } from "./lifecycle/actor.ts";
 import {
   DomainError,
   conflict,
@@ -129,34 +128,30 @@ type NextResult = { ok: true; data: unknown } | { ok: false; error: { cause?: un
  * (404, 403, 409 such as PRODUCTION_CHANGED, 412, 422 from a lifecycle rule).
  * Not kept (the key stays free, a retry does the work): input that failed its
  * schema, races reported as 409 by a unique index, 503 and 500.
+ *
+ * The work runs in this transaction, so what it does after commit (events,
+ * the feed's NOTIFY, credential invalidations: `afterCommit`) waits for this
+ * commit, and is dropped with the work when it is rolled back or retried.
  */
 export interface IdempotentCall {
   db: Kysely<DB>;
   secretKey: Buffer;
   principal: Caller;
-  events: LifecycleEvents;
   setHeader(name: string, value: string): void;
 }
 
 export async function runIdempotent<R extends NextResult>(
   opts: { ctx: IdempotentCall; path: string; rawInput: unknown; key: string },
-  next: (ctx: { db: Kysely<DB>; events: LifecycleEvents }) => Promise<R>,
+  next: (ctx: { db: Kysely<DB> }) => Promise<R>,
 ): Promise<R> {
   const { ctx, path, key } = opts;
   const scope = scopeOf(ctx.principal);
   const hash = requestHash(path, opts.rawInput);
-  let pending: unknown[][] = [];
-  const buffered: LifecycleEvents = {
-    onEvent: (...args: unknown[]) => {
-      pending.push(args);
-    },
-  };
 
   let outcome: { result: R; replayed: boolean };
   let replayed = false;
   try {
     outcome = await withTransaction(ctx.db, async (trx: Transaction<DB>) => {
-      pending = [];
       let fresh: boolean;
       try {
         fresh = await claimKey(
@@ -188,7 +183,7 @@ export async function runIdempotent<R extends NextResult>(
         return { result: replay(unseal(ctx.secretKey, stored.response)) as R, replayed: true };
       }
       const work = await savepoint(trx, "idem_work");
-      const result = await next({ db: trx, events: buffered });
+      const result = await next({ db: trx });
       if (result.ok) {
         await storeResponse(trx, scope, key, seal(ctx.secretKey, { ok: true, data: result.data }));
         return { result, replayed: false };
@@ -198,7 +193,6 @@ export async function runIdempotent<R extends NextResult>(
       const err = domainErrorOf(result.error);
       if (!storable(err)) throw new Discard(result);
       await work.rollback();
-      pending = [];
       await storeResponse(
         trx,
         scope,
@@ -221,7 +215,6 @@ export async function runIdempotent<R extends NextResult>(
     // A replayed error is thrown from inside the transaction; it is a replay all the same.
     if (replayed) ctx.setHeader("idempotent-replayed", "true");
   }
-  for (const args of pending) (ctx.events.onEvent as ((...a: unknown[]) => void) | undefined)?.(...args);
   await purgeExpiredKeys(ctx.db).catch(() => 0);
   return outcome.result;
 }

@@ -1,4 +1,4 @@
-import { withTransaction, type DB, type Kysely, type Transaction } from "@agentex/db";
+import { afterCommit, withTransaction, type DB, type Kysely, type Transaction } from "@agentex/db";
 import type { Caller } from "../auth.ts";
 import { appendEvents, type NewEvent } from "../queries/events.ts";
 
@@ -28,7 +28,7 @@ export interface LifecycleEvents {
 }
 
 /**
- * What revoke/disable/delete/grant code calls after its transaction commits,
+ * What revoke/disable/delete code has run after the commit (`invalidateAfterCommit`),
  * so a change to who a credential authenticates as takes effect on the next
  * request: at once on this replica, and on the others when the NOTIFY arrives
  * (well under a second).
@@ -60,28 +60,43 @@ export interface Actor {
 export type Emit = (event: LifecycleEvent, ...changes: NewEvent[]) => void;
 
 /**
- * Runs `fn` in a (retried) transaction. Change-feed events it records are
- * appended to the outbox as the transaction's last statements (same commit);
- * everything is reported only after the commit, so a rolled-back or retried
- * attempt counts and announces nothing.
+ * Runs `fn` in a (retried) transaction, or in the caller's when `actor.db` is
+ * one (an idempotent request). Change-feed events it records are appended to
+ * the outbox as its last statements (same commit) and reported to the host
+ * only after the outermost commit, like every `afterCommit` hook: a
+ * rolled-back or retried attempt counts and announces nothing.
  */
 export async function inTransaction<T>(
   actor: Actor,
   fn: (trx: Transaction<DB>, emit: Emit) => Promise<T>,
 ): Promise<T> {
-  let events: LifecycleEvent[] = [];
-  let lastId: number | null = null;
-  const result = await withTransaction(actor.db, async (trx) => {
-    events = [];
+  return withTransaction(actor.db, async (trx) => {
+    const events: LifecycleEvent[] = [];
     const changes: NewEvent[] = [];
     const value = await fn(trx, (event, ...more) => {
       events.push(event);
       changes.push(...more);
     });
-    lastId = await appendEvents(trx, changes);
+    const lastId = await appendEvents(trx, changes);
+    await afterCommit(trx, () => {
+      for (const event of events) actor.events.onEvent?.(event);
+      if (lastId !== null) actor.events.onFeed?.(lastId);
+    });
     return value;
   });
-  for (const event of events) actor.events.onEvent?.(event);
-  if (lastId !== null) actor.events.onFeed?.(lastId);
-  return result;
+}
+
+/**
+ * Drops the cached authentications a change voids, once it has committed: a
+ * replica that re-read the credential before the commit would cache it as
+ * still live. Here at once after the commit, elsewhere when the NOTIFY arrives.
+ */
+export async function invalidateAfterCommit(
+  db: Kysely<DB>,
+  actor: Actor,
+  scope: keyof AuthInvalidation,
+  id: string,
+): Promise<void> {
+  const auth = actor.auth;
+  if (auth) await afterCommit(db, () => auth[scope](id));
 }

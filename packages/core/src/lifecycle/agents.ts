@@ -25,7 +25,7 @@ import { ensureInternalKey, findLiveInternalKey, revokeKeys } from "../queries/k
 import { dbNow } from "../queries/now.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
 import type { RegisterBuildInput, RegisterInput } from "../schemas/agent.ts";
-import { inTransaction, type Actor, type Emit } from "./actor.ts";
+import { inTransaction, invalidateAfterCommit, type Actor, type Emit } from "./actor.ts";
 import { recordDeploymentHistory } from "./deployment-history.ts";
 import { recordProductionChange } from "./deployments.ts";
 import { agentChange, deploymentChange, productionChanged } from "./changes.ts";
@@ -255,17 +255,15 @@ export async function rotateInternalKey(
   actor: Actor,
   agentId: string,
 ): Promise<{ row: AgentApiKeyRow; key: string }> {
-  const rotated = await inTransaction(actor, async (trx) => {
+  return inTransaction(actor, async (trx) => {
     const agent = await loadAgent(trx, actor.principal, { id: agentId }, "own", { lock: true });
     await revokeKeys(trx, { agentId: agent.id, type: "internal" });
+    await invalidateAfterCommit(trx, actor, "agent", agent.id);
     await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
     const row = await findLiveInternalKey(trx, agent.id);
     if (!row) throw new Error("internal key vanished after minting");
     return { row, key: deriveAgentKey(actor.secretKey, row.id) };
   });
-  // The old key stops here at once, and on the other replicas within the NOTIFY.
-  await actor.auth?.agent(agentId);
-  return rotated;
 }
 
 async function registerDeployment(
@@ -348,20 +346,18 @@ async function registerLegacy(
 
 /** Soft delete: the row stays for history; the name, grants and keys are released at once. */
 export async function deleteAgent(actor: Actor, by: AgentRef): Promise<DeletedResponse> {
-  const deleted = await inTransaction(actor, async (trx, emit) => {
+  return inTransaction(actor, async (trx, emit) => {
     const agent = await loadAgent(trx, actor.principal, by, "own", { lock: true });
     // Its readers are taken before its grants go, so they still see it leave.
     const readers = await grantHolders(trx, agent.id);
     await markAgentDeleted(trx, agent.id);
     await deleteAllGrants(trx, agent.id);
     await revokeKeys(trx, { agentId: agent.id });
+    await invalidateAfterCommit(trx, actor, "agent", agent.id);
     emit(
       "agent_deleted",
       agentChange("agent.deleted", { ...agent, status: "Deleted", status_reason: "Deleted" }, readers),
     );
     return { id: agent.id, message: `Agent '${refText(by)}' deleted successfully` };
   });
-  // Its keys were revoked in the transaction; cached authentications of them go now.
-  await actor.auth?.agent(deleted.id);
-  return deleted;
 }

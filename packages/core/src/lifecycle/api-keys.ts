@@ -13,7 +13,7 @@ import {
 import { conflict, DomainError, invalid, notFound } from "../errors.ts";
 import { findLiveKey, findLiveKeyByName, insertKey, listLiveKeysPage, revokeKeys } from "../queries/keys.ts";
 import { KEY_NAME, type CreateAgentApiKeyInput, type CreateWebhookTriggerInput } from "../schemas/access.ts";
-import { inTransaction, type Actor } from "./actor.ts";
+import { inTransaction, invalidateAfterCommit, type Actor } from "./actor.ts";
 
 /** A key name from a path parameter: the REST bridge hands it over still percent-encoded (owner%2Frepo). */
 export function keyNameParam(raw: string, field: string): string {
@@ -51,10 +51,10 @@ export async function ownedApiKey(actor: Actor, id: string): Promise<AgentApiKey
   return key;
 }
 
-/** The key stops at once: here, and on the other replicas within the NOTIFY. */
+/** The key stops once the revocation commits: here at once, and on the other replicas within the NOTIFY. */
 async function revoke(actor: Actor, key: AgentApiKeyRow): Promise<void> {
   await revokeKeys(actor.db, { id: key.id });
-  await actor.auth?.credential(key.id);
+  await invalidateAfterCommit(actor.db, actor, "credential", key.id);
 }
 
 /** Revokes a key by id (owners and admins only). */

@@ -10,7 +10,7 @@ import {
 } from "../queries/principals.ts";
 import { issueToken } from "../queries/tokens.ts";
 import type { CreatePrincipalInput } from "../schemas/access.ts";
-import { inTransaction, type Actor } from "./actor.ts";
+import { inTransaction, invalidateAfterCommit, type Actor } from "./actor.ts";
 
 export function requireAdmin(actor: Actor) {
   if (!actor.principal.admin) throw forbidden("only an admin may do this");
@@ -24,15 +24,13 @@ function notSelf(actor: Actor, id: string, what: string) {
 /** Disabling stops every token of the principal at once (authenticate checks it); enabling brings them back. */
 export async function setDisabled(actor: Actor, id: string, disabled: boolean): Promise<PrincipalRow> {
   requireAdmin(actor);
-  const result = await inTransaction(actor, async (trx) => {
+  return inTransaction(actor, async (trx) => {
     const row = await lockLivePrincipal(trx, id, "update");
     if (!row) throw notFound("Principal", id);
     if (disabled) notSelf(actor, id, "disable");
+    await invalidateAfterCommit(trx, actor, "principal", id);
     return setPrincipalDisabled(trx, id, disabled);
   });
-  // Its cached tokens stop here at once, and on the other replicas within the NOTIFY.
-  await actor.auth?.principal(id);
-  return result;
 }
 
 /**
@@ -44,7 +42,7 @@ export async function setDisabled(actor: Actor, id: string, disabled: boolean): 
  */
 export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: string; message: string }> {
   requireAdmin(actor);
-  const result = await inTransaction(actor, async (trx) => {
+  return inTransaction(actor, async (trx) => {
     notSelf(actor, id, "delete");
     const owned = await lockOwnedAgents(trx, id);
     const row = await lockLivePrincipal(trx, id, "update");
@@ -56,11 +54,9 @@ export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: s
       );
     }
     await markPrincipalDeleted(trx, id);
+    await invalidateAfterCommit(trx, actor, "principal", id);
     return { id, message: `Principal '${id}' deleted successfully` };
   });
-  // Its cached tokens stop here at once, and on the other replicas within the NOTIFY.
-  await actor.auth?.principal(id);
-  return result;
 }
 
 /** A new principal and its first token (shown once); a live principal's name is not free (409). */

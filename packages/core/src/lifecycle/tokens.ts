@@ -3,7 +3,7 @@ import { notFound } from "../errors.ts";
 import { lockLivePrincipal } from "../queries/principals.ts";
 import { findLiveToken, issueToken, listLiveTokens, markTokenRevoked } from "../queries/tokens.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
-import { inTransaction, type Actor } from "./actor.ts";
+import { inTransaction, invalidateAfterCommit, type Actor } from "./actor.ts";
 import { requireAdmin } from "./principals.ts";
 
 /** A new token for a live principal, taken under its row lock so it cannot outlive a concurrent delete. */
@@ -31,6 +31,6 @@ export async function revokeToken(actor: Actor, tokenId: string): Promise<Delete
   const mine = token?.principal_id === actor.principal.id && actor.principal.kind !== "agent";
   if (!token || !(actor.principal.admin || mine)) throw notFound("Token", tokenId);
   await markTokenRevoked(actor.db, token.id);
-  await actor.auth?.credential(token.id);
+  await invalidateAfterCommit(actor.db, actor, "credential", token.id);
   return { id: token.id, message: `Token '${token.id}' revoked` };
 }
