@@ -327,8 +327,9 @@ describe(`promotion ledger and rollback (${TEST_STORE})`, () => {
     const won = results.filter((r) => r.status === "fulfilled");
     expect(won).toHaveLength(1);
     for (const r of results) {
+      // The domain error travels as the tRPC error's cause: rejection() reads it there.
       if (r.status === "rejected")
-        expect((r.reason as { reason?: string }).reason).toBe("PRODUCTION_CHANGED");
+        expect((await rejection(Promise.reject(r.reason as Error))).reason).toBe("PRODUCTION_CHANGED");
     }
     const rows = await ledger(caller, agent.id);
     expect(rows).toHaveLength(2);
