@@ -94,4 +94,40 @@ describe("REST lists page by cursor (bare arrays, next page in headers)", () => 
     }
     expect(seen).toEqual([...ids].reverse());
   });
+
+  it("GET /api/agents/{id}/deployments follows the agents' rule: a cursor keeps its ordering; with page_number or another ordering it is a 422 naming cursor", async () => {
+    const agent = await s.api("POST", "/api/agents/register-build", {
+      body: { name: `dep-rule-${Date.now()}`, description: "d" },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const d = await s.api("POST", `/api/agents/${agent.body.id}/deployments`, {
+        body: { docker_image: `img:${i}` },
+      });
+      ids.push(d.body.id);
+    }
+    const base = `/api/agents/${agent.body.id}/deployments`;
+    const seen: string[] = [];
+    let path: string | null = `${base}?limit=2&order_by=created_at&order_direction=asc`;
+    while (path) {
+      const res = await s.api("GET", path);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.map((d: { id: string }) => d.id));
+      path = nextLink(res.headers);
+    }
+    expect(seen).toEqual(ids);
+
+    const first = await s.api("GET", `${base}?limit=1`);
+    const cursor = encodeURIComponent(first.headers.get("x-next-cursor")!);
+    for (const query of [
+      `cursor=${cursor}&page_number=1`,
+      `cursor=${cursor}&page_number=2`,
+      `cursor=${cursor}&order_direction=asc`,
+      `cursor=${cursor}&order_by=promoted_at`,
+    ]) {
+      const res = await s.api("GET", `${base}?limit=1&${query}`);
+      expect(res.status, query).toBe(422);
+      expect(res.body.issues.map((i: { field: string }) => i.field)).toEqual(["cursor"]);
+    }
+  });
 });

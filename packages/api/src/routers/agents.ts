@@ -12,20 +12,15 @@ import {
   RegisterInput,
   RegisteredAgent,
   RotatedAgentKey,
-  allowedActions,
-  checkAccess,
-  countAgentsByStatus,
+  agentCounts,
+  agentPage,
+  agentPermissions,
   deleteAgent,
-  findAgentAccess,
-  invalid,
-  listAgentsByCursor,
-  listAgentsByOffset,
-  loadAgent,
+  getAgent,
+  listAgents,
   register,
   registerBuild,
   rotateInternalKey,
-  toAgent,
-  toAgentApiKey,
 } from "@agentex/core";
 import { z } from "zod";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
@@ -46,7 +41,7 @@ export const agentsRouter = router({
     })
     .input(RegisterBuildInput)
     .output(Agent)
-    .mutation(async ({ ctx, input }) => toAgent(await registerBuild(ctx, input))),
+    .mutation(({ ctx, input }) => registerBuild(ctx, input)),
 
   register: mutationProcedure
     .meta({
@@ -61,18 +56,13 @@ export const agentsRouter = router({
     })
     .input(RegisterInput)
     .output(RegisteredAgent)
-    .mutation(async ({ ctx, input }) => {
-      const { agent, key } = await register(ctx, input);
-      return { ...toAgent(agent), agent_api_key: key };
-    }),
+    .mutation(({ ctx, input }) => register(ctx, input)),
 
   get: authedProcedure
     .meta({ openapi: { method: "GET", path: "/agents/{agent_id}", tags, summary: "Get an agent by id" } })
     .input(AgentIdInput)
     .output(Agent)
-    .query(async ({ ctx, input }) =>
-      toAgent(await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read")),
-    ),
+    .query(({ ctx, input }) => getAgent(ctx, { id: input.agent_id })),
 
   getByName: authedProcedure
     .meta({
@@ -80,9 +70,7 @@ export const agentsRouter = router({
     })
     .input(AgentNameInput)
     .output(Agent)
-    .query(async ({ ctx, input }) =>
-      toAgent(await loadAgent(ctx.db, ctx.principal, { name: input.agent_name }, "read")),
-    ),
+    .query(({ ctx, input }) => getAgent(ctx, { name: input.agent_name })),
 
   list: authedProcedure
     .meta({
@@ -97,44 +85,13 @@ export const agentsRouter = router({
     })
     .input(ListAgentsInput)
     .output(z.array(Agent))
-    .query(async ({ ctx, input }) => {
-      if (input.cursor !== undefined && input.page_number !== undefined) {
-        throw invalid([{ field: "cursor", message: "give either cursor or page_number, not both" }]);
-      }
-      if (input.status === "Deleted") return [];
-      const q = {
-        orderBy: input.order_by,
-        direction: input.order_direction,
-        status: input.status,
-        limit: input.limit,
-      };
-      const { rows, nextCursor } =
-        input.cursor !== undefined
-          ? await listAgentsByCursor(ctx.db, ctx.principal, { ...q, cursor: input.cursor })
-          : await listAgentsByOffset(ctx.db, ctx.principal, {
-              ...q,
-              offset: ((input.page_number ?? 1) - 1) * input.limit,
-            });
-      if (nextCursor) ctx.onNextCursor?.(nextCursor);
-      return rows.map(toAgent);
-    }),
+    .query(({ ctx, input }) => listAgents(ctx, input)),
 
   /** Keyset variant of `list` (tRPC only): pages stay fast at any depth. */
   listPage: authedProcedure
     .input(ListAgentsPageInput)
     .output(AgentPage)
-    .query(async ({ ctx, input }) => {
-      if (input.status === "Deleted") return { items: [], next_cursor: null };
-      const { rows, nextCursor } = await listAgentsByCursor(ctx.db, ctx.principal, {
-        orderBy: input.order_by,
-        direction: input.order_direction,
-        status: input.status,
-        limit: input.limit,
-        cursor: input.cursor,
-        search: input.search,
-      });
-      return { items: rows.map(toAgent), next_cursor: nextCursor };
-    }),
+    .query(({ ctx, input }) => agentPage(ctx, input)),
 
   rotateKey: mutationProcedure
     .meta({
@@ -149,25 +106,13 @@ export const agentsRouter = router({
     })
     .input(AgentIdInput)
     .output(RotatedAgentKey)
-    .mutation(async ({ ctx, input }) => {
-      const { row, key } = await rotateInternalKey(ctx, input.agent_id);
-      return { ...toAgentApiKey(row), agent_api_key: key };
-    }),
+    .mutation(({ ctx, input }) => rotateInternalKey(ctx, input.agent_id)),
 
   /** Live agents the caller can read, per status (tRPC only; the console's filter counts). */
   counts: authedProcedure
     .input(z.void())
     .output(AgentCounts)
-    .query(async ({ ctx }) => {
-      const by_status = { BuildOnly: 0, Ready: 0, Unhealthy: 0, Failed: 0, Unknown: 0 };
-      let total = 0;
-      for (const row of await countAgentsByStatus(ctx.db, ctx.principal)) {
-        if (row.status === "Deleted") continue;
-        by_status[row.status] = row.count;
-        total += row.count;
-      }
-      return { total, by_status };
-    }),
+    .query(({ ctx }) => agentCounts(ctx)),
 
   permissions: authedProcedure
     .meta({
@@ -182,15 +127,7 @@ export const agentsRouter = router({
     })
     .input(AgentIdInput)
     .output(AgentPermissions)
-    .query(async ({ ctx, input }) => {
-      const found = await findAgentAccess(ctx.db, ctx.principal, { id: input.agent_id });
-      const { agent, role } = checkAccess(found, "read", input.agent_id);
-      return {
-        agent_id: agent.id,
-        role: ctx.principal.admin ? "admin" : role,
-        actions: allowedActions(role),
-      };
-    }),
+    .query(({ ctx, input }) => agentPermissions(ctx, input.agent_id)),
 
   delete: mutationProcedure
     .meta({

@@ -9,13 +9,10 @@ import {
   PromoteInput,
   createDeployment,
   deleteDeployment,
-  findDeployment,
-  listLiveDeployments,
-  listLiveDeploymentsByPage,
-  loadAgent,
-  notFound,
+  deploymentPage,
+  getDeployment,
+  listDeployments,
   promote,
-  toDeployment,
 } from "@agentex/core";
 import { z } from "zod";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
@@ -34,7 +31,7 @@ export const deploymentsRouter = router({
     })
     .input(CreateDeploymentInput)
     .output(Deployment)
-    .mutation(async ({ ctx, input }) => toDeployment(await createDeployment(ctx, input))),
+    .mutation(({ ctx, input }) => createDeployment(ctx, input)),
 
   list: authedProcedure
     .meta({
@@ -44,51 +41,18 @@ export const deploymentsRouter = router({
         tags,
         summary: "List an agent's deployments, newest first",
         description:
-          'Deleted (expired) deployments are left out. `limit` (default 50), `page_number`, `order_by` (created_at, promoted_at), `order_direction`; or an opaque `cursor`. When there is a next page its cursor is in the `x-next-cursor` header and `Link: <…>; rel="next"`.',
+          'A bare JSON array (Agentex shape). Deleted (expired) deployments are left out. `limit` (default 50), `page_number`, `order_by` (created_at, promoted_at), `order_direction`; or an opaque `cursor`, honoured under the ordering it was issued for. When there is a next page its cursor is in the `x-next-cursor` header and `Link: <…>; rel="next"`.',
       },
     })
     .input(ListDeploymentsInput)
     .output(z.array(Deployment))
-    .query(async ({ ctx, input }) => {
-      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
-      // Keyset when the caller follows a cursor, or asks for the first page in the default order (so a next
-      // cursor can be offered); Agentex's offset pages otherwise.
-      const keyset =
-        input.cursor !== undefined ||
-        (input.page_number === 1 && input.order_by === "created_at" && input.order_direction === "desc");
-      if (keyset) {
-        const { rows, nextCursor } = await listLiveDeployments(
-          ctx.db,
-          input.agent_id,
-          input.limit,
-          input.cursor,
-        );
-        if (nextCursor) ctx.onNextCursor?.(nextCursor);
-        return rows.map(toDeployment);
-      }
-      const rows = await listLiveDeploymentsByPage(ctx.db, input.agent_id, {
-        limit: input.limit,
-        pageNumber: input.page_number,
-        orderBy: input.order_by,
-        direction: input.order_direction,
-      });
-      return rows.map(toDeployment);
-    }),
+    .query(({ ctx, input }) => listDeployments(ctx, input)),
 
   /** Keyset variant of `list` (tRPC only). */
   listPage: authedProcedure
     .input(ListDeploymentsPageInput)
     .output(DeploymentPage)
-    .query(async ({ ctx, input }) => {
-      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
-      const { rows, nextCursor } = await listLiveDeployments(
-        ctx.db,
-        input.agent_id,
-        input.limit,
-        input.cursor,
-      );
-      return { items: rows.map(toDeployment), next_cursor: nextCursor };
-    }),
+    .query(({ ctx, input }) => deploymentPage(ctx, input)),
 
   get: authedProcedure
     .meta({
@@ -101,12 +65,7 @@ export const deploymentsRouter = router({
     })
     .input(DeploymentRef)
     .output(Deployment)
-    .query(async ({ ctx, input }) => {
-      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
-      const deployment = await findDeployment(ctx.db, input.agent_id, input.deployment_id);
-      if (!deployment) throw notFound("Deployment", input.deployment_id);
-      return toDeployment(deployment);
-    }),
+    .query(({ ctx, input }) => getDeployment(ctx, input)),
 
   promote: mutationProcedure
     .meta({
@@ -122,14 +81,7 @@ export const deploymentsRouter = router({
     })
     .input(PromoteInput)
     .output(Deployment)
-    .mutation(async ({ ctx, input }) =>
-      toDeployment(
-        await promote(ctx, input.agent_id, input.deployment_id, {
-          reason: input.reason,
-          expected_current_deployment_id: input.expected_current_deployment_id,
-        }),
-      ),
-    ),
+    .mutation(({ ctx, input }) => promote(ctx, input)),
 
   /** Agentex's rollback: promoting an earlier deployment, with the same atomic cutover and rules. */
   rollback: mutationProcedure
@@ -144,9 +96,7 @@ export const deploymentsRouter = router({
     })
     .input(DeploymentRef)
     .output(Deployment)
-    .mutation(async ({ ctx, input }) =>
-      toDeployment(await promote(ctx, input.agent_id, input.deployment_id)),
-    ),
+    .mutation(({ ctx, input }) => promote(ctx, input)),
 
   delete: mutationProcedure
     .meta({

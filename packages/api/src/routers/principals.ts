@@ -4,11 +4,10 @@ import {
   DeletedResponse,
   Principal,
   PrincipalIdInput,
+  allPrincipals,
   createPrincipal,
   deletePrincipal,
-  listPrincipals,
   setDisabled,
-  toPrincipal,
 } from "@agentex/core";
 import { z } from "zod";
 import { adminMutationProcedure, adminProcedure, router } from "../trpc.ts";
@@ -27,16 +26,13 @@ export const principalsRouter = router({
     })
     .input(CreatePrincipalInput)
     .output(CreatedPrincipal)
-    .mutation(async ({ ctx, input }) => {
-      const { row, token, secret } = await createPrincipal(ctx, input);
-      return { ...toPrincipal(row), token: secret, token_id: token.id };
-    }),
+    .mutation(({ ctx, input }) => createPrincipal(ctx, input)),
 
   list: adminProcedure
     .meta({ openapi: { method: "GET", path: "/principals", tags, summary: "List principals (admin)" } })
     .input(z.void())
     .output(z.array(Principal))
-    .query(async ({ ctx }) => (await listPrincipals(ctx.db)).map(toPrincipal)),
+    .query(({ ctx }) => allPrincipals(ctx)),
 
   disable: adminMutationProcedure
     .meta({
@@ -49,7 +45,7 @@ export const principalsRouter = router({
     })
     .input(PrincipalIdInput)
     .output(Principal)
-    .mutation(async ({ ctx, input }) => toPrincipal(await setDisabled(ctx, input.principal_id, true))),
+    .mutation(({ ctx, input }) => setDisabled(ctx, input.principal_id, true)),
 
   enable: adminMutationProcedure
     .meta({
@@ -62,7 +58,7 @@ export const principalsRouter = router({
     })
     .input(PrincipalIdInput)
     .output(Principal)
-    .mutation(async ({ ctx, input }) => toPrincipal(await setDisabled(ctx, input.principal_id, false))),
+    .mutation(({ ctx, input }) => setDisabled(ctx, input.principal_id, false)),
 
   delete: adminMutationProcedure
     .meta({

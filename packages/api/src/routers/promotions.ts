@@ -5,12 +5,9 @@ import {
   PromotionPage,
   RollbackInput,
   RollbackResult,
-  listPromotions,
-  loadAgent,
-  promotionAt,
+  productionAt,
+  promotionLedger,
   rollback,
-  toDeployment,
-  toPromotion,
 } from "@agentex/core";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
@@ -31,11 +28,7 @@ export const promotionsRouter = router({
     })
     .input(ListPromotionsInput)
     .output(PromotionPage)
-    .query(async ({ ctx, input }) => {
-      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
-      const { rows, nextCursor } = await listPromotions(ctx.db, input.agent_id, input.limit, input.cursor);
-      return { items: rows.map(toPromotion), next_cursor: nextCursor };
-    }),
+    .query(({ ctx, input }) => promotionLedger(ctx, input)),
 
   productionAt: authedProcedure
     .meta({
@@ -48,17 +41,7 @@ export const promotionsRouter = router({
     })
     .input(ProductionAtInput)
     .output(ProductionAt)
-    .query(async ({ ctx, input }) => {
-      await loadAgent(ctx.db, ctx.principal, { id: input.agent_id }, "read");
-      const at = input.at ? new Date(input.at) : new Date();
-      const row = await promotionAt(ctx.db, input.agent_id, at);
-      return {
-        agent_id: input.agent_id,
-        at: at.toISOString(),
-        deployment_id: row?.to_deployment_id ?? null,
-        promotion: row ? toPromotion(row) : null,
-      };
-    }),
+    .query(({ ctx, input }) => productionAt(ctx, input)),
 
   rollback: mutationProcedure
     .meta({
@@ -74,12 +57,5 @@ export const promotionsRouter = router({
     })
     .input(RollbackInput)
     .output(RollbackResult)
-    .mutation(async ({ ctx, input }) => {
-      const { deployment, promotion } = await rollback(ctx, input.agent_id, {
-        to_deployment_id: input.to_deployment_id,
-        reason: input.reason,
-        expected_current_deployment_id: input.expected_current_deployment_id,
-      });
-      return { deployment: toDeployment(deployment), promotion: promotion ? toPromotion(promotion) : null };
-    }),
+    .mutation(({ ctx, input }) => rollback(ctx, input)),
 });

@@ -56,6 +56,15 @@ export interface Actor {
   auth?: AuthInvalidation | null;
 }
 
+/** What a read needs from a request: the store and the caller. */
+export type Reader = Pick<Actor, "db" | "principal">;
+
+/**
+ * A reader of a REST list that keeps Agentex's bare-array body: the host is
+ * handed the next page's cursor to put in response headers.
+ */
+export type ListReader = Reader & { onNextCursor?: ((cursor: string) => void) | null };
+
 /** Records a lifecycle event (metrics) and the change-feed events it produced. */
 export type Emit = (event: LifecycleEvent, ...changes: NewEvent[]) => void;
 

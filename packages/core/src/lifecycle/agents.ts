@@ -1,249 +1,102 @@
-import type { AgentApiKeyRow, AgentRow, DB, DeploymentRow, Transaction } from "@agentex/db";
-import type { UpdateObject } from "kysely";
 import { actorId } from "../auth.ts";
 import {
-  canCreateAgents,
+  allowedActions,
   checkAccess,
   findAgentAccess,
   loadAgent,
   refText,
   type AgentRef,
-  type EffectiveRole,
 } from "../access.ts";
 import { deriveAgentKey } from "../crypto.ts";
-import { conflict, forbidden, invalid, notFound } from "../errors.ts";
-import { insertAgentIfNameFree, markAgentDeleted, recordRename, updateAgent } from "../queries/agents.ts";
 import {
-  demoteProduction,
-  findDeployment,
-  findDeploymentAnyAgent,
-  upsertRegisteredDeployment,
-} from "../queries/deployments.ts";
+  countAgentsByStatus,
+  listAgentsByCursor,
+  listAgentsByOffset,
+  markAgentDeleted,
+} from "../queries/agents.ts";
 import { grantHolders } from "../queries/events.ts";
-import { deleteAllGrants, putGrant } from "../queries/grants.ts";
+import { deleteAllGrants } from "../queries/grants.ts";
 import { ensureInternalKey, findLiveInternalKey, revokeKeys } from "../queries/keys.ts";
-import { dbNow } from "../queries/now.ts";
+import { toAgentApiKey, type RotatedAgentKey } from "../schemas/access.ts";
+import {
+  toAgent,
+  type Agent,
+  type AgentCounts,
+  type AgentPage,
+  type AgentPermissions,
+  type ListAgentsInput,
+  type ListAgentsPageInput,
+} from "../schemas/agent.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
-import type { RegisterBuildInput, RegisterInput } from "../schemas/agent.ts";
-import { inTransaction, invalidateAfterCommit, type Actor, type Emit } from "./actor.ts";
-import { recordDeploymentHistory } from "./deployment-history.ts";
-import { recordProductionChange } from "./deployments.ts";
-import { agentChange, deploymentChange, productionChanged } from "./changes.ts";
-import { RESET_HEALTH } from "./health.ts";
-import { stableJson } from "../util/stable-json.ts";
+import { pageOf } from "../schemas/paging.ts";
+import { inTransaction, invalidateAfterCommit, type Actor, type ListReader, type Reader } from "./actor.ts";
+import { agentChange } from "./changes.ts";
 
-const BUILD_ONLY_REASON = "Built but not deployed: no deployment has been promoted yet";
+// An agent as a whole: reading it (one, a page, counts, the caller's permissions), rotating its
+// internal key, deleting it. Registration is in registration.ts, naming rules in agent-names.ts.
 
-function nameTaken(name: string) {
-  // Says nothing about the agent that holds the name: the caller may not read it.
-  return conflict(`the name '${name}' is held by an agent you do not have access to`);
-}
-
-function requireCreate(actor: Actor) {
-  if (!canCreateAgents(actor.principal))
-    throw forbidden("creating agents needs the create permission on agents");
+/** One live agent the caller may read; anyone else is told it does not exist. */
+export async function getAgent(reader: Reader, ref: AgentRef): Promise<Agent> {
+  return toAgent(await loadAgent(reader.db, reader.principal, ref, "read"));
 }
 
 /**
- * A name held by an agent the caller cannot read. A caller who could not have
- * created the agent anyway gets exactly the answer a free name gets (403), so
- * the difference between the two reveals nothing; a creator learns only that
- * the name is taken (409), which creating it would have told them too.
+ * Agentex's list (a bare array): the live agents the caller may read, by
+ * offset page or cursor (one rule: `pageOf`); the next page's cursor goes to
+ * the host for the response headers.
  */
-function unreadableName(actor: Actor, name: string): never {
-  requireCreate(actor);
-  throw nameTaken(name);
+export async function listAgents(reader: ListReader, input: ListAgentsInput): Promise<Agent[]> {
+  const start = pageOf(input);
+  if (input.status === "Deleted") return [];
+  const q = {
+    orderBy: input.order_by,
+    direction: input.order_direction,
+    status: input.status,
+    limit: input.limit,
+  };
+  const { rows, nextCursor } =
+    "cursor" in start
+      ? await listAgentsByCursor(reader.db, reader.principal, { ...q, cursor: start.cursor })
+      : await listAgentsByOffset(reader.db, reader.principal, { ...q, offset: start.offset });
+  if (nextCursor) reader.onNextCursor?.(nextCursor);
+  return rows.map(toAgent);
 }
 
-function requireRegistrar(actor: Actor) {
-  // Checked before any lookup, so the answer is the same for every agent, existing or not.
-  if (actor.principal.kind === "agent") {
-    throw forbidden(
-      "registering needs a principal with the register action; an agent key may only read its own agent",
-    );
-  }
-}
-
-/** Inserts a new agent and makes the caller its owner, in the caller's transaction. */
-async function createOwned(
-  trx: Transaction<DB>,
-  actor: Actor,
-  emit: Emit,
-  values: Parameters<typeof insertAgentIfNameFree>[1],
-): Promise<AgentRow | undefined> {
-  const inserted = await insertAgentIfNameFree(trx, { ...values, created_by: actorId(actor.principal) });
-  if (inserted) {
-    await putGrant(trx, {
-      agent_id: inserted.id,
-      principal_id: actor.principal.id,
-      role: "owner",
-      granted_by: actorId(actor.principal),
-    });
-    emit("agent_created", agentChange("agent.created", inserted, [actor.principal.id]));
-  }
-  return inserted;
-}
-
-/**
- * Build-time registration: idempotent by name. An existing live agent is
- * returned untouched to callers who may read it; everyone else gets a 409 that
- * reveals nothing and grants nothing. A name held only by deleted agents gets
- * a brand-new agent (new id).
- */
-export async function registerBuild(actor: Actor, input: RegisterBuildInput): Promise<AgentRow> {
-  const existing = await findAgentAccess(actor.db, actor.principal, { name: input.name });
-  if (existing) {
-    if (!existing.role) unreadableName(actor, input.name);
-    return existing.agent;
-  }
-  requireCreate(actor);
-  const outcome = await inTransaction(actor, async (trx, emit) => {
-    const created = await createOwned(trx, actor, emit, {
-      name: input.name,
-      description: input.description,
-      status: "BuildOnly",
-      status_reason: BUILD_ONLY_REASON,
-      acp_url: null,
-      agent_input_type: input.agent_input_type ?? null,
-      registration_metadata: input.registration_metadata ? JSON.stringify(input.registration_metadata) : null,
-      registered_at: null,
-      production_deployment_id: null,
-    });
-    if (created) return created;
-    // Lost a race for the name: the winner is answered like any existing agent.
-    const winner = await findAgentAccess(trx, actor.principal, { name: input.name });
-    if (!winner) throw conflict(`the name '${input.name}' changed hands during registration; retry`);
-    if (!winner.role) throw nameTaken(input.name);
-    return winner.agent;
+/** Keyset pages of the agents the caller may read, optionally searched by name (the console's list). */
+export async function agentPage(reader: Reader, input: ListAgentsPageInput): Promise<AgentPage> {
+  if (input.status === "Deleted") return { items: [], next_cursor: null };
+  const { rows, nextCursor } = await listAgentsByCursor(reader.db, reader.principal, {
+    orderBy: input.order_by,
+    direction: input.order_direction,
+    status: input.status,
+    limit: input.limit,
+    cursor: input.cursor,
+    search: input.search,
   });
-  return outcome;
+  return { items: rows.map(toAgent), next_cursor: nextCursor };
 }
 
-function deploymentIdOf(metadata: RegisterInput["registration_metadata"]): string | undefined {
-  const value = metadata?.["deployment_id"];
-  if (value === undefined || value === null) return undefined;
-  if (
-    typeof value !== "string" ||
-    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
-  ) {
-    throw invalid([
-      { field: "registration_metadata.deployment_id", message: "must be a deployment id (uuid)" },
-    ]);
+/** Live agents the caller may read, per status (the console's filter counts). */
+export async function agentCounts(reader: Reader): Promise<AgentCounts> {
+  const by_status = { BuildOnly: 0, Ready: 0, Unhealthy: 0, Failed: 0, Unknown: 0 };
+  let total = 0;
+  for (const row of await countAgentsByStatus(reader.db, reader.principal)) {
+    if (row.status === "Deleted") continue;
+    by_status[row.status] = row.count;
+    total += row.count;
   }
-  return value.toLowerCase();
+  return { total, by_status };
 }
 
-/**
- * Deploy-time registration, called by every pod at start. Finds the agent by
- * id or name (creating it by name if the caller may), then either upserts the
- * deployment named in the metadata or, for legacy callers, points the agent
- * itself at the URL. Always answers with the agent's internal key.
- */
-export async function register(
-  actor: Actor,
-  input: RegisterInput,
-): Promise<{ agent: AgentRow; key: string }> {
-  requireRegistrar(actor);
-  const deploymentId = deploymentIdOf(input.registration_metadata);
-  const ref = input.agent_id ? { id: input.agent_id } : { name: input.name };
-  return inTransaction(actor, async (trx, emit) => {
-    let found = await findAgentAccess(trx, actor.principal, ref, { lock: true });
-    if (!found && input.agent_id) throw notFound("Agent", input.agent_id);
-    let created: AgentRow | undefined;
-    if (!found) {
-      requireCreate(actor);
-      created = await createOwned(trx, actor, emit, {
-        name: input.name,
-        description: input.description,
-        status: "Ready",
-        status_reason: null,
-        acp_url: input.acp_url,
-        acp_type: input.acp_type,
-        agent_input_type: input.agent_input_type ?? null,
-        registration_metadata: input.registration_metadata
-          ? JSON.stringify(input.registration_metadata)
-          : null,
-        registered_at: dbNow(),
-        production_deployment_id: null,
-      });
-      // Lost a race for the name: the winner is answered like any existing agent.
-      if (!created) found = await findAgentAccess(trx, actor.principal, ref, { lock: true });
-    }
-    let agent: AgentRow;
-    if (created) agent = created;
-    else if (found) {
-      if (!found.role && !input.agent_id) unreadableName(actor, input.name);
-      const { role } = checkAccess(found, "register", refText(ref));
-      agent = found.agent;
-      if (input.name !== agent.name) agent = await renameAgent(trx, actor, agent, role, input.name);
-    } else throw conflict(`the name '${input.name}' changed hands during registration; retry`);
-
-    if (deploymentId) {
-      const registered = await registerDeployment(trx, actor, agent, deploymentId, input);
-      agent = registered.agent;
-      // Every pod registers at start: only a deployment that became Ready, or moved, is news.
-      const news =
-        registered.before?.status !== "Ready" || registered.before.acp_url !== registered.deployment.acp_url;
-      emit("registration", ...(news ? [deploymentChange("deployment.ready", registered.deployment)] : []));
-    } else if (!created) {
-      const before = agent;
-      agent = await registerLegacy(trx, actor, agent, input);
-      const cleared = before.production_deployment_id !== null && agent.production_deployment_id === null;
-      emit(
-        "registration",
-        // Unchanged input writes nothing, not even an event.
-        ...(agent !== before ? [agentChange("agent.registered", agent)] : []),
-        // Cleared by a legacy register: the agent now serves its own URL.
-        ...(cleared
-          ? [
-              productionChanged(agent.id, {
-                from: before.production_deployment_id,
-                to: null,
-                acp_url: agent.acp_url,
-                status: agent.status,
-                cause: "register",
-              }),
-            ]
-          : []),
-      );
-    } else {
-      emit("registration", agentChange("agent.registered", agent));
-    }
-    await recordDeploymentHistory(trx, agent.id, input.registration_metadata, deploymentId ?? null);
-    const key = await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
-    return { agent, key };
-  });
-}
-
-/**
- * Renaming frees the old name for anyone to take, so it is an owner action,
- * recorded (who, when, from, to) in `agent_renames` and in the log. Anyone
- * else naming the agent differently gets a 409 and nothing changes.
- */
-async function renameAgent(
-  trx: Transaction<DB>,
-  actor: Actor,
-  agent: AgentRow,
-  role: EffectiveRole,
-  name: string,
-): Promise<AgentRow> {
-  if (role !== "owner") {
-    throw conflict(
-      `agent '${agent.id}' is named '${agent.name}': only an owner may rename it; register with its current name`,
-    );
-  }
-  const renamed = await updateAgent(trx, agent.id, { name });
-  await recordRename(trx, {
+/** The caller's effective role on an agent it may read, and the actions that role allows. */
+export async function agentPermissions(reader: Reader, agentId: string): Promise<AgentPermissions> {
+  const found = await findAgentAccess(reader.db, reader.principal, { id: agentId });
+  const { agent, role } = checkAccess(found, "read", agentId);
+  return {
     agent_id: agent.id,
-    old_name: agent.name,
-    new_name: name,
-    renamed_by: actorId(actor.principal),
-  });
-  actor.log?.info(
-    { agent_id: agent.id, old_name: agent.name, new_name: name, renamed_by: actor.principal.id },
-    "agent renamed",
-  );
-  return renamed;
+    role: reader.principal.admin ? "admin" : role,
+    actions: allowedActions(role),
+  };
 }
 
 /**
@@ -251,10 +104,7 @@ async function renameAgent(
  * agent's row lock. The old key stops at once; pods get the new one at their
  * next register.
  */
-export async function rotateInternalKey(
-  actor: Actor,
-  agentId: string,
-): Promise<{ row: AgentApiKeyRow; key: string }> {
+export async function rotateInternalKey(actor: Actor, agentId: string): Promise<RotatedAgentKey> {
   return inTransaction(actor, async (trx) => {
     const agent = await loadAgent(trx, actor.principal, { id: agentId }, "own", { lock: true });
     await revokeKeys(trx, { agentId: agent.id, type: "internal" });
@@ -262,86 +112,8 @@ export async function rotateInternalKey(
     await ensureInternalKey(trx, actor.secretKey, agent.id, actorId(actor.principal));
     const row = await findLiveInternalKey(trx, agent.id);
     if (!row) throw new Error("internal key vanished after minting");
-    return { row, key: deriveAgentKey(actor.secretKey, row.id) };
+    return { ...toAgentApiKey(row), agent_api_key: deriveAgentKey(actor.secretKey, row.id) };
   });
-}
-
-async function registerDeployment(
-  trx: Transaction<DB>,
-  actor: Actor,
-  agent: AgentRow,
-  deploymentId: string,
-  input: RegisterInput,
-): Promise<{ agent: AgentRow; deployment: DeploymentRow; before: DeploymentRow | undefined }> {
-  const before = await findDeployment(trx, agent.id, deploymentId);
-  const deployment = await upsertRegisteredDeployment(trx, {
-    id: deploymentId,
-    agent_id: agent.id,
-    acp_url: input.acp_url,
-    registration_metadata: input.registration_metadata ?? {},
-    created_by: actorId(actor.principal),
-  });
-  if (!deployment) {
-    const other = await findDeploymentAnyAgent(trx, deploymentId);
-    if (other && other.agent_id !== agent.id)
-      throw conflict(`deployment '${deploymentId}' belongs to another agent`);
-    throw conflict(`deployment '${deploymentId}' was deleted and cannot be registered again`);
-  }
-  // The agent row is otherwise left alone, but its URL must keep naming its production deployment's.
-  if (deployment.is_production && agent.acp_url !== deployment.acp_url) {
-    return { agent: await updateAgent(trx, agent.id, { acp_url: deployment.acp_url }), deployment, before };
-  }
-  return { agent, deployment, before };
-}
-
-async function registerLegacy(
-  trx: Transaction<DB>,
-  actor: Actor,
-  agent: AgentRow,
-  input: RegisterInput,
-): Promise<AgentRow> {
-  const metadata = input.registration_metadata
-    ? { ...(agent.registration_metadata ?? {}), ...input.registration_metadata }
-    : agent.registration_metadata;
-  const next = {
-    name: input.name,
-    description: input.description,
-    acp_url: input.acp_url,
-    acp_type: input.acp_type,
-    agent_input_type: input.agent_input_type ?? agent.agent_input_type,
-  };
-  const unchanged =
-    agent.status === "Ready" &&
-    agent.status_reason === null &&
-    agent.production_deployment_id === null &&
-    next.name === agent.name &&
-    next.description === agent.description &&
-    next.acp_url === agent.acp_url &&
-    next.acp_type === agent.acp_type &&
-    next.agent_input_type === agent.agent_input_type &&
-    stableJson(metadata) === stableJson(agent.registration_metadata);
-  if (unchanged) return agent;
-  if (agent.production_deployment_id) {
-    await demoteProduction(trx, agent.id);
-    // A production change like any other: the ledger records who cleared it.
-    await recordProductionChange(trx, actor, {
-      agent_id: agent.id,
-      from: agent.production_deployment_id,
-      to: null,
-      kind: "cleared", // a register without registration_metadata.deployment_id; it takes no reason
-    });
-  }
-  const patch: UpdateObject<DB, "agents"> = {
-    ...next,
-    registration_metadata: metadata ? JSON.stringify(metadata) : null,
-    status: "Ready",
-    status_reason: null,
-    registered_at: dbNow(),
-    production_deployment_id: null,
-    // A register declares the agent Ready at this URL: health checks start over.
-    ...RESET_HEALTH,
-  };
-  return updateAgent(trx, agent.id, patch);
 }
 
 /** Soft delete: the row stays for history; the name, grants and keys are released at once. */

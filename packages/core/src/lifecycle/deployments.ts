@@ -1,27 +1,80 @@
-import type { AgentRow, DB, DeploymentRow, PromotionKind, PromotionRow, Transaction } from "@agentex/db";
-import { actorId } from "../auth.ts";
 import { loadAgent } from "../access.ts";
-import { conflict, notFound, precondition, staleProduction } from "../errors.ts";
-import { updateAgent } from "../queries/agents.ts";
+import { actorId } from "../auth.ts";
+import { conflict, notFound } from "../errors.ts";
 import {
-  demoteProduction,
   expireDeployment,
   findDeployment,
   insertDeployment,
-  markProduction,
+  listLiveDeployments,
 } from "../queries/deployments.ts";
-import { effectiveHistory, insertPromotion } from "../queries/promotions.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
-import type { CreateDeploymentInput } from "../schemas/deployment.ts";
-import { dbNow } from "../queries/now.ts";
-import { inTransaction, type Actor, type Emit } from "./actor.ts";
-import { deploymentChange, productionChanged } from "./changes.ts";
+import {
+  toDeployment,
+  type CreateDeploymentInput,
+  type Deployment,
+  type DeploymentPage,
+  type ListDeploymentsInput,
+  type ListDeploymentsPageInput,
+} from "../schemas/deployment.ts";
+import { pageOf } from "../schemas/paging.ts";
+import { inTransaction, type Actor, type ListReader, type Reader } from "./actor.ts";
+import { deploymentChange } from "./changes.ts";
 
+// An agent's deployments: reading them, creating and deleting one. Changing which one is
+// production (promote, rollback) is in production.ts.
+//
 // Every write to a deployment first locks its agent row (loadAgent with `lock`). One lock
 // order (agent, then its deployments) for every writer is what rules deadlocks out.
 
-export async function createDeployment(actor: Actor, input: CreateDeploymentInput): Promise<DeploymentRow> {
-  return inTransaction(actor, async (trx, emit) => {
+/**
+ * Agentex's list (a bare array) of an agent's live deployments, for its
+ * readers: by offset page or cursor (one rule: `pageOf`), in the requested
+ * order either way; the next page's cursor goes to the host for the headers.
+ */
+export async function listDeployments(
+  reader: ListReader,
+  input: ListDeploymentsInput,
+): Promise<Deployment[]> {
+  const start = pageOf(input);
+  await loadAgent(reader.db, reader.principal, { id: input.agent_id }, "read");
+  const { rows, nextCursor } = await listLiveDeployments(reader.db, input.agent_id, {
+    orderBy: input.order_by,
+    direction: input.order_direction,
+    limit: input.limit,
+    ...start,
+  });
+  if (nextCursor) reader.onNextCursor?.(nextCursor);
+  return rows.map(toDeployment);
+}
+
+/** Keyset pages of an agent's live deployments, newest first (the console). */
+export async function deploymentPage(
+  reader: Reader,
+  input: ListDeploymentsPageInput,
+): Promise<DeploymentPage> {
+  await loadAgent(reader.db, reader.principal, { id: input.agent_id }, "read");
+  const { rows, nextCursor } = await listLiveDeployments(reader.db, input.agent_id, {
+    orderBy: "created_at",
+    direction: "desc",
+    limit: input.limit,
+    cursor: input.cursor,
+  });
+  return { items: rows.map(toDeployment), next_cursor: nextCursor };
+}
+
+/** One deployment of an agent the caller may read (deleted ones included, with their `expires_at`). */
+export async function getDeployment(
+  reader: Reader,
+  ref: { agent_id: string; deployment_id: string },
+): Promise<Deployment> {
+  await loadAgent(reader.db, reader.principal, { id: ref.agent_id }, "read");
+  const deployment = await findDeployment(reader.db, ref.agent_id, ref.deployment_id);
+  if (!deployment) throw notFound("Deployment", ref.deployment_id);
+  return toDeployment(deployment);
+}
+
+export async function createDeployment(actor: Actor, input: CreateDeploymentInput): Promise<Deployment> {
+  const row = await inTransaction(actor, async (trx, emit) => {
     await loadAgent(trx, actor.principal, { id: input.agent_id }, "deploy", { lock: true });
     const row = await insertDeployment(trx, {
       agent_id: input.agent_id,
@@ -35,224 +88,7 @@ export async function createDeployment(actor: Actor, input: CreateDeploymentInpu
     emit("deployment_created", deploymentChange("deployment.created", row));
     return row;
   });
-}
-
-/**
- * What the caller expects production to be (compare-and-swap): a deployment
- * id, `null` for "no production yet", `undefined` for "do not check".
- */
-export type ExpectedProduction = string | null | undefined;
-
-export interface CutoverOptions {
-  reason?: string | null | undefined;
-  expected_current_deployment_id?: ExpectedProduction;
-}
-
-function checkExpected(agent: AgentRow, expected: ExpectedProduction) {
-  if (expected !== undefined && expected !== agent.production_deployment_id) {
-    throw staleProduction(expected, agent.production_deployment_id);
-  }
-}
-
-/** Who made a change, as the ledger records it. */
-function ledgerActor(actor: Actor) {
-  return { actor_kind: actor.principal.kind, actor_id: actor.principal.id, actor_name: actor.principal.name };
-}
-
-/**
- * Appends the ledger row of a production change. Called only with the agent
- * row locked, in the transaction that makes the change.
- */
-export async function recordProductionChange(
-  trx: Transaction<DB>,
-  actor: Actor,
-  change: {
-    agent_id: string;
-    from: string | null;
-    to: string | null;
-    kind: PromotionKind;
-    undoes_id?: number | null;
-    reason?: string | null;
-  },
-): Promise<PromotionRow> {
-  return insertPromotion(trx, {
-    agent_id: change.agent_id,
-    from_deployment_id: change.from,
-    to_deployment_id: change.to,
-    kind: change.kind,
-    undoes_id: change.undoes_id ?? null,
-    ...ledgerActor(actor),
-    reason: change.reason ?? null,
-    request_id: actor.requestId,
-  });
-}
-
-/**
- * The one production cutover, shared by promote and rollback: with the agent
- * row locked (by the caller), the old production deployment is demoted, the
- * target promoted, the agent pointed at it, and the ledger row appended, all in
- * the caller's transaction. The target was checked (exists, this agent's, not
- * deleted, Ready, not already production) by the caller.
- */
-async function cutover(
-  trx: Transaction<DB>,
-  actor: Actor,
-  emit: Emit,
-  agent: AgentRow,
-  target: DeploymentRow,
-  ledger: { kind: "promote" | "rollback"; undoes_id?: number | null; reason?: string | null | undefined },
-): Promise<{ deployment: DeploymentRow; promotion: PromotionRow }> {
-  await demoteProduction(trx, agent.id);
-  const promoted = await markProduction(trx, target.id);
-  const firstPromotion = agent.status === "BuildOnly";
-  const updated = await updateAgent(trx, agent.id, {
-    production_deployment_id: promoted.id,
-    acp_url: promoted.acp_url,
-    ...(firstPromotion ? { status: "Ready", status_reason: null, registered_at: dbNow() } : {}),
-  });
-  const promotion = await recordProductionChange(trx, actor, {
-    agent_id: agent.id,
-    from: agent.production_deployment_id,
-    to: promoted.id,
-    kind: ledger.kind,
-    undoes_id: ledger.undoes_id ?? null,
-    reason: ledger.reason ?? null,
-  });
-  emit(
-    "promotion",
-    productionChanged(agent.id, {
-      from: agent.production_deployment_id,
-      to: promoted.id,
-      acp_url: updated.acp_url,
-      status: updated.status,
-      cause: ledger.kind,
-    }),
-  );
-  return { deployment: promoted, promotion };
-}
-
-/** A deployment of the agent that may become production, or the 404/412 that says why not. */
-async function promotable(
-  trx: Transaction<DB>,
-  agentId: string,
-  deploymentId: string,
-): Promise<DeploymentRow> {
-  const deployment = await findDeployment(trx, agentId, deploymentId);
-  if (!deployment) throw notFound("Deployment", deploymentId);
-  if (deployment.expires_at)
-    throw precondition(`deployment '${deploymentId}' was deleted and cannot be promoted`);
-  if (deployment.status !== "Ready") {
-    throw precondition(
-      `deployment '${deploymentId}' is ${deployment.status}; only a Ready deployment can be promoted`,
-    );
-  }
-  return deployment;
-}
-
-/**
- * Atomic cutover: in one transaction with the agent row locked, the old
- * production deployment is demoted, the target promoted, the agent pointed
- * at it, and a ledger row appended. Promoting the current production
- * deployment again changes nothing (and writes no ledger row).
- */
-export async function promote(
-  actor: Actor,
-  agentId: string,
-  deploymentId: string,
-  opts: CutoverOptions = {},
-): Promise<DeploymentRow> {
-  return inTransaction(actor, async (trx, emit) => {
-    const agent = await loadAgent(trx, actor.principal, { id: agentId }, "deploy", { lock: true });
-    checkExpected(agent, opts.expected_current_deployment_id);
-    const deployment = await findDeployment(trx, agentId, deploymentId);
-    if (!deployment) throw notFound("Deployment", deploymentId);
-    if (
-      !deployment.expires_at &&
-      deployment.is_production &&
-      agent.production_deployment_id === deployment.id
-    )
-      return deployment;
-    const target = await promotable(trx, agentId, deploymentId);
-    return (await cutover(trx, actor, emit, agent, target, { kind: "promote", reason: opts.reason }))
-      .deployment;
-  });
-}
-
-export interface RollbackOptions extends CutoverOptions {
-  to_deployment_id?: string | undefined;
-}
-
-export interface RolledBack {
-  /** The deployment that is production now. */
-  deployment: DeploymentRow;
-  /** The ledger row of this rollback; null when the target already was production (nothing changed). */
-  promotion: PromotionRow | null;
-}
-
-/**
- * Promotes the previous production deployment, per the ledger.
- *
- * The history is a stack: each promote (or legacy clear) pushes, each rollback
- * pops. "Previous" is the `from` of the newest row not yet undone, so rollback
- * after rollback keeps walking back (C → B → A), and a promote after a
- * rollback starts a new branch. With `to_deployment_id`, the stack is popped
- * back to the newest still-effective row that made that deployment production.
- */
-export async function rollback(
-  actor: Actor,
-  agentId: string,
-  opts: RollbackOptions = {},
-): Promise<RolledBack> {
-  return inTransaction(actor, async (trx, emit) => {
-    const agent = await loadAgent(trx, actor.principal, { id: agentId }, "deploy", { lock: true });
-    checkExpected(agent, opts.expected_current_deployment_id);
-    const history = await effectiveHistory(trx, agentId);
-    const top = history[0];
-    if (!top || top.to_deployment_id !== agent.production_deployment_id) {
-      throw precondition(
-        `agent '${agentId}' has no earlier production deployment in its promotion ledger to roll back to`,
-      );
-    }
-    let targetId: string | null;
-    let undoes: number;
-    if (opts.to_deployment_id === undefined) {
-      targetId = top.from_deployment_id;
-      undoes = top.id;
-    } else {
-      const index = history.findIndex((row) => row.to_deployment_id === opts.to_deployment_id);
-      if (index === 0) {
-        const current = await findDeployment(trx, agentId, opts.to_deployment_id);
-        if (current) return { deployment: current, promotion: null };
-      }
-      if (index < 0) {
-        throw precondition(
-          `deployment '${opts.to_deployment_id}' is not an earlier production deployment of agent '${agentId}' ` +
-            "(per its promotion ledger); promote it instead",
-        );
-      }
-      targetId = opts.to_deployment_id;
-      undoes = history[index - 1]!.id;
-    }
-    if (targetId === null) {
-      throw precondition(
-        `agent '${agentId}' had no production deployment before; there is nothing to roll back to`,
-      );
-    }
-    const target = await findDeployment(trx, agentId, targetId);
-    if (!target) throw precondition(`rollback target deployment '${targetId}' no longer exists`);
-    if (target.expires_at)
-      throw precondition(`rollback target deployment '${targetId}' was deleted and cannot be promoted`);
-    if (target.status !== "Ready") {
-      throw precondition(
-        `rollback target deployment '${targetId}' is ${target.status}; only a Ready deployment can be promoted`,
-      );
-    }
-    return cutover(trx, actor, emit, agent, target, {
-      kind: "rollback",
-      undoes_id: undoes,
-      reason: opts.reason,
-    });
-  });
+  return toDeployment(row);
 }
 
 /** Soft delete: sets `expires_at`. The production deployment cannot go (promote another first). */

@@ -1,18 +1,24 @@
-import type { ApiTokenRow, PrincipalRow } from "@agentex/db";
+import type { PrincipalRow } from "@agentex/db";
 import { conflict, forbidden, notFound } from "../errors.ts";
 import {
   findPrincipal,
   insertPrincipal,
+  listPrincipals,
   lockLivePrincipal,
   lockOwnedAgents,
   markPrincipalDeleted,
   setPrincipalDisabled,
 } from "../queries/principals.ts";
 import { issueToken } from "../queries/tokens.ts";
-import type { CreatePrincipalInput } from "../schemas/access.ts";
-import { inTransaction, invalidateAfterCommit, type Actor } from "./actor.ts";
+import {
+  toPrincipal,
+  type CreatePrincipalInput,
+  type CreatedPrincipal,
+  type Principal,
+} from "../schemas/access.ts";
+import { inTransaction, invalidateAfterCommit, type Actor, type Reader } from "./actor.ts";
 
-export function requireAdmin(actor: Actor) {
+export function requireAdmin(actor: Pick<Reader, "principal">) {
   if (!actor.principal.admin) throw forbidden("only an admin may do this");
 }
 
@@ -22,15 +28,16 @@ function notSelf(actor: Actor, id: string, what: string) {
 }
 
 /** Disabling stops every token of the principal at once (authenticate checks it); enabling brings them back. */
-export async function setDisabled(actor: Actor, id: string, disabled: boolean): Promise<PrincipalRow> {
+export async function setDisabled(actor: Actor, id: string, disabled: boolean): Promise<Principal> {
   requireAdmin(actor);
-  return inTransaction(actor, async (trx) => {
+  const updated = await inTransaction(actor, async (trx) => {
     const row = await lockLivePrincipal(trx, id, "update");
     if (!row) throw notFound("Principal", id);
     if (disabled) notSelf(actor, id, "disable");
     await invalidateAfterCommit(trx, actor, "principal", id);
     return setPrincipalDisabled(trx, id, disabled);
   });
+  return toPrincipal(updated);
 }
 
 /**
@@ -60,15 +67,18 @@ export async function deletePrincipal(actor: Actor, id: string): Promise<{ id: s
 }
 
 /** A new principal and its first token (shown once); a live principal's name is not free (409). */
-export async function createPrincipal(
-  actor: Actor,
-  input: CreatePrincipalInput,
-): Promise<{ row: PrincipalRow; token: ApiTokenRow; secret: string }> {
+export async function createPrincipal(actor: Actor, input: CreatePrincipalInput): Promise<CreatedPrincipal> {
   requireAdmin(actor);
   const row = await insertPrincipal(actor.db, input);
   if (!row) throw conflict(`a principal named '${input.name}' already exists`);
   const { row: token, token: secret } = await issueToken(actor.db, row.id, "initial");
-  return { row, token, secret };
+  return { ...toPrincipal(row), token: secret, token_id: token.id };
+}
+
+/** Every live principal, oldest first (admins only). */
+export async function allPrincipals(reader: Reader): Promise<Principal[]> {
+  requireAdmin(reader);
+  return (await listPrincipals(reader.db)).map(toPrincipal);
 }
 
 /** The caller's principal row, for `me`; an agent key has none. */

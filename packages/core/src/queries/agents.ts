@@ -9,8 +9,9 @@ import {
   type UpdateObject,
 } from "kysely";
 import type { Caller } from "../auth.ts";
-import type { AgentOrderBy, OrderDirection } from "../schemas/agent.ts";
-import { decodeCursor, sortKeyPage } from "./cursor.ts";
+import type { AgentOrderBy } from "../schemas/agent.ts";
+import type { OrderDirection } from "../schemas/paging.ts";
+import { decodeCursor, pageScope, sortKeyPage } from "./cursor.ts";
 
 // Precompiled: the hottest read skips Kysely's per-call query building.
 const AGENT_BY_ID = `select * from agents where id = $1 and status <> 'Deleted'`;
@@ -205,7 +206,7 @@ export async function listAgentsByOffset(
 
 function listScope(q: AgentListQuery): string {
   // A name search is part of the scope only when there is one, so cursors issued without one keep working.
-  return `agents:${q.orderBy}:${q.direction}:${q.status ?? ""}${q.search ? `:${q.search.toLowerCase()}` : ""}`;
+  return pageScope("agents", q, q.status ?? "", ...(q.search ? [q.search.toLowerCase()] : []));
 }
 
 export async function listAgentsByCursor(
@@ -220,7 +221,7 @@ export async function listAgentsByCursor(
     const op = sql.raw(q.direction === "asc" ? ">" : "<");
     const type = sql.raw(SORT_TYPE[q.orderBy]);
     query = query.where(
-      sql<boolean>`(${SORT_EXPR[q.orderBy]}, agents.id) ${op} (${after.key}::${type}, ${after.id}::uuid)`,
+      sql<boolean>`(${SORT_EXPR[q.orderBy]}, agents.id) ${op} (${after.keys[0]}::${type}, ${after.id}::uuid)`,
     );
   }
   return sortKeyPage(await query.execute(), q.limit, scope);

@@ -1,6 +1,6 @@
 import type { DB, DeploymentHistoryRow, Kysely, Transaction } from "@agentex/db";
 import { sql, type InsertObject } from "kysely";
-import type { OrderDirection } from "../schemas/agent.ts";
+import type { OrderDirection } from "../schemas/paging.ts";
 import type { HistoryOrderBy } from "../schemas/deployment-history.ts";
 
 export async function lastHistoryCommit(trx: Transaction<DB>, agentId: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import type { DB, DeploymentRow, Kysely, Transaction } from "@agentex/db";
-import { sql, type InsertObject } from "kysely";
-import { decodeCursor, sortKeyPage } from "./cursor.ts";
-import type { OrderDirection } from "../schemas/agent.ts";
+import { sql, type InsertObject, type RawBuilder } from "kysely";
+import { decodeCursor, pageScope, sortKeyPage } from "./cursor.ts";
+import type { OrderDirection } from "../schemas/paging.ts";
 import type { DeploymentOrderBy } from "../schemas/deployment.ts";
 
 export async function findDeployment(
@@ -24,52 +24,53 @@ export async function findDeploymentAnyAgent(
   return db.selectFrom("deployments").selectAll().where("id", "=", deploymentId).executeTakeFirst();
 }
 
-/** Newest first; expired (soft-deleted) deployments are left out. */
-export async function listLiveDeployments(
-  db: Kysely<DB>,
-  agentId: string,
-  limit: number,
-  cursor?: string | null,
-): Promise<{ rows: DeploymentRow[]; nextCursor: string | null }> {
-  const scope = `deployments:${agentId}`;
-  let q = db
-    .selectFrom("deployments")
-    .selectAll()
-    .select(sql<string>`created_at::text`.as("sort_key"))
-    .where("agent_id", "=", agentId)
-    .where("expires_at", "is", null)
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(limit + 1);
-  if (cursor) {
-    const after = decodeCursor(cursor, scope);
-    q = q.where(sql<boolean>`(created_at, id) < (${after.key}::timestamptz, ${after.id}::uuid)`);
-  }
-  return sortKeyPage(await q.execute(), limit, scope);
+// The sort key of each ordering, tie-broken by (created_at, id) so pages never overlap. `promoted_at`
+// sorts never-promoted deployments last in either direction: the key stands in an infinity for them.
+const SORT_KEYS: Record<DeploymentOrderBy, Record<OrderDirection, RawBuilder<unknown>[]>> = {
+  created_at: { asc: [sql.raw("created_at")], desc: [sql.raw("created_at")] },
+  promoted_at: {
+    asc: [sql.raw("coalesce(promoted_at, 'infinity'::timestamptz)"), sql.raw("created_at")],
+    desc: [sql.raw("coalesce(promoted_at, '-infinity'::timestamptz)"), sql.raw("created_at")],
+  },
+};
+
+export interface DeploymentListQuery {
+  orderBy: DeploymentOrderBy;
+  direction: OrderDirection;
+  limit: number;
 }
 
 /**
- * Agentex's offset pages. `promoted_at` sorts never-promoted deployments last
- * in either direction; ties break on (created_at, id) so pages never overlap.
+ * One page of an agent's live deployments (expired, soft-deleted ones are
+ * left out), starting after a cursor or at an offset, with the cursor after
+ * it when more follow: one ordering whichever way the page was asked for.
  */
-export async function listLiveDeploymentsByPage(
+export async function listLiveDeployments(
   db: Kysely<DB>,
   agentId: string,
-  opts: { limit: number; pageNumber: number; orderBy: DeploymentOrderBy; direction: OrderDirection },
-): Promise<DeploymentRow[]> {
-  const dir = opts.direction;
-  let q = db
+  q: DeploymentListQuery & ({ cursor?: string | null } | { offset: number }),
+): Promise<{ rows: DeploymentRow[]; nextCursor: string | null }> {
+  const scope = pageScope(`deployments:${agentId}`, q);
+  const keys = SORT_KEYS[q.orderBy][q.direction];
+  const dir = sql.raw(q.direction);
+  let query = db
     .selectFrom("deployments")
     .selectAll()
+    .select(sql<string[]>`array[${sql.join(keys.map((k) => sql`(${k})::text`))}]`.as("sort_key"))
     .where("agent_id", "=", agentId)
     .where("expires_at", "is", null);
-  if (opts.orderBy === "promoted_at") q = q.orderBy(sql`promoted_at ${sql.raw(dir)} nulls last`);
-  return q
-    .orderBy("created_at", dir)
-    .orderBy("id", dir)
-    .limit(opts.limit)
-    .offset(opts.limit * (opts.pageNumber - 1))
-    .execute();
+  for (const key of keys) query = query.orderBy(sql`${key} ${dir}`);
+  query = query.orderBy("id", q.direction).limit(q.limit + 1);
+  if ("offset" in q) query = query.offset(q.offset);
+  else if (q.cursor) {
+    const after = decodeCursor(q.cursor, scope, keys.length);
+    const op = sql.raw(q.direction === "asc" ? ">" : "<");
+    const bounds = after.keys.map((k) => sql`${k}::timestamptz`);
+    query = query.where(
+      sql<boolean>`(${sql.join([...keys, sql.raw("id")])}) ${op} (${sql.join([...bounds, sql`${after.id}::uuid`])})`,
+    );
+  }
+  return sortKeyPage(await query.execute(), q.limit, scope);
 }
 
 /** Inserts a deployment; the caller holds its agent's row lock. */

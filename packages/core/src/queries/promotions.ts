@@ -27,7 +27,7 @@ export async function listPromotions(
     .limit(limit + 1);
   if (cursor) {
     const after = decodeCursor(cursor, scope);
-    const id = Number(after.key);
+    const id = Number(after.keys[0]);
     if (!Number.isSafeInteger(id))
       throw invalid([{ field: "cursor", message: "is not a cursor issued for this listing" }]);
     q = q.where("id", "<", id);

@@ -69,6 +69,7 @@ export const IssuedToken = Token.extend({
 export const CreatedPrincipal = Principal.extend({ token: z.string(), token_id: Uuid }).meta({
   id: "CreatedPrincipal",
 });
+export type CreatedPrincipal = z.infer<typeof CreatedPrincipal>;
 
 export const PrincipalIdInput = z.object({ principal_id: Uuid });
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
@@ -144,6 +145,7 @@ export const RotatedAgentKey = AgentApiKey.extend({
       "The agent's new internal key. The old one stopped working; pods get this one at their next register.",
   }),
 }).meta({ id: "RotatedAgentKey" });
+export type RotatedAgentKey = z.infer<typeof RotatedAgentKey>;
 export const CreatedAgentApiKey = AgentApiKey.extend({
   api_key: z.string().meta({
     description: "The key. Shown once; only its hash (or, for github/slack, a sealed copy) is stored.",

@@ -1,6 +1,7 @@
 import { ACP_TYPES, AGENT_INPUT_TYPES, AGENT_ROLES, AGENT_STATUSES, type AgentRow } from "@agentex/db";
 import { z } from "zod";
 import { AgentName, Cursor, HttpUrl, IsoTimestamp, JsonObject, Uuid, iso, text } from "./common.ts";
+import { OrderDirection, PageLimit, pagingFields } from "./paging.ts";
 
 export const AgentStatus = z.enum(AGENT_STATUSES).meta({ id: "AgentStatus" });
 export const AcpType = z
@@ -56,38 +57,18 @@ export const AgentNameInput = z.object({ agent_name: AgentName });
 
 export const AGENT_ORDER_BY = ["created_at", "updated_at", "name", "registered_at"] as const;
 export type AgentOrderBy = (typeof AGENT_ORDER_BY)[number];
-export const OrderDirection = z.enum(["asc", "desc"]);
-export type OrderDirection = z.infer<typeof OrderDirection>;
-
-/** The largest page any list returns (documented in the README). */
-export const MAX_PAGE_SIZE = 1000;
-export const MAX_PAGE_NUMBER = 1_000_000;
-
-const listFilters = {
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
-  order_by: z.enum(AGENT_ORDER_BY).default("created_at"),
-  order_direction: OrderDirection.default("desc"),
-  status: AgentStatus.optional(),
-};
 
 export const ListAgentsInput = z.object({
-  ...listFilters,
-  page_number: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_NUMBER)
-    .optional()
-    .meta({ description: "1-based page (default 1); or page with `cursor`" }),
-  cursor: Cursor.optional().meta({
-    description:
-      'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL): pages stay fast at any depth. Not with `page_number`.',
-  }),
+  ...pagingFields(AGENT_ORDER_BY),
+  status: AgentStatus.optional(),
 });
 export type ListAgentsInput = z.infer<typeof ListAgentsInput>;
 
 export const ListAgentsPageInput = z.object({
-  ...listFilters,
+  limit: PageLimit,
+  order_by: z.enum(AGENT_ORDER_BY).default("created_at"),
+  order_direction: OrderDirection.default("desc"),
+  status: AgentStatus.optional(),
   cursor: Cursor.nullish(),
   search: text(63)
     .optional()
@@ -96,6 +77,7 @@ export const ListAgentsPageInput = z.object({
 export type ListAgentsPageInput = z.infer<typeof ListAgentsPageInput>;
 
 export const AgentPage = z.object({ items: z.array(Agent), next_cursor: z.string().nullable() });
+export type AgentPage = z.infer<typeof AgentPage>;
 
 /** Live agents the caller may read, per status (Deleted is never counted). */
 export const AgentCounts = z
@@ -122,6 +104,7 @@ export const AgentPermissions = z
     actions: z.array(z.enum(AGENT_ACTIONS)),
   })
   .meta({ id: "AgentPermissions", description: "What the caller may do on this agent" });
+export type AgentPermissions = z.infer<typeof AgentPermissions>;
 
 export function toAgent(row: AgentRow): Agent {
   return {

@@ -1,6 +1,6 @@
 import type { DeploymentHistoryRow } from "@agentex/db";
 import { z } from "zod";
-import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from "./agent.ts";
+import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from "./paging.ts";
 import { AgentName, IsoTimestamp, Uuid, iso, text } from "./common.ts";
 
 /** Agentex's DeploymentHistory: one row per new commit an agent was registered with. */

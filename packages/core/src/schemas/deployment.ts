@@ -1,7 +1,7 @@
 import { DEPLOYMENT_HEALTH, DEPLOYMENT_STATUSES, type DeploymentRow } from "@agentex/db";
 import { z } from "zod";
 import { Cursor, IsoTimestamp, JsonObject, Uuid, iso, text } from "./common.ts";
-import { MAX_PAGE_NUMBER, MAX_PAGE_SIZE, OrderDirection } from "./agent.ts";
+import { PageLimit, pagingFields } from "./paging.ts";
 
 export const DeploymentStatus = z.enum(DEPLOYMENT_STATUSES).meta({ id: "DeploymentStatus" });
 
@@ -45,28 +45,23 @@ export type CreateDeploymentInput = z.infer<typeof CreateDeploymentInput>;
 export const DEPLOYMENT_ORDER_BY = ["created_at", "promoted_at"] as const;
 export type DeploymentOrderBy = (typeof DEPLOYMENT_ORDER_BY)[number];
 
-/** Agentex's list: offset pages (`page_number`), newest first by default, 50 per page. */
+/** Agentex's list: offset pages (`page_number`), newest first by default, 50 per page; or a cursor. */
 export const ListDeploymentsInput = z.object({
   agent_id: Uuid,
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
-  page_number: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).default(1),
-  order_by: z.enum(DEPLOYMENT_ORDER_BY).default("created_at"),
-  order_direction: OrderDirection.default("desc"),
-  cursor: Cursor.optional().meta({
-    description:
-      'Opaque keyset cursor from the `x-next-cursor` response header (or the `Link: rel="next"` URL); newest first',
-  }),
+  ...pagingFields(DEPLOYMENT_ORDER_BY),
 });
 export type ListDeploymentsInput = z.infer<typeof ListDeploymentsInput>;
 
 /** Keyset paging (tRPC only): newest first, fast at any depth. */
 export const ListDeploymentsPageInput = z.object({
   agent_id: Uuid,
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+  limit: PageLimit,
   cursor: Cursor.nullish(),
 });
+export type ListDeploymentsPageInput = z.infer<typeof ListDeploymentsPageInput>;
 
 export const DeploymentPage = z.object({ items: z.array(Deployment), next_cursor: z.string().nullable() });
+export type DeploymentPage = z.infer<typeof DeploymentPage>;
 
 export function toDeployment(row: DeploymentRow): Deployment {
   return {

@@ -2,7 +2,7 @@ import { PROMOTION_KINDS, type PromotionRow } from "@agentex/db";
 import { z } from "zod";
 import { Cursor, IsoTimestamp, Uuid, iso, text } from "./common.ts";
 import { Deployment, DeploymentRef } from "./deployment.ts";
-import { MAX_PAGE_SIZE } from "./agent.ts";
+import { MAX_PAGE_SIZE } from "./paging.ts";
 
 export const PromotionKind = z.enum(PROMOTION_KINDS).meta({ id: "PromotionKind" });
 
@@ -59,6 +59,7 @@ export const PromoteInput = DeploymentRef.extend({
   reason: Reason,
   expected_current_deployment_id: ExpectedCurrent,
 });
+export type PromoteInput = z.infer<typeof PromoteInput>;
 
 export const RollbackInput = z.object({
   agent_id: Uuid,
@@ -68,6 +69,7 @@ export const RollbackInput = z.object({
   reason: Reason,
   expected_current_deployment_id: ExpectedCurrent,
 });
+export type RollbackInput = z.infer<typeof RollbackInput>;
 
 export const RollbackResult = z
   .object({
@@ -77,21 +79,25 @@ export const RollbackResult = z
     ),
   })
   .meta({ id: "RollbackResult" });
+export type RollbackResult = z.infer<typeof RollbackResult>;
 
 export const ListPromotionsInput = z.object({
   agent_id: Uuid,
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
   cursor: Cursor.nullish(),
 });
+export type ListPromotionsInput = z.infer<typeof ListPromotionsInput>;
 
 export const PromotionPage = z
   .object({ items: z.array(Promotion), next_cursor: z.string().nullable() })
   .meta({ id: "PromotionPage" });
+export type PromotionPage = z.infer<typeof PromotionPage>;
 
 export const ProductionAtInput = z.object({
   agent_id: Uuid,
   at: IsoTimestamp.optional().describe("ISO-8601 timestamp; default: now"),
 });
+export type ProductionAtInput = z.infer<typeof ProductionAtInput>;
 
 export const ProductionAt = z
   .object({
@@ -103,3 +109,4 @@ export const ProductionAt = z
     ),
   })
   .meta({ id: "ProductionAt" });
+export type ProductionAt = z.infer<typeof ProductionAt>;
