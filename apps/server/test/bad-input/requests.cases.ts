@@ -120,7 +120,11 @@ export function requestCases(fx: Fixture): Case[] {
       ],
       [
         "scope ok, key not a timestamp",
-        cursor({ s: `deployments:${fx.agentId}`, k: "1; drop table deployments", i: randomUUID() }),
+        cursor({
+          s: `deployments:${fx.agentId}:created_at:desc`,
+          k: "1; drop table deployments",
+          i: randomUUID(),
+        }),
       ],
     ] as const) {
       add({
