@@ -252,8 +252,8 @@ export function agentCases({ agent, dep, B }: IdorFixture): Case[] {
       viewer: 404,
     },
     {
-      name: "roll A back through B's agent",
-      proc: "deployments.rollback",
+      name: "reinstate A's deployment through B's agent",
+      proc: "deployments.reinstate",
       input: () => ({ agent_id: B.agentId, deployment_id: dep.ready }),
       B: 404,
       key: 403,

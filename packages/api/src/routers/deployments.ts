@@ -83,15 +83,21 @@ export const deploymentsRouter = router({
     .output(Deployment)
     .mutation(({ ctx, input }) => promote(ctx, input)),
 
-  /** Agentex's rollback: promoting an earlier deployment, with the same atomic cutover and rules. */
-  rollback: mutationProcedure
+  /**
+   * Agentex's rollback route, which promotes the deployment it names (with the
+   * same atomic cutover and rules, recorded as a promote). Not `rollback`: that
+   * name is the ledger's (promotions.rollback pops it).
+   */
+  reinstate: mutationProcedure
     .meta({
       openapi: {
         method: "POST",
         path: "/agents/{agent_id}/deployments/{deployment_id}/rollback",
         tags,
         summary:
-          "Roll back to an earlier Ready deployment (Agentex): promotes it, recorded in the ledger as a promote",
+          "Reinstate an earlier Ready deployment (Agentex's rollback route): promotes it, recorded in the ledger as a promote",
+        description:
+          "To go back to the previous production deployment per the ledger (recorded as a rollback), use POST /agents/{agent_id}/rollback.",
       },
     })
     .input(DeploymentRef)

@@ -7,7 +7,7 @@ import {
   RollbackResult,
   productionAt,
   promotionLedger,
-  rollback,
+  rollbackProduction,
 } from "@agentex/core";
 import { authedProcedure, mutationProcedure, router } from "../trpc.ts";
 
@@ -57,5 +57,5 @@ export const promotionsRouter = router({
     })
     .input(RollbackInput)
     .output(RollbackResult)
-    .mutation(({ ctx, input }) => rollback(ctx, input)),
+    .mutation(({ ctx, input }) => rollbackProduction(ctx, input)),
 });

@@ -185,7 +185,7 @@ export async function promote(actor: Actor, input: PromoteInput): Promise<Deploy
  * rollback starts a new branch. With `to_deployment_id`, the stack is popped
  * back to the newest still-effective row that made that deployment production.
  */
-export async function rollback(actor: Actor, input: RollbackInput): Promise<RollbackResult> {
+export async function rollbackProduction(actor: Actor, input: RollbackInput): Promise<RollbackResult> {
   const agentId = input.agent_id;
   const { deployment, promotion } = await inTransaction(actor, async (trx, emit) => {
     const agent = await loadAgent(trx, actor.principal, { id: agentId }, "deploy", { lock: true });
