@@ -19,6 +19,7 @@ const TABLES = [
   "idempotency_keys",
   "principals",
   "promotions",
+  "worker_leases",
 ];
 /** Every migration file, each applied exactly once. */
 const MIGRATION_COUNT = migrationFiles().length;
