@@ -17,7 +17,7 @@ import {
 import { grantHolders } from "../queries/events.ts";
 import { deleteAllGrants } from "../queries/grants.ts";
 import { ensureInternalKey, findLiveInternalKey, revokeKeys } from "../queries/keys.ts";
-import { toAgentApiKey, type RotatedAgentKey } from "../schemas/access.ts";
+import { toAgentApiKey, type RotatedAgentKey } from "../schemas/api-keys.ts";
 import {
   toAgent,
   type Agent,

@@ -12,7 +12,11 @@ import {
 } from "../crypto.ts";
 import { conflict, DomainError, invalid, notFound } from "../errors.ts";
 import { findLiveKey, findLiveKeyByName, insertKey, listLiveKeysPage, revokeKeys } from "../queries/keys.ts";
-import { KEY_NAME, type CreateAgentApiKeyInput, type CreateWebhookTriggerInput } from "../schemas/access.ts";
+import {
+  KEY_NAME,
+  type CreateAgentApiKeyInput,
+  type CreateWebhookTriggerInput,
+} from "../schemas/api-keys.ts";
 import { inTransaction, invalidateAfterCommit, type Actor } from "./actor.ts";
 
 /** A key name from a path parameter: the REST bridge hands it over still percent-encoded (owner%2Frepo). */

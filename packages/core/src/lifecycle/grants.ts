@@ -4,7 +4,7 @@ import { actorId } from "../auth.ts";
 import { conflict, notFound } from "../errors.ts";
 import { countOwners, deleteGrant, findGrant, listGrants, putGrant } from "../queries/grants.ts";
 import { lockLivePrincipal } from "../queries/principals.ts";
-import type { GrantRef, SetGrantInput } from "../schemas/access.ts";
+import type { GrantRef, SetGrantInput } from "../schemas/grants.ts";
 import type { DeletedResponse } from "../schemas/common.ts";
 import { inTransaction, type Actor } from "./actor.ts";
 

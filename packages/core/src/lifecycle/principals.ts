@@ -15,7 +15,7 @@ import {
   type CreatePrincipalInput,
   type CreatedPrincipal,
   type Principal,
-} from "../schemas/access.ts";
+} from "../schemas/principals.ts";
 import { inTransaction, invalidateAfterCommit, type Actor, type Reader } from "./actor.ts";
 
 export function requireAdmin(actor: Pick<Reader, "principal">) {
