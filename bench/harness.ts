@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
-import { freePort, serverEnv } from "@agentex/server/testing/loopback";
+import { freePort, serverEnv } from "@agentex/testing";
 import pg from "pg";
 import { send } from "./loadgen.ts";
 

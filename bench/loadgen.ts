@@ -3,7 +3,7 @@
  * each sending its next request as soon as the previous answer is read.
  */
 import { Agent, request } from "node:http";
-import { readAll } from "@agentex/server/testing/loopback";
+import { readAll } from "@agentex/testing";
 
 export interface Target {
   method?: string;

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rawPostgres } from "@agentex/db/testing";
-import { freePort } from "@agentex/server/testing/loopback";
+import { freePort } from "@agentex/testing";
 import { sql } from "kysely";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DB } from "@agentex/db";
-import { rawPostgres } from "@agentex/db/testing";
+import { rawPostgres, scratchDatabase as scratchDatabaseOn } from "@agentex/db/testing";
 import type { Json } from "./helpers.ts";
-import { freePort, serverEnv } from "./loopback.ts";
-import { sql, type Kysely } from "kysely";
+import { freePort, serverEnv } from "@agentex/testing";
+import type { Kysely } from "kysely";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const MAIN = join(REPO_ROOT, "apps/server/src/main.ts");
@@ -176,33 +176,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- Postgres
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 /** An empty database of its own on `adminUrl`'s server (no migrations applied). */
-export async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `agentex_f_${randomBytes(6).toString("hex")}`;
-  const admin = rawPostgres(adminUrl);
-  try {
-    await sql`create database ${sql.raw(name)}`.execute(admin);
-  } finally {
-    await admin.destroy();
-  }
-  return {
-    url: withDatabase(adminUrl, name),
-    async drop() {
-      const cleanup = rawPostgres(adminUrl);
-      try {
-        await sql`drop database if exists ${sql.raw(name)} with (force)`.execute(cleanup);
-      } finally {
-        await cleanup.destroy();
-      }
-    },
-  };
-}
+export const scratchDatabase = (adminUrl: string) => scratchDatabaseOn(adminUrl, "agentex_f");
 
 /** A direct connection pool to a database, for checking invariants "straight in the database". */
 /** A pool straight to the database at `url`, typed with the registry's schema. */

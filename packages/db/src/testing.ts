@@ -31,25 +31,43 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function scratchPostgres(): Promise<TestDatabase> {
-  const adminUrl = process.env.DATABASE_URL!;
-  const name = `agentex_t_${randomBytes(6).toString("hex")}`;
+/** An empty database of its own on `adminUrl`'s server (no migrations applied), and how to drop it. */
+export async function scratchDatabase(
+  adminUrl: string,
+  prefix = "agentex_t",
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = withDatabase(adminUrl, name);
-  const database = connectPostgres({ url, max: 40 });
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: withDatabase(adminUrl, name),
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      try {
+        await cleanup.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await cleanup.end();
+      }
+    },
+  };
+}
+
+async function scratchPostgres(): Promise<TestDatabase> {
+  const scratch = await scratchDatabase(process.env.DATABASE_URL!);
+  const database = connectPostgres({ url: scratch.url, max: 40 });
   await migrateToLatest(database.db);
   return {
     ...database,
-    url,
+    url: scratch.url,
     async close() {
       await database.close();
-      const cleanup = new pg.Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
+      await scratch.drop();
     },
   };
 }

@@ -7,13 +7,12 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { TEST_STORE, rawPostgres } from "@agentex/db/testing";
-import { sql } from "kysely";
+import { TEST_STORE, scratchDatabase } from "@agentex/db/testing";
 import { afterAll, beforeAll } from "vitest";
+import { freePort, serverEnv } from "./loopback.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const MAIN = join(ROOT, "apps/server/dist/main.js");
@@ -55,42 +54,13 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** A port nobody listens on right now (the kernel's pick; closed again at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** The store's part of the server's environment, and how to dispose of it. */
 async function freshStore(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (TEST_STORE === "embedded") return { env: { AGENTEX_DATA_DIR: "memory://" }, drop: async () => {} };
-  const adminUrl = process.env.DATABASE_URL!;
-  const name = `agentex_t_${randomBytes(6).toString("hex")}`;
-  const admin = rawPostgres(adminUrl);
-  try {
-    await sql`create database ${sql.raw(name)}`.execute(admin);
-  } finally {
-    await admin.destroy();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const scratch = await scratchDatabase(process.env.DATABASE_URL!);
   return {
-    env: { DATABASE_URL: url.toString(), AGENTEX_SECRET_KEY: randomBytes(32).toString("hex") },
-    async drop() {
-      const cleanup = rawPostgres(adminUrl);
-      try {
-        await sql`drop database if exists ${sql.raw(name)} with (force)`.execute(cleanup);
-      } finally {
-        await cleanup.destroy();
-      }
-    },
+    env: { DATABASE_URL: scratch.url, AGENTEX_SECRET_KEY: randomBytes(32).toString("hex") },
+    drop: () => scratch.drop(),
   };
 }
 
@@ -122,19 +92,14 @@ export async function startRegistry(opts: { env?: Record<string, string> } = {})
   const adminToken = `agx_pat_test_admin_${randomBytes(12).toString("hex")}`;
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/root",
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: String(port),
+    env: serverEnv(port, {
       LOG_LEVEL: "warn",
       AGENTEX_BOOTSTRAP_TOKEN: adminToken,
       // Tests register made-up URLs: nothing probes them.
       AGENTEX_HEALTH_CHECKS: "off",
       ...store.env,
       ...opts.env,
-    },
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);

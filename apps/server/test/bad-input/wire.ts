@@ -1,6 +1,6 @@
 /** Sending a bad-input case as written, and what its refusal may not say. */
 import { request as httpRequest } from "node:http";
-import { readAll } from "../loopback.ts";
+import { readAll } from "@agentex/testing";
 import { SQL_FRAGMENTS, type Case } from "./case.ts";
 
 export interface RawReply {

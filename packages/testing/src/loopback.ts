@@ -1,5 +1,5 @@
 /**
- * Loopback plumbing the test harness and the benchmarks (bench/) share: a
+ * Loopback plumbing the test harnesses and the benchmarks (bench/) share: a
  * free port, the environment a locally spawned server starts from, and
  * reading a raw node:http response to the end.
  */
