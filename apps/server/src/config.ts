@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
+import { POOL_DEFAULTS } from "@agentex/db";
 
 export interface Config {
   port: number;
@@ -59,9 +60,9 @@ export const DEFAULTS = {
   /** Where stdout is not a terminal; on a terminal, LOG_FORMAT unset means `pretty`. */
   logFormat: "json",
   bodyLimitBytes: 1024 * 1024,
-  dbPoolMax: 10,
-  dbAcquireTimeoutMs: 5_000,
-  statementTimeoutMs: 15_000,
+  dbPoolMax: POOL_DEFAULTS.max,
+  dbAcquireTimeoutMs: POOL_DEFAULTS.acquireTimeoutMs,
+  statementTimeoutMs: POOL_DEFAULTS.statementTimeoutMs,
   shutdownTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,

@@ -29,6 +29,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The pool's settings when a caller gives none; the server's configuration defaults to these. */
+export const POOL_DEFAULTS = {
+  max: 10,
+  acquireTimeoutMs: 5_000,
+  statementTimeoutMs: 15_000,
+} as const;
+
 export interface PostgresOptions {
   url: string;
   /** Connections per replica. */
@@ -50,12 +57,13 @@ const pgTypes = {
 };
 
 export function connectPostgres(opts: PostgresOptions): Database {
+  const statementTimeoutMs = opts.statementTimeoutMs ?? POOL_DEFAULTS.statementTimeoutMs;
   const pool = new pg.Pool({
     connectionString: opts.url,
-    max: opts.max ?? 10,
-    connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5_000,
-    statement_timeout: opts.statementTimeoutMs ?? 15_000,
-    idle_in_transaction_session_timeout: (opts.statementTimeoutMs ?? 15_000) * 2,
+    max: opts.max ?? POOL_DEFAULTS.max,
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? POOL_DEFAULTS.acquireTimeoutMs,
+    statement_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout: statementTimeoutMs * 2,
     types: pgTypes,
   });
   // An idle client dropped by a Postgres restart must not crash the process.
