@@ -12,33 +12,18 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { TEST_STORE, scratchDatabase } from "@agentex/db/testing";
 import { afterAll, beforeAll } from "vitest";
+import { registryClient, type RegistryClient } from "./http.ts";
 import { freePort, serverEnv } from "./loopback.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const MAIN = join(ROOT, "apps/server/dist/main.js");
 const run = promisify(execFile);
 
-/** Parsed JSON of whichever route answered: each test reads the fields it expects. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above; unknown would need a cast at every read
-export type Json = any;
-
-export interface Registry {
+export interface Registry extends RegistryClient {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
   /** The bootstrap admin's bearer token. */
   adminToken: string;
-  /** fetch against the server with JSON in and out; `token` null sends no Authorization. */
-  api(
-    method: string,
-    path: string,
-    opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: Json; headers: Headers }>;
-  /** Creates a principal over REST as the admin; returns its id and token. */
-  principal(opts?: {
-    admin?: boolean;
-    can_create_agents?: boolean;
-    kind?: "user" | "service_account";
-  }): Promise<{ id: string; token: string }>;
   /** The server's last lines of output, for failure messages. */
   logs(): string;
 }
@@ -138,40 +123,7 @@ export async function startRegistry(opts: { env?: Record<string, string> } = {})
     throw err;
   }
 
-  const api: Registry["api"] = async (method, path, o = {}) => {
-    const token = o.token === undefined ? adminToken : o.token;
-    const headers: Record<string, string> = { ...o.headers };
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (o.body !== undefined) headers["content-type"] ??= "application/json";
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers,
-      ...(o.body !== undefined ? { body: typeof o.body === "string" ? o.body : JSON.stringify(o.body) } : {}),
-    });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: the raw text is the body
-    }
-    return { status: res.status, body, headers: res.headers };
-  };
-  const principal: Registry["principal"] = async (o = {}) => {
-    const res = await api("POST", "/api/principals", {
-      body: {
-        name: `p-${randomBytes(5).toString("hex")}`,
-        kind: o.kind ?? "user",
-        admin: o.admin ?? false,
-        can_create_agents: o.can_create_agents ?? true,
-      },
-    });
-    const body: unknown = res.body;
-    const { id, token } = body && typeof body === "object" ? (body as Record<string, unknown>) : {};
-    if (res.status !== 200 || typeof id !== "string" || typeof token !== "string")
-      throw new Error(`could not create principal: ${res.status} ${JSON.stringify(body)}`);
-    return { id, token };
-  };
+  const { api, principal } = registryClient(() => ({ url, adminToken }));
   return { url, adminToken, api, principal, logs, stop };
 }
 
