@@ -26,12 +26,6 @@ export function toTRPCError(err: DomainError): TRPCError {
   return new TRPCError({ code: TRPC_CODE[err.kind], message: err.message, cause: err });
 }
 
-/** The tRPC code a failure travels as: a domain error's own, even where a stream's failure was wrapped as a 500. */
-export function codeKey(err: TRPCError): TRPC_ERROR_CODE_KEY {
-  const domain = domainErrorOf(err);
-  return domain ? TRPC_CODE[domain.kind] : err.code;
-}
-
 /** What an error says on the wire, whichever transport carries it. */
 export interface WireError {
   status: number;

@@ -15,11 +15,10 @@ import {
 } from "@agentex/core";
 import { dbFailure } from "@agentex/db";
 import { initTRPC, type TRPCError } from "@trpc/server";
-import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
 import type { Context } from "./context.ts";
-import { codeKey, toTRPCError, wireError } from "./errors.ts";
+import { toTRPCError, wireError } from "./errors.ts";
 
 const t = initTRPC
   .context<Context>()
@@ -42,7 +41,6 @@ const t = initTRPC
       const wire = wireError(error, requestId);
       return {
         ...shape,
-        code: TRPC_ERROR_CODES_BY_KEY[codeKey(error)],
         message: wire.message,
         data: {
           ...shape.data,
