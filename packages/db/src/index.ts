@@ -1,5 +1,7 @@
 export * from "./schema.ts";
-export * from "./connect.ts";
+export * from "./database.ts";
+export * from "./postgres.ts";
+export * from "./embedded.ts";
 export { migrateToLatest, MIGRATIONS_DIR } from "./migrate.ts";
 export { afterCommit, withTransaction, isRetryable, savepoint, type AfterCommit } from "./tx.ts";
 export { dbFailure, type DbFailure } from "./errors.ts";

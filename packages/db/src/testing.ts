@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { migrationFiles } from "@agentex/migrations";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
-import { connectEmbedded, connectPostgres, type Database } from "./connect.ts";
+import type { Database } from "./database.ts";
+import { connectEmbedded } from "./embedded.ts";
+import { connectPostgres } from "./postgres.ts";
 import { MIGRATIONS_DIR, migrateToLatest } from "./migrate.ts";
 
 /** Which store the suites run on: real Postgres when DATABASE_URL is set, else embedded. */
